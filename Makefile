@@ -1,0 +1,88 @@
+# minidl build. `make` builds the library and the tools; `make test` builds and runs the suite;
+# `make demo` trains the demo model; `make bench` compares with PyTorch; `make install PREFIX=...`.
+# Missing Debian packages are installed by tools/install_deps.sh on first use.
+
+CXX      ?= g++
+BUILD    ?= build
+PREFIX   ?= /usr/local
+JOBS     ?= 2
+
+# Recursively expanded (=): pkg-config runs only after the dependency step has installed it.
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
+BLAS_LIBS   = $(shell pkg-config --libs openblas)
+
+CXXFLAGS_BASE = -std=c++17 -fopenmp -Wall -Wextra -Werror -I. -MMD -MP
+CXXFLAGS ?= -O3 -march=native
+TEST_CXXFLAGS ?= -O2 -march=native
+TEST_DEFS = -DMINIDL_FIXTURE_DIR=\"$(CURDIR)/tests/fixtures\"
+LDLIBS = $(BLAS_LIBS) -fopenmp -lz -lpthread
+
+LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp models/*.cpp)
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
+TEST_SRCS := $(wildcard tests/*.cpp)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+TOOLS     := bench demo
+TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
+LIB       := $(BUILD)/libminidl.a
+DEPS_STAMP := $(BUILD)/.deps-installed
+
+.PHONY: all lib test demo bench install uninstall clean format deps
+all: lib $(TOOL_BINS)
+lib: $(LIB)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/install_deps.sh
+	@mkdir -p $(BUILD)
+	@tools/install_deps.sh
+	@touch $@
+
+$(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(TEST_CXXFLAGS) $(TEST_DEFS) $(BLAS_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
+	$(CXX) $(CXXFLAGS) -fopenmp $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB)
+	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
+
+# The suite: unit tests (Catch2), then a program built against an installed copy.
+test: $(BUILD)/minidl_tests
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests
+	tests/install_test.sh $(BUILD)
+
+demo: $(BUILD)/demo
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/demo
+
+bench: $(BUILD)/bench
+	@tools/install_deps.sh --torch
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/bench $(BENCH_ARGS)
+
+HEADERS := minidl.h $(wildcard core/*.h ops/*.h nn/*.h models/*.h)
+install: $(LIB)
+	@for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/minidl/$$h; done
+	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libminidl.a
+	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' tools/minidl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/minidl $(DESTDIR)$(PREFIX)/lib/libminidl.a \
+	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
+
+format:
+	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp \
+	  tests/*.cpp tests/*.h tools/*.cpp)
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY:
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)

@@ -1,0 +1,142 @@
+// The tape: reverse-mode automatic differentiation.
+//
+// Every differentiable op, when grad mode is on and one of its inputs requires grad, records one
+// entry (a Node): which tensors went in (as edges to the entries that produced them, or to the
+// leaves), and a closure that maps the gradient of the op's output to the gradients of its inputs.
+// Entries are numbered in the order they are recorded, so together they form a Wengert list.
+// `loss.backward()` gathers the entries that lead to `loss` and replays them in reverse recording
+// order -- every entry runs after all entries that consumed its output -- summing the gradients
+// that reach each tensor and accumulating them into the leaves' .grad.
+//
+// The list is stored implicitly: a tensor owns (through shared_ptr) the entry that made it, and
+// each entry owns the entries of its inputs. When the loss and the activations go out of scope,
+// the whole tape of that step is freed; nothing global grows from step to step.
+//
+// Recording an op (see ops/ for many examples):
+//
+//   Tensor out = ... forward ...;
+//   // out = a * b ;  da = dout * b ,  db = dout * a
+//   if (needs_grad({a, b}))
+//     record("MulBackward", out, {a, b}, [a = SavedTensor(a), b = SavedTensor(b)](const Tensor& g) {
+//       return GradList{g * b.get(), g * a.get()};
+//     });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minidl {
+
+// ---------------------------------------------------------------- grad mode
+
+// Whether ops record onto the tape in this thread (default: yes).
+struct GradMode {
+  static bool is_enabled();
+  static void set_enabled(bool enabled);
+};
+
+// Switches recording off for its lifetime (thread-local), like torch::NoGradGuard.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(false); }
+  ~NoGradGuard() { GradMode::set_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Forces recording on (e.g. inside a NoGradGuard region).
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(true); }
+  ~EnableGradGuard() { GradMode::set_enabled(previous_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// ---------------------------------------------------------------- tape entries
+
+// A tensor kept for backward, with the storage version it had when saved. get() checks that no
+// in-place op has modified it since: otherwise the gradient would silently be wrong.
+// It keeps a detached alias (same storage, no tape link), so an op that saves its own output
+// creates no reference cycle.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  explicit SavedTensor(const Tensor& t);
+  const Tensor& get() const;
+  bool defined() const { return tensor_.defined(); }
+
+ private:
+  Tensor tensor_;
+  uint64_t version_ = 0;
+};
+
+using GradList = std::vector<Tensor>;
+// Maps dL/d(output) to dL/d(input_i) for each input, in order; an undefined Tensor means "no
+// gradient flows to this input" (it does not require grad, or the op is constant in it).
+using BackwardFn = std::function<GradList(const Tensor& grad_output)>;
+
+// Where an input's gradient goes: the entry that produced it, or (for a leaf requiring grad) the
+// leaf itself, whose .grad accumulates. Both null: the input does not require grad.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::shared_ptr<TensorImpl> leaf;
+  bool valid() const { return node != nullptr || leaf != nullptr; }
+};
+
+// One tape entry. Every entry has exactly one output tensor (ops with several differentiable
+// outputs, like split, record one entry per output).
+struct Node {
+  ~Node();  // tears long chains down iteratively (a recursive destructor would overflow)
+  const char* name = "";      // "MulBackward": what grad_fn prints
+  uint64_t sequence_nr = 0;   // position in the Wengert list
+  std::vector<Edge> next_edges;
+  BackwardFn backward;        // empty once freed by backward() without retain_graph
+  Shape output_shape;         // to check incoming gradients
+  DType output_dtype = DType::Float32;
+  std::weak_ptr<TensorImpl> retained_output;  // set by retain_grad()
+  Tensor pending_grad;        // engine scratch: the gradient summed so far for the output
+  bool freed = false;
+  uint64_t visit_mark = 0;    // engine scratch: which backward last gathered this entry
+};
+
+// True if grad mode is on and any of the (defined) tensors requires grad.
+bool needs_grad(std::initializer_list<Tensor> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Appends an entry producing `output` from `inputs` with this backward, and marks `output` as
+// requiring grad. Call only when needs_grad(inputs).
+void record(const char* name, const Tensor& output, std::initializer_list<Tensor> inputs,
+            BackwardFn backward);
+void record(const char* name, const Tensor& output, const std::vector<Tensor>& inputs,
+            BackwardFn backward);
+
+// The edge an input contributes to a new entry (used by in-place ops that rewire history).
+Edge gradient_edge(const Tensor& t);
+
+// ---------------------------------------------------------------- running backward
+
+// Back-propagates from `outputs` (with gradients `grad_outputs`; undefined entries mean ones
+// for one-element outputs) and accumulates into the .grad of every leaf reached.
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
+              bool retain_graph = false);
+
+// Functional form, like torch.autograd.grad: returns d(outputs)/d(inputs) (with grad_outputs as
+// the vector in the vector-Jacobian product) without touching any .grad. An input the outputs do
+// not depend on gets an undefined Tensor, or an error unless allow_unused.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool allow_unused = false);
+
+}  // namespace minidl

@@ -1,0 +1,56 @@
+// Tensor factories, named and shaped like libtorch's (torch::zeros({2, 3}), torch::arange(5), ...).
+// Floating factories default to float32; pass a dtype or TensorOptions to change it.
+#pragma once
+
+#include <initializer_list>
+#include <type_traits>
+#include <vector>
+
+#include "core/generator.h"
+#include "core/tensor.h"
+
+namespace minidl {
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+// [0, end), [start, end) with step; int64 unless a floating dtype is asked for or any bound is
+// fractional (as torch.arange).
+Tensor arange(double end, TensorOptions options = {});
+Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
+// `steps` evenly spaced values from start to end inclusive.
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
+// n x m identity (m = n by default).
+Tensor eye(int64_t n, int64_t m = -1, TensorOptions options = {});
+// Uniform [0, 1), standard normal, and uniform integers in [low, high), from `generator` (the
+// default generator when null).
+Tensor rand(const Shape& shape, TensorOptions options = {}, Generator* generator = nullptr);
+Tensor randn(const Shape& shape, TensorOptions options = {}, Generator* generator = nullptr);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options = kInt64,
+               Generator* generator = nullptr);
+// A random permutation of 0..n-1 (int64).
+Tensor randperm(int64_t n, Generator* generator = nullptr);
+
+Tensor empty_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor zeros_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor ones_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype = std::nullopt);
+Tensor rand_like(const Tensor& t);
+Tensor randn_like(const Tensor& t);
+
+// A tensor holding a copy of `values` with the given shape (numel must match). The dtype
+// follows T (float -> float32, double -> float64, integers -> int64, bool -> bool) unless
+// options say otherwise.
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options = {});
+
+// Literals: tensor({1.0, 2.0}) is a 1-d float32 tensor (floating literals default to float32,
+// as in PyTorch), tensor({1, 2}) an int64 one, tensor({{1., 2.}, {3., 4.}}) a 2x2 matrix.
+template <typename T>
+Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});
+template <typename T>
+Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOptions options = {});
+// A 0-d tensor.
+Tensor scalar_tensor(double value, TensorOptions options = {});
+
+}  // namespace minidl

@@ -1,0 +1,47 @@
+// The random number generator behind rand, randn, randint, dropout and initialization.
+//
+// A Mersenne Twister (mt19937_64) with our own conversions to uniform and normal numbers, so a
+// seed gives the same numbers on every run and every standard library. The default generator is
+// process-wide, like PyTorch's: manual_seed(s) makes a whole program reproducible.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace minidl {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 5489) { manual_seed(seed); }
+  void manual_seed(uint64_t seed);
+  uint64_t initial_seed() const { return seed_; }
+
+  uint64_t next_u64() { return engine_(); }
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  // Standard normal by the Box-Muller transform (the second value of each pair is kept).
+  double normal();
+  // Uniform integer in [low, high).
+  int64_t randint(int64_t low, int64_t high);
+
+  // The whole state as text (for checkpoints) and back.
+  std::string get_state() const;
+  void set_state(const std::string& state);
+
+  // Held by fills of the default generator, which may be shared by threads.
+  std::mutex mutex;
+
+ private:
+  std::mt19937_64 engine_;
+  uint64_t seed_ = 0;
+  bool has_spare_normal_ = false;
+  double spare_normal_ = 0.0;
+};
+
+Generator& default_generator();
+// Seeds the default generator (torch::manual_seed).
+void manual_seed(uint64_t seed);
+
+}  // namespace minidl

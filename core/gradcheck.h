@@ -1,0 +1,36 @@
+// gradcheck: compares the tape's gradients with central finite differences, in float64.
+//
+// For a function f of some tensors, it draws a fixed random "upstream gradient" r of f's output
+// shape and checks the vector-Jacobian product the tape computes, d<r, f(x)>/dx, against
+//   ( <r, f(x + h e_i)> - <r, f(x - h e_i)> ) / 2h     for every element i of every input.
+// One random r checks every column of the Jacobian against a random combination of its rows --
+// a wrong entry anywhere shows up unless it is exactly orthogonal to r (probability 0).
+// Inputs must be float64 tensors with requires_grad set (others are treated as constants).
+// Inputs may be non-contiguous views; perturbations go through their strides.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minidl {
+
+struct GradcheckOptions {
+  double eps = 1e-6;   // finite-difference step h
+  double atol = 1e-5;  // |analytic - numeric| <= atol + rtol * |numeric|
+  double rtol = 1e-3;
+  uint64_t seed = 0;   // for the random upstream gradient
+};
+
+struct GradcheckResult {
+  bool ok = true;
+  std::string message;  // the first mismatch: input, element, analytic vs numeric
+  double max_abs_error = 0.0;
+};
+
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                          const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+
+}  // namespace minidl

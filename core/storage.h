@@ -1,0 +1,25 @@
+// Storage: one 64-byte aligned buffer, shared (through shared_ptr) by every view of it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace minidl {
+
+struct Storage {
+  // Allocates `nbytes` uninitialized bytes aligned to 64 (a cache line, and what AVX-512 loads
+  // like); 0 bytes is allowed and gives a non-null, unusable pointer.
+  explicit Storage(size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data = nullptr;
+  size_t nbytes = 0;
+  // Bumped by every in-place write through any view. The tape stores the value seen when it
+  // saved a tensor for backward; a different value at backward time means the saved data is
+  // gone and the gradient would be wrong, so backward raises instead.
+  uint64_t version = 0;
+};
+
+}  // namespace minidl

@@ -1,0 +1,370 @@
+#include "core/tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "core/autograd.h"
+#include "core/strided.h"
+
+namespace minidl {
+
+TensorImpl* Tensor::checked() const {
+  if (!impl_) throw Error("Tensor: operation on an undefined tensor");
+  return impl_.get();
+}
+
+int64_t Tensor::size(int64_t dim) const {
+  int64_t nd = this->dim();
+  MINIDL_CHECK(nd > 0, "size", "a 0-d tensor has no dimension " << dim);
+  return impl_->shape[wrap_dim(dim, nd, "size")];
+}
+
+int64_t Tensor::stride(int64_t dim) const {
+  int64_t nd = this->dim();
+  MINIDL_CHECK(nd > 0, "stride", "a 0-d tensor has no dimension " << dim);
+  return impl_->strides[wrap_dim(dim, nd, "stride")];
+}
+
+bool Tensor::is_contiguous() const {
+  const TensorImpl* t = checked();
+  int64_t expected = 1;
+  for (size_t d = t->shape.size(); d-- > 0;) {
+    if (t->shape[d] == 1) continue;  // the stride of a size-1 dim never matters
+    if (t->strides[d] != expected) return false;
+    expected *= t->shape[d];
+  }
+  return true;
+}
+
+bool Tensor::shares_storage(const Tensor& other) const {
+  return checked()->storage == other.checked()->storage;
+}
+
+void* Tensor::raw_data() const {
+  const TensorImpl* t = checked();
+  return static_cast<char*>(t->storage->data) + t->offset * minidl::element_size(t->dtype);
+}
+
+template <typename T>
+T* Tensor::data_ptr() const {
+  MINIDL_CHECK(dtype() == dtype_of<T>::value, "data_ptr",
+               "requested " << dtype_name(dtype_of<T>::value) << " data of a "
+                            << dtype_name(dtype()) << " tensor");
+  return static_cast<T*>(raw_data());
+}
+template float* Tensor::data_ptr<float>() const;
+template double* Tensor::data_ptr<double>() const;
+template int64_t* Tensor::data_ptr<int64_t>() const;
+template bool* Tensor::data_ptr<bool>() const;
+
+// ---------------------------------------------------------------- creation and copying
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->numel = shape_numel(shape, "empty");
+  impl->dtype = options.dtype_.value_or(DType::Float32);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->storage = std::make_shared<Storage>(impl->numel * minidl::element_size(impl->dtype));
+  Tensor t(std::move(impl));
+  if (options.requires_grad_) t.requires_grad_(true);
+  return t;
+}
+
+Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
+  const TensorImpl* b = base.impl();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = b->storage;
+  impl->offset = offset;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->numel = shape_numel(shape, "view");
+  impl->dtype = b->dtype;
+  impl->is_view = true;
+  // Bounds: the lowest and highest element the view can touch must lie inside the storage.
+  if (impl->numel > 0) {
+    int64_t lo = offset, hi = offset;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      int64_t reach = (shape[d] - 1) * strides[d];
+      (reach < 0 ? lo : hi) += reach;
+    }
+    int64_t capacity = static_cast<int64_t>(b->storage->nbytes / minidl::element_size(b->dtype));
+    MINIDL_CHECK(lo >= 0 && hi < capacity, "view",
+                 "shape " << shape_str(shape) << " with strides " << shape_str(strides)
+                          << " at offset " << offset << " reaches outside a storage of "
+                          << capacity << " elements");
+  }
+  return Tensor(std::move(impl));
+}
+
+namespace {
+template <typename D, typename S>
+void copy_kernel(const Tensor& dst, const Tensor& src) {
+  D* out = static_cast<D*>(dst.raw_data());
+  const S* in = static_cast<const S*>(src.raw_data());
+  StridedIter<2> iter(dst.shape(), {&dst.strides(), &src.strides()});
+  iter.run([&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
+    D* o = out + off[0];
+    const S* i = in + off[1];
+    if (st[0] == 1 && st[1] == 1) {
+      for (int64_t e = 0; e < n; ++e) o[e] = static_cast<D>(i[e]);
+    } else {
+      for (int64_t e = 0; e < n; ++e) o[e * st[0]] = static_cast<D>(i[e * st[1]]);
+    }
+  });
+}
+}  // namespace
+
+void copy_data(const Tensor& dst, const Tensor& src) {
+  MINIDL_CHECK(dst.shape() == src.shape(), "copy",
+               "destination shape " << shape_str(dst.shape()) << " != source shape "
+                                    << shape_str(src.shape()));
+  if (dst.numel() == 0) return;
+  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous()) {
+    std::memcpy(dst.raw_data(), src.raw_data(), dst.numel() * dst.element_size());
+    return;
+  }
+  MINIDL_DISPATCH_ALL(dst.dtype(), "copy", {
+    using D = scalar_t;
+    MINIDL_DISPATCH_ALL(src.dtype(), "copy", copy_kernel<D, scalar_t>(dst, src));
+  });
+}
+
+void fill_data(const Tensor& dst, double value) {
+  MINIDL_DISPATCH_ALL(dst.dtype(), "fill", {
+    scalar_t* out = dst.data_ptr<scalar_t>();
+    const scalar_t v = static_cast<scalar_t>(value);
+    StridedIter<1> iter(dst.shape(), {&dst.strides()});
+    iter.run([&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
+      for (int64_t e = 0; e < n; ++e) out[off[0] + e * st[0]] = v;
+    });
+  });
+}
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return clone();
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  copy_data(out, *this);
+  // out = x ;  dx = dout
+  if (needs_grad({*this}))
+    record("CloneBackward", out, {*this}, [](const Tensor& g) { return GradList{g}; });
+  return out;
+}
+
+Tensor Tensor::to(DType target) const {
+  if (target == dtype()) return *this;
+  Tensor out = empty(shape(), target);
+  copy_data(out, *this);
+  // out = cast(x) ;  dx = cast back(dout)  (only between floating dtypes)
+  if (is_floating_point() && minidl::is_floating_point(target) && needs_grad({*this})) {
+    DType source = dtype();
+    record("ToCopyBackward", out, {*this},
+           [source](const Tensor& g) { return GradList{g.to(source)}; });
+  }
+  return out;
+}
+
+template <typename T>
+T Tensor::item() const {
+  MINIDL_CHECK(numel() == 1, "item",
+               "a tensor with " << numel() << " elements (shape " << shape_str(shape())
+                                << ") cannot be converted to a scalar");
+  T value{};
+  MINIDL_DISPATCH_ALL(dtype(), "item",
+                      value = static_cast<T>(*static_cast<const scalar_t*>(raw_data())));
+  return value;
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template int64_t Tensor::item<int64_t>() const;
+template int Tensor::item<int>() const;
+template bool Tensor::item<bool>() const;
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  Tensor dense = empty(shape(), dtype_of<T>::value);
+  copy_data(dense, *this);
+  const T* p = dense.data_ptr<T>();
+  return std::vector<T>(p, p + numel());
+}
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+template std::vector<bool> Tensor::to_vector<bool>() const;
+
+// ---------------------------------------------------------------- autograd handles
+
+Tensor& Tensor::requires_grad_(bool requires) {
+  TensorImpl* t = checked();
+  if (!requires) {
+    MINIDL_CHECK(t->grad_fn == nullptr, "requires_grad_",
+                 "cannot turn off requires_grad of a non-leaf tensor (produced by "
+                     << t->grad_fn->name << "); use detach()");
+    t->requires_grad = false;
+    return *this;
+  }
+  MINIDL_CHECK(minidl::is_floating_point(t->dtype), "requires_grad_",
+               "only floating-point tensors can require gradients, got " << dtype_name(t->dtype));
+  t->requires_grad = true;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return Tensor(checked()->grad); }
+
+void Tensor::set_grad(const Tensor& grad) const {
+  TensorImpl* t = checked();
+  if (grad.defined())
+    MINIDL_CHECK(grad.shape() == t->shape && grad.dtype() == t->dtype, "set_grad",
+                 "gradient of shape " << shape_str(grad.shape()) << " (" << grad.dtype()
+                                      << ") does not match tensor of shape "
+                                      << shape_str(t->shape) << " (" << t->dtype << ")");
+  t->grad = grad.impl_ptr();
+}
+
+void Tensor::zero_grad(bool set_to_none) const {
+  TensorImpl* t = checked();
+  if (set_to_none || !t->grad) {
+    t->grad.reset();
+    return;
+  }
+  Tensor(t->grad).zero_();
+}
+
+void Tensor::retain_grad() const {
+  TensorImpl* t = checked();
+  MINIDL_CHECK(t->requires_grad, "retain_grad", "called on a tensor that does not require grad");
+  if (!t->grad_fn) return;  // leaves keep their grad anyway
+  t->retains_grad = true;
+  t->grad_fn->retained_output = impl_;
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  minidl::backward({*this}, {gradient}, retain_graph);
+}
+
+Tensor Tensor::detach() const {
+  const TensorImpl* t = checked();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t->storage;
+  impl->offset = t->offset;
+  impl->shape = t->shape;
+  impl->strides = t->strides;
+  impl->numel = t->numel;
+  impl->dtype = t->dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor& Tensor::detach_() {
+  TensorImpl* t = checked();
+  t->grad_fn.reset();
+  t->requires_grad = false;
+  return *this;
+}
+
+// ---------------------------------------------------------------- printing
+
+namespace {
+
+// Formats every element the same way, PyTorch-style: fixed with 4 decimals, or scientific when
+// the magnitudes span too much; integers and bools as they are.
+struct ElementFormat {
+  bool scientific = false;
+  int width = 1;
+};
+
+void print_value(std::ostream& os, double v, DType dtype, const ElementFormat& fmt) {
+  std::ostringstream s;
+  if (dtype == DType::Bool) {
+    s << (v != 0 ? "True" : "False");
+  } else if (dtype == DType::Int64) {
+    s << static_cast<int64_t>(v);
+  } else if (std::isnan(v) || std::isinf(v)) {
+    s << (std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
+  } else if (fmt.scientific) {
+    s.setf(std::ios::scientific);
+    s.precision(4);
+    s << v;
+  } else {
+    s.setf(std::ios::fixed);
+    s.precision(4);
+    s << v;
+  }
+  std::string str = s.str();
+  for (int pad = fmt.width - static_cast<int>(str.size()); pad > 0; --pad) os << ' ';
+  os << str;
+}
+
+void print_rec(std::ostream& os, const std::vector<double>& values, const Shape& shape,
+               size_t dim, int64_t base, int64_t step, DType dtype, const ElementFormat& fmt,
+               int indent, bool summarize) {
+  if (shape.empty()) {
+    print_value(os, values[0], dtype, fmt);
+    return;
+  }
+  os << '[';
+  int64_t n = shape[dim];
+  int64_t inner = step / std::max<int64_t>(n, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    if (summarize && n > 6 && i == 3) {
+      os << "...";
+      i = n - 4;
+      os << (dim + 1 == shape.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
+      continue;
+    }
+    if (dim + 1 == shape.size()) {
+      print_value(os, values[base + i], dtype, fmt);
+    } else {
+      print_rec(os, values, shape, dim + 1, base + i * inner, inner, dtype, fmt, indent + 1,
+                summarize);
+    }
+    if (i + 1 < n) {
+      if (dim + 1 == shape.size()) {
+        os << ", ";
+      } else {
+        os << ',' << std::string(shape.size() - dim - 1, '\n') << std::string(indent + 1, ' ');
+      }
+    }
+  }
+  os << ']';
+}
+
+}  // namespace
+
+std::string Tensor::to_string() const {
+  if (!defined()) return "tensor(undefined)";
+  std::vector<double> values = to_vector<double>();
+  ElementFormat fmt;
+  double max_abs = 0, min_abs = INFINITY;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    max_abs = std::max(max_abs, std::fabs(v));
+    if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
+  }
+  fmt.scientific =
+      is_floating_point() && (max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY));
+  for (double v : values) {
+    std::ostringstream s;
+    print_value(s, v, dtype(), ElementFormat{fmt.scientific, 1});
+    fmt.width = std::max<int>(fmt.width, static_cast<int>(s.str().size()));
+  }
+  std::ostringstream os;
+  os << "tensor(";
+  print_rec(os, values, shape(), 0, 0, numel(), dtype(), fmt, 7, numel() > 1000);
+  os << ", shape=" << shape_str(shape()) << ", dtype=" << dtype_name(dtype());
+  if (grad_fn()) {
+    os << ", grad_fn=<" << grad_fn()->name << '>';
+  } else if (requires_grad()) {
+    os << ", requires_grad=True";
+  }
+  os << ')';
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+
+}  // namespace minidl

@@ -1,0 +1,272 @@
+// Tensor: a cheap, shared handle to a strided view of a Storage, plus its place on the tape.
+//
+// Copying a Tensor copies the handle (like libtorch's torch::Tensor), never the data. The
+// methods below follow libtorch's names; those that are differentiable ops are implemented in
+// ops/ next to their backward (the declaration lives here so `x.sum()` reads like PyTorch).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace minidl {
+
+struct Node;
+class Tensor;
+
+// The state behind a Tensor handle. Views share `storage`; everything else is per view.
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  int64_t offset = 0;  // in elements
+  Shape shape;
+  Shape strides;  // in elements
+  int64_t numel = 1;
+  DType dtype = DType::Float32;
+  bool requires_grad = false;
+  bool retains_grad = false;  // a non-leaf whose .grad the engine fills (retain_grad())
+  bool is_view = false;       // shares its storage with the tensor it was viewed from
+  std::shared_ptr<TensorImpl> grad;
+  std::shared_ptr<Node> grad_fn;  // the tape entry that produced this tensor (null for leaves)
+};
+
+// Options for factories, spelled like libtorch: zeros({2, 3}, TensorOptions().dtype(kFloat64)
+// .requires_grad(true)), or simply zeros({2, 3}, kFloat64).
+struct TensorOptions {
+  TensorOptions() = default;
+  TensorOptions(DType d) : dtype_(d) {}  // NOLINT: implicit, as in libtorch
+  TensorOptions dtype(DType d) const {
+    TensorOptions o = *this;
+    o.dtype_ = d;
+    return o;
+  }
+  TensorOptions requires_grad(bool r = true) const {
+    TensorOptions o = *this;
+    o.requires_grad_ = r;
+    return o;
+  }
+  std::optional<DType> dtype_;
+  bool requires_grad_ = false;
+};
+
+namespace indexing {
+struct NoneType {};
+struct EllipsisType {};
+constexpr NoneType None{};
+constexpr EllipsisType Ellipsis{};
+
+// Python's start:stop:step; an absent bound is None (the whole dim on that side).
+struct Slice {
+  Slice(std::optional<int64_t> start = std::nullopt, std::optional<int64_t> stop = std::nullopt,
+        int64_t step = 1)
+      : start(start), stop(stop), step(step) {}
+  Slice(NoneType, std::optional<int64_t> stop = std::nullopt, int64_t step = 1)
+      : stop(stop), step(step) {}
+  Slice(int64_t start, NoneType, int64_t step = 1) : start(start), step(step) {}
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+};
+
+// One entry of t.index({...}): an integer (selects, removing the dim), a Slice, None (inserts a
+// size-1 dim) or Ellipsis (as many full slices as needed).
+struct TensorIndex {
+  enum class Kind { Integer, Slice, None, Ellipsis };
+  TensorIndex(int64_t i) : kind(Kind::Integer), integer(i) {}  // NOLINT
+  TensorIndex(int i) : kind(Kind::Integer), integer(i) {}      // NOLINT
+  TensorIndex(Slice s) : kind(Kind::Slice), slice(s) {}        // NOLINT
+  TensorIndex(NoneType) : kind(Kind::None) {}                  // NOLINT
+  TensorIndex(EllipsisType) : kind(Kind::Ellipsis) {}          // NOLINT
+  Kind kind;
+  int64_t integer = 0;
+  Slice slice;
+};
+}  // namespace indexing
+
+class Tensor {
+ public:
+  Tensor() = default;  // an undefined tensor (like a default torch::Tensor)
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  // True if both handles refer to the same tensor (not elementwise equality: that is eq()).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+  // ---- metadata
+  const Shape& sizes() const { return checked()->shape; }
+  const Shape& shape() const { return checked()->shape; }
+  const Shape& strides() const { return checked()->strides; }
+  int64_t size(int64_t dim) const;
+  int64_t stride(int64_t dim) const;
+  int64_t dim() const { return static_cast<int64_t>(checked()->shape.size()); }
+  int64_t numel() const { return checked()->numel; }
+  DType dtype() const { return checked()->dtype; }
+  size_t element_size() const { return minidl::element_size(dtype()); }
+  int64_t storage_offset() const { return checked()->offset; }
+  bool is_contiguous() const;
+  bool is_floating_point() const { return minidl::is_floating_point(dtype()); }
+  // Shares storage with `other` (views of one another, or one a detach() of the other).
+  bool shares_storage(const Tensor& other) const;
+
+  // Pointer to element [0, 0, ...]; T must match dtype() (checked).
+  template <typename T>
+  T* data_ptr() const;
+  void* raw_data() const;
+
+  // ---- autograd
+  bool requires_grad() const { return checked()->requires_grad; }
+  // Marks a leaf as needing gradients (error on a non-leaf or a non-floating tensor).
+  Tensor& requires_grad_(bool requires = true);
+  Tensor grad() const;  // undefined until a backward reaches this tensor
+  void set_grad(const Tensor& grad) const;
+  // Drops the accumulated gradient (PyTorch's set_to_none=True) or fills it with zeros.
+  void zero_grad(bool set_to_none = true) const;
+  bool is_leaf() const { return checked()->grad_fn == nullptr; }
+  const std::shared_ptr<Node>& grad_fn() const { return checked()->grad_fn; }
+  // Lets backward() fill .grad of this non-leaf too.
+  void retain_grad() const;
+  // Back-propagates from this tensor. A non-scalar needs `gradient` of its shape. Frees the
+  // tape entries it walked unless retain_graph.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // Same data, no tape entry, requires_grad false.
+  Tensor detach() const;
+  Tensor& detach_();
+  // The storage version counter (bumped by in-place writes); PyTorch's t._version.
+  uint64_t _version() const { return checked()->storage->version; }
+
+  // ---- conversions
+  Tensor contiguous() const;  // this tensor if already contiguous, else a differentiable copy
+  Tensor clone() const;       // always a differentiable copy
+  Tensor to(DType dtype) const;
+  // The value of a one-element tensor converted to T.
+  template <typename T = double>
+  T item() const;
+  // All elements in row-major order, converted to T.
+  template <typename T>
+  std::vector<T> to_vector() const;
+  std::string to_string() const;
+
+  // ---- views: no data is copied (ops/view.cpp)
+  Tensor view(const Shape& shape) const;     // error if the strides do not allow it
+  Tensor reshape(const Shape& shape) const;  // a view when possible, else a copy
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;  // transpose of a <=2-d tensor
+  Tensor permute(const std::vector<int64_t>& dims) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor slice(int64_t dim, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  Tensor expand(const Shape& shape) const;  // -1 keeps a size
+  Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor unflatten(int64_t dim, const Shape& sizes) const;
+  Tensor view_as(const Tensor& other) const { return view(other.shape()); }
+
+  // ---- in-place (bump the version; differentiable on non-leaf, non-view tensors)
+  Tensor& add_(const Tensor& other, double alpha = 1.0);
+  Tensor& add_(double value);
+  Tensor& sub_(const Tensor& other, double alpha = 1.0);
+  Tensor& sub_(double value);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(double value);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(double value);
+  Tensor& zero_();
+  Tensor& fill_(double value);
+  Tensor& copy_(const Tensor& src);
+  Tensor& clamp_(std::optional<double> min, std::optional<double> max);
+  Tensor& masked_fill_(const Tensor& mask, double value);
+  // Random fills from the default generator (not differentiable; for initialization).
+  Tensor& uniform_(double from = 0.0, double to = 1.0);
+  Tensor& normal_(double mean = 0.0, double std = 1.0);
+
+  // ---- method forms of ops (see ops/*.h for the math)
+  Tensor add(const Tensor& other, double alpha = 1.0) const;
+  Tensor sub(const Tensor& other, double alpha = 1.0) const;
+  Tensor mul(const Tensor& other) const;
+  Tensor div(const Tensor& other) const;
+  Tensor pow(double exponent) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor neg() const;
+  Tensor abs() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor log1p() const;
+  Tensor sqrt() const;
+  Tensor rsqrt() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor clamp(std::optional<double> min, std::optional<double> max) const;
+  Tensor maximum(const Tensor& other) const;
+  Tensor minimum(const Tensor& other) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+
+  Tensor eq(const Tensor& other) const;
+  Tensor ne(const Tensor& other) const;
+  Tensor lt(const Tensor& other) const;
+  Tensor le(const Tensor& other) const;
+  Tensor gt(const Tensor& other) const;
+  Tensor ge(const Tensor& other) const;
+  Tensor logical_not() const;
+
+  Tensor sum() const;
+  Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor var(const std::vector<int64_t>& dims = {}, int64_t correction = 1,
+             bool keepdim = false) const;
+  Tensor std(const std::vector<int64_t>& dims = {}, int64_t correction = 1,
+             bool keepdim = false) const;
+  Tensor max() const;
+  std::pair<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
+  Tensor min() const;
+  std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor norm(double p = 2.0, const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+
+  Tensor matmul(const Tensor& other) const;
+  Tensor mm(const Tensor& other) const;
+  Tensor bmm(const Tensor& other) const;
+  Tensor softmax(int64_t dim) const;
+  Tensor log_softmax(int64_t dim) const;
+
+ private:
+  TensorImpl* checked() const;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Creates a tensor of `shape` with fresh, uninitialized storage (the one allocation path).
+Tensor empty(const Shape& shape, TensorOptions options = {});
+
+// A raw view of `base`'s storage with the given geometry: no tape entry, no checks beyond
+// bounds. The building block of every view op.
+Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset);
+
+// Copies src into dst elementwise (shapes must match; dtypes may differ and are converted).
+// The strided copy behind contiguous(), clone(), to() and copy_(). No tape entry.
+void copy_data(const Tensor& dst, const Tensor& src);
+
+// Sets every element of dst to value (converted to its dtype). No tape entry, no version bump.
+void fill_data(const Tensor& dst, double value);
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+}  // namespace minidl

@@ -1,0 +1,140 @@
+// Comparisons, logical ops, where and masked_fill.
+#include "ops/compare.h"
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "ops/elementwise.h"
+#include "ops/loops.h"
+#include "ops/reduction.h"
+
+namespace minidl {
+
+namespace {
+
+// out (bool) = f(a, b) over the broadcast shape, comparing in the promoted dtype.
+template <typename F>
+Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
+  Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), op);
+  DType dt = result_type(a, b);
+  Tensor ca = a.dtype() == dt ? a : a.detach().to(dt);
+  Tensor cb = b.dtype() == dt ? b : b.detach().to(dt);
+  Tensor out = empty(shape, kBool);
+  MINIDL_DISPATCH_ALL(dt, op, binary_loop<bool, scalar_t, scalar_t>(out, ca, cb, f));
+  return out;
+}
+
+// The scalar as a 0-d tensor of a's dtype (or float64 when a is integral and s is fractional,
+// so that comparing an int tensor with 0.5 is exact).
+Tensor scalar_like(const Tensor& a, double s) {
+  DType dt = a.dtype();
+  if (!a.is_floating_point() && s != static_cast<double>(static_cast<int64_t>(s))) dt = kFloat64;
+  if (dt == kBool) dt = kInt64;
+  return full({}, s, dt);
+}
+
+Tensor truth(const Tensor& x) {
+  if (x.dtype() == kBool) return x;
+  return compare(x, full({}, 0.0, x.dtype()), "logical", [](auto v, auto zero) { return v != zero; });
+}
+
+}  // namespace
+
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, "eq", [](auto x, auto y) { return x == y; }); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare(a, b, "ne", [](auto x, auto y) { return x != y; }); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(a, b, "lt", [](auto x, auto y) { return x < y; }); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare(a, b, "le", [](auto x, auto y) { return x <= y; }); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(a, b, "gt", [](auto x, auto y) { return x > y; }); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare(a, b, "ge", [](auto x, auto y) { return x >= y; }); }
+Tensor eq(const Tensor& a, double b) { return eq(a, scalar_like(a, b)); }
+Tensor ne(const Tensor& a, double b) { return ne(a, scalar_like(a, b)); }
+Tensor lt(const Tensor& a, double b) { return lt(a, scalar_like(a, b)); }
+Tensor le(const Tensor& a, double b) { return le(a, scalar_like(a, b)); }
+Tensor gt(const Tensor& a, double b) { return gt(a, scalar_like(a, b)); }
+Tensor ge(const Tensor& a, double b) { return ge(a, scalar_like(a, b)); }
+
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, double b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, double b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, double b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, double b) { return le(a, b); }
+Tensor operator>(const Tensor& a, double b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, double b) { return ge(a, b); }
+
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  return compare(truth(a), truth(b), "logical_and", [](bool x, bool y) { return x && y; });
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  return compare(truth(a), truth(b), "logical_or", [](bool x, bool y) { return x || y; });
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  return compare(truth(a), truth(b), "logical_xor", [](bool x, bool y) { return x != y; });
+}
+Tensor logical_not(const Tensor& a) {
+  Tensor t = truth(a);
+  Tensor out = empty(t.shape(), kBool);
+  unary_loop<bool, bool>(out, t, [](bool v) { return !v; });
+  return out;
+}
+Tensor operator!(const Tensor& a) { return logical_not(a); }
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  MINIDL_CHECK(condition.dtype() == kBool, "where",
+               "condition must be a bool tensor, got " << condition.dtype());
+  Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"),
+                                 b.shape(), "where");
+  DType dt = result_type(a, b);
+  Tensor ca = a.dtype() == dt ? a : a.detach().to(dt);
+  Tensor cb = b.dtype() == dt ? b : b.detach().to(dt);
+  Tensor out = empty(shape, dt);
+  MINIDL_DISPATCH_ALL(dt, "where", ternary_loop<scalar_t, bool, scalar_t, scalar_t>(
+                                        out, condition, ca, cb,
+                                        [](bool c, scalar_t x, scalar_t y) { return c ? x : y; }));
+  // out = c ? a : b ;  da = dout where c (else 0) ,  db = dout where !c (else 0)
+  if (needs_grad({a, b})) {
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    Shape sa = a.shape(), sb = b.shape();
+    SavedTensor saved_c(condition);
+    record("WhereBackward", out, {a, b}, [=](const Tensor& g) {
+      const Tensor& c = saved_c.get();
+      Tensor zero = zeros({}, g.dtype());
+      return GradList{ga ? sum_to(where(c, g, zero), sa) : Tensor(),
+                      gb ? sum_to(where(c, zero, g), sb) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor where(const Tensor& condition, const Tensor& a, double b) {
+  return where(condition, a, full({}, b, a.dtype()));
+}
+Tensor where(const Tensor& condition, double a, const Tensor& b) {
+  return where(condition, full({}, a, b.dtype()), b);
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  MINIDL_CHECK(mask.dtype() == kBool, "masked_fill",
+               "mask must be a bool tensor, got " << mask.dtype());
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  MINIDL_CHECK(shape == x.shape(), "masked_fill",
+               "mask of shape " << shape_str(mask.shape()) << " does not broadcast to input shape "
+                                << shape_str(x.shape()));
+  return where(mask, full({}, value, x.dtype()), x);
+}
+
+Tensor Tensor::eq(const Tensor& other) const { return minidl::eq(*this, other); }
+Tensor Tensor::ne(const Tensor& other) const { return minidl::ne(*this, other); }
+Tensor Tensor::lt(const Tensor& other) const { return minidl::lt(*this, other); }
+Tensor Tensor::le(const Tensor& other) const { return minidl::le(*this, other); }
+Tensor Tensor::gt(const Tensor& other) const { return minidl::gt(*this, other); }
+Tensor Tensor::ge(const Tensor& other) const { return minidl::ge(*this, other); }
+Tensor Tensor::logical_not() const { return minidl::logical_not(*this); }
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const {
+  return minidl::masked_fill(*this, mask, value);
+}
+
+}  // namespace minidl

@@ -1,0 +1,99 @@
+// Elementwise loops shared by the ops: map a function over one or two (broadcast) inputs.
+//
+// Each loop has two paths. The fast path -- every operand contiguous with the output's element
+// count, i.e. no broadcasting and no strides -- is one flat loop the compiler vectorizes,
+// parallelized with OpenMP only above kParallelGrain elements (waking threads costs more than
+// a small tensor's work). Anything else goes through StridedIter (core/strided.h), which
+// coalesces dimensions and hands out 1-d runs.
+#pragma once
+
+#include <cmath>
+
+#include "core/strided.h"
+#include "core/tensor.h"
+
+namespace minidl {
+
+// out[i] = f(a[i]); `out` must be a fresh contiguous tensor of a's shape.
+template <typename O, typename A, typename F>
+void unary_loop(const Tensor& out, const Tensor& a, F f) {
+  O* po = out.data_ptr<O>();
+  const A* pa = a.data_ptr<A>();
+  const int64_t n = out.numel();
+  if (n == 1) {
+    po[0] = f(pa[0]);
+  } else if (a.is_contiguous()) {
+#pragma omp parallel for simd if (n >= kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
+  } else {
+    StridedIter<2> iter(out.shape(), {&out.strides(), &a.strides()});
+    iter.run([&](const std::array<int64_t, 2>& off, int64_t len, const std::array<int64_t, 2>& st) {
+      for (int64_t e = 0; e < len; ++e) po[off[0] + e * st[0]] = f(pa[off[1] + e * st[1]]);
+    });
+  }
+}
+
+// out[i] = f(a[i], b[i]) with a and b broadcast to out's shape; `out` fresh and contiguous (or
+// any tensor when writing in place: then a is usually out itself).
+template <typename O, typename A, typename B, typename F>
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+  O* po = out.data_ptr<O>();
+  const A* pa = a.data_ptr<A>();
+  const B* pb = b.data_ptr<B>();
+  const int64_t n = out.numel();
+  if (n == 1) {
+    po[0] = f(pa[0], pb[0]);
+    return;
+  }
+  const bool flat = out.is_contiguous() && a.is_contiguous() && b.is_contiguous();
+  if (flat && a.numel() == n && b.numel() == n) {
+#pragma omp parallel for simd if (n >= kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return;
+  }
+  if (flat && a.numel() == n && b.numel() == 1) {  // tensor op scalar-tensor
+    const B vb = pb[0];
+#pragma omp parallel for simd if (n >= kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], vb);
+    return;
+  }
+  Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
+  Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());
+  StridedIter<3> iter(out.shape(), {&out.strides(), &sa, &sb});
+  iter.run([&](const std::array<int64_t, 3>& off, int64_t len, const std::array<int64_t, 3>& st) {
+    O* o = po + off[0];
+    const A* x = pa + off[1];
+    const B* y = pb + off[2];
+    if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
+      for (int64_t e = 0; e < len; ++e) o[e] = f(x[e], y[e]);
+    } else if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
+      const B v = y[0];
+      for (int64_t e = 0; e < len; ++e) o[e] = f(x[e], v);
+    } else if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
+      const A v = x[0];
+      for (int64_t e = 0; e < len; ++e) o[e] = f(v, y[e]);
+    } else {
+      for (int64_t e = 0; e < len; ++e) o[e * st[0]] = f(x[e * st[1]], y[e * st[2]]);
+    }
+  });
+}
+
+// out[i] = f(a[i], b[i], c[i]) with all three broadcast to out's shape (where, clamp, ...).
+template <typename O, typename A, typename B, typename C, typename F>
+void ternary_loop(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, F f) {
+  O* po = out.data_ptr<O>();
+  const A* pa = a.data_ptr<A>();
+  const B* pb = b.data_ptr<B>();
+  const C* pc = c.data_ptr<C>();
+  Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
+  Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());
+  Shape sc = broadcast_strides(c.shape(), c.strides(), out.shape());
+  StridedIter<4> iter(out.shape(), {&out.strides(), &sa, &sb, &sc});
+  iter.run([&](const std::array<int64_t, 4>& off, int64_t len, const std::array<int64_t, 4>& st) {
+    for (int64_t e = 0; e < len; ++e)
+      po[off[0] + e * st[0]] = f(pa[off[1] + e * st[1]], pb[off[2] + e * st[2]],
+                                 pc[off[3] + e * st[3]]);
+  });
+}
+
+}  // namespace minidl

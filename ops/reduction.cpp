@@ -1,0 +1,179 @@
+// sum, mean and sum_to: the sum-shaped reductions, and the geometry every reduction shares.
+// (var/std, max/min, arg*, logsumexp and norm live in ops/reduction_stats.cpp.)
+#include "ops/reduction.h"
+
+#include <omp.h>
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "core/strided.h"
+#include "ops/elementwise.h"
+
+namespace minidl {
+
+ReduceGeometry reduce_geometry(const Tensor& x, const Dims& dims, bool keepdim) {
+  ReduceGeometry g;
+  size_t next = 0;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    bool reduced = next < dims.size() && dims[next] == d;
+    if (reduced) {
+      ++next;
+      g.reduced_shape.push_back(x.shape()[d]);
+      g.reduced_strides.push_back(x.strides()[d]);
+      g.reduce_numel *= x.shape()[d];
+      if (keepdim) g.out_shape.push_back(1);
+    } else {
+      g.kept_shape.push_back(x.shape()[d]);
+      g.kept_strides.push_back(x.strides()[d]);
+      g.out_shape.push_back(x.shape()[d]);
+      g.out_numel *= x.shape()[d];
+    }
+  }
+  return g;
+}
+
+namespace {
+
+// out[m] = sum of x over the reduced dims at kept position m. Accumulates in double (or int64),
+// so float32 sums of many elements do not drift.
+template <typename T, typename O>
+void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
+  using Acc = std::conditional_t<std::is_floating_point<T>::value, double, int64_t>;
+  const T* px = x.data_ptr<T>();
+  const int64_t M = g.out_numel, R = g.reduce_numel;
+  const bool parallel = M * R >= kParallelGrain;
+  // Reduced dims are the trailing dims of a contiguous tensor: row m is x[m*R, (m+1)*R).
+  bool trailing = x.is_contiguous();
+  for (size_t i = 0; trailing && i < g.kept_shape.size(); ++i) trailing = g.kept_strides[i] >= R;
+  if (x.is_contiguous() && (trailing || M == 1)) {
+#pragma omp parallel for if (parallel && M > 1)
+    for (int64_t m = 0; m < M; ++m) {
+      const T* row = px + m * R;
+      Acc acc = 0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t r = 0; r < R; ++r) acc += row[r];
+      out[m] = static_cast<O>(acc);
+    }
+    return;
+  }
+  // Reduced dims are the leading dims of a contiguous tensor (a bias gradient: [N, C] -> [C]):
+  // add rows into the output, vectorized along it.
+  bool leading = x.is_contiguous();
+  for (size_t i = 0; leading && i < g.reduced_shape.size(); ++i)
+    leading = g.reduced_strides[i] >= M;
+  if (leading) {
+    std::vector<Acc> acc(M, 0);
+#pragma omp parallel for if (parallel && M >= 64)
+    for (int64_t m0 = 0; m0 < M; m0 += 64) {
+      int64_t m1 = std::min(M, m0 + 64);
+      for (int64_t r = 0; r < R; ++r) {
+        const T* row = px + r * M;
+        for (int64_t m = m0; m < m1; ++m) acc[m] += row[m];
+      }
+    }
+    for (int64_t m = 0; m < M; ++m) out[m] = static_cast<O>(acc[m]);
+    return;
+  }
+  // General strided case: for each output element, walk the reduced sub-tensor.
+  StridedIter<1> inner(g.reduced_shape, {&g.reduced_strides});
+#pragma omp parallel for if (parallel && M > 1)
+  for (int64_t m = 0; m < M; ++m) {
+    int64_t base = 0, rest = m;
+    for (size_t d = g.kept_shape.size(); d-- > 0;) {
+      base += (rest % g.kept_shape[d]) * g.kept_strides[d];
+      rest /= g.kept_shape[d];
+    }
+    Acc acc = 0;
+    inner.for_range(0, R, [&](const std::array<int64_t, 1>& off, int64_t n,
+                              const std::array<int64_t, 1>& st) {
+      for (int64_t e = 0; e < n; ++e) acc += px[base + off[0] + e * st[0]];
+    });
+    out[m] = static_cast<O>(acc);
+  }
+}
+
+// The gradient of a reduction output, reshaped with the reduced dims back as size 1 and
+// expanded (without copying) over the input's shape.
+Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const Dims& dims) {
+  Shape keep_shape = in_shape;
+  for (int64_t d : dims) keep_shape[d] = 1;
+  return g.reshape(keep_shape).expand(in_shape);
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {
+  Dims dims = normalize_dims(dims_in, x.dim(), "sum");
+  ReduceGeometry g = reduce_geometry(x, dims, keepdim);
+  DType out_dtype = x.is_floating_point() ? x.dtype() : kInt64;
+  Tensor out = empty(g.out_shape, out_dtype);
+  if (x.is_floating_point()) {
+    MINIDL_DISPATCH_FLOATING(x.dtype(), "sum",
+                             sum_kernel<scalar_t>(x, g, out.data_ptr<scalar_t>()));
+  } else {
+    MINIDL_DISPATCH_ALL(x.dtype(), "sum", sum_kernel<scalar_t>(x, g, out.data_ptr<int64_t>()));
+  }
+  // out = sum over dims of x ;  dx = dout broadcast back over the summed dims
+  if (needs_grad({x})) {
+    Shape in_shape = x.shape();
+    record("SumBackward", out, {x}, [in_shape, dims](const Tensor& grad) {
+      return GradList{expand_reduced(grad, in_shape, dims)};
+    });
+  }
+  return out;
+}
+
+Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
+  MINIDL_CHECK(x.is_floating_point(), "mean",
+               "expects a floating-point tensor, got " << x.dtype() << "; use to(kFloat32)");
+  Dims dims = normalize_dims(dims_in, x.dim(), "mean");
+  ReduceGeometry g = reduce_geometry(x, dims, keepdim);
+  Tensor out = empty(g.out_shape, x.dtype());
+  const double count = static_cast<double>(g.reduce_numel);
+  MINIDL_DISPATCH_FLOATING(x.dtype(), "mean", {
+    scalar_t* po = out.data_ptr<scalar_t>();
+    sum_kernel<scalar_t>(x, g, po);
+    // An empty reduction gives NaN (0/0), as in PyTorch.
+    for (int64_t i = 0; i < out.numel(); ++i) po[i] = static_cast<scalar_t>(po[i] / count);
+  });
+  // out = sum(x) / n ;  dx = dout / n broadcast back over the reduced dims
+  if (needs_grad({x})) {
+    Shape in_shape = x.shape();
+    record("MeanBackward", out, {x}, [in_shape, dims, count](const Tensor& grad) {
+      return GradList{expand_reduced(grad * (1.0 / count), in_shape, dims)};
+    });
+  }
+  return out;
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  const int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
+  MINIDL_CHECK(lead >= 0, "sum_to",
+               "cannot sum " << shape_str(grad.shape()) << " to more dims " << shape_str(shape));
+  Dims dims;
+  for (int64_t d = 0; d < grad.dim(); ++d) {
+    if (d < lead) {
+      dims.push_back(d);
+    } else if (shape[d - lead] == 1 && grad.shape()[d] != 1) {
+      dims.push_back(d);
+    } else {
+      MINIDL_CHECK(shape[d - lead] == grad.shape()[d], "sum_to",
+                   "shape " << shape_str(grad.shape()) << " does not broadcast from "
+                            << shape_str(shape));
+    }
+  }
+  if (dims.empty()) return grad.reshape(shape);
+  return sum(grad, dims, true).reshape(shape);
+}
+
+Tensor Tensor::sum() const { return minidl::sum(*this); }
+Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
+  return minidl::sum(*this, dims, keepdim);
+}
+Tensor Tensor::mean() const { return minidl::mean(*this); }
+Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
+  return minidl::mean(*this, dims, keepdim);
+}
+
+}  // namespace minidl

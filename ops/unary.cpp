@@ -1,0 +1,245 @@
+// Unary math and activations. Each forward is one elementwise loop; each backward is one fused
+// elementwise loop over (dout, a saved tensor), with its derivative written above it.
+#include <cmath>
+
+#include "core/autograd.h"
+#include "ops/elementwise.h"
+#include "ops/loops.h"
+
+namespace minidl {
+
+namespace {
+
+template <typename F>
+Tensor map_floating(const Tensor& x, const char* op, F f) {
+  MINIDL_CHECK(x.is_floating_point(), op,
+               "expects a floating-point tensor, got " << x.dtype() << " (shape "
+                                                       << shape_str(x.shape()) << ")");
+  Tensor out = empty(x.shape(), x.dtype());
+  MINIDL_DISPATCH_FLOATING(x.dtype(), op, unary_loop<scalar_t, scalar_t>(out, x, f));
+  return out;
+}
+
+// dx[i] = f(dout[i], v[i]) for a saved tensor v of dout's shape (x or the output).
+template <typename F>
+Tensor grad_map(const Tensor& g, const Tensor& v, F f) {
+  Tensor out = empty(g.shape(), g.dtype());
+  MINIDL_DISPATCH_FLOATING(g.dtype(), "backward",
+                           binary_loop<scalar_t, scalar_t, scalar_t>(out, g, v, f));
+  return out;
+}
+
+// Records `name` with dx = grad_map(dout, saved, df).
+template <typename F>
+Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df) {
+  if (needs_grad({x})) {
+    SavedTensor keep(saved);
+    record(name, out, {x}, [keep, df](const Tensor& g) {
+      return GradList{grad_map(g, keep.get(), df)};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor neg(const Tensor& x) {
+  MINIDL_CHECK(x.dtype() != kBool, "neg", "negation of a bool tensor; use logical_not");
+  Tensor out = empty(x.shape(), x.dtype());
+  MINIDL_DISPATCH_NUMERIC(x.dtype(), "neg",
+                          unary_loop<scalar_t, scalar_t>(out, x, [](scalar_t v) { return -v; }));
+  // out = -x ;  dx = -dout
+  if (needs_grad({x})) record("NegBackward", out, {x}, [](const Tensor& g) { return GradList{neg(g)}; });
+  return out;
+}
+
+Tensor abs(const Tensor& x) {
+  Tensor out = empty(x.shape(), x.dtype());
+  MINIDL_DISPATCH_NUMERIC(x.dtype(), "abs", unary_loop<scalar_t, scalar_t>(out, x, [](scalar_t v) {
+                            return v < 0 ? -v : v;
+                          }));
+  // out = |x| ;  dx = dout * sign(x)   (0 at x = 0)
+  return with_grad("AbsBackward", x, out, x,
+                   [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : g * 0); });
+}
+
+Tensor exp(const Tensor& x) {
+  Tensor out = map_floating(x, "exp", [](auto v) { return std::exp(v); });
+  // out = e^x ;  dx = dout * out
+  return with_grad("ExpBackward", x, out, out, [](auto g, auto y) { return g * y; });
+}
+
+Tensor log(const Tensor& x) {
+  Tensor out = map_floating(x, "log", [](auto v) { return std::log(v); });
+  // out = ln x ;  dx = dout / x
+  return with_grad("LogBackward", x, out, x, [](auto g, auto v) { return g / v; });
+}
+
+Tensor log1p(const Tensor& x) {
+  Tensor out = map_floating(x, "log1p", [](auto v) { return std::log1p(v); });
+  // out = ln(1 + x) ;  dx = dout / (1 + x)
+  return with_grad("Log1pBackward", x, out, x, [](auto g, auto v) { return g / (1 + v); });
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor out = map_floating(x, "sqrt", [](auto v) { return std::sqrt(v); });
+  // out = sqrt(x) ;  dx = dout / (2 out)
+  return with_grad("SqrtBackward", x, out, out, [](auto g, auto y) { return g / (2 * y); });
+}
+
+Tensor rsqrt(const Tensor& x) {
+  Tensor out = map_floating(x, "rsqrt", [](auto v) { return 1 / std::sqrt(v); });
+  // out = x^(-1/2) ;  dx = -dout out^3 / 2
+  return with_grad("RsqrtBackward", x, out, out,
+                   [](auto g, auto y) { return g * y * y * y * static_cast<decltype(g)>(-0.5); });
+}
+
+Tensor sin(const Tensor& x) {
+  Tensor out = map_floating(x, "sin", [](auto v) { return std::sin(v); });
+  // out = sin x ;  dx = dout cos x
+  return with_grad("SinBackward", x, out, x, [](auto g, auto v) { return g * std::cos(v); });
+}
+
+Tensor cos(const Tensor& x) {
+  Tensor out = map_floating(x, "cos", [](auto v) { return std::cos(v); });
+  // out = cos x ;  dx = -dout sin x
+  return with_grad("CosBackward", x, out, x, [](auto g, auto v) { return -g * std::sin(v); });
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor out = map_floating(x, "tanh", [](auto v) { return std::tanh(v); });
+  // out = tanh x ;  dx = dout (1 - out^2)
+  return with_grad("TanhBackward", x, out, out, [](auto g, auto y) { return g * (1 - y * y); });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  // 1 / (1 + e^-x), written so that neither branch overflows.
+  Tensor out = map_floating(x, "sigmoid", [](auto v) {
+    using T = decltype(v);
+    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+    T e = std::exp(v);
+    return e / (T(1) + e);
+  });
+  // out = sigmoid(x) ;  dx = dout out (1 - out)
+  return with_grad("SigmoidBackward", x, out, out, [](auto g, auto y) { return g * y * (1 - y); });
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor out = map_floating(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // out = max(x, 0) ;  dx = dout [out > 0]
+  return with_grad("ReluBackward", x, out, out,
+                   [](auto g, auto y) { return y > 0 ? g : decltype(g)(0); });
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  Tensor out = map_floating(x, "leaky_relu", [negative_slope](auto v) {
+    return v > 0 ? v : static_cast<decltype(v)>(negative_slope) * v;
+  });
+  // out = x if x > 0 else slope x ;  dx = dout (1 if x > 0 else slope)
+  return with_grad("LeakyReluBackward", x, out, x, [negative_slope](auto g, auto v) {
+    return v > 0 ? g : static_cast<decltype(g)>(negative_slope) * g;
+  });
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  Tensor out = map_floating(x, "elu", [alpha](auto v) {
+    using T = decltype(v);
+    return v > 0 ? v : static_cast<T>(alpha) * std::expm1(v);
+  });
+  // out = x if x > 0 else alpha (e^x - 1) ;  dx = dout (1 if x > 0 else alpha e^x)
+  return with_grad("EluBackward", x, out, x, [alpha](auto g, auto v) {
+    using T = decltype(g);
+    return v > 0 ? g : g * static_cast<T>(alpha) * std::exp(v);
+  });
+}
+
+namespace {
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kCubic = 0.044715;
+}  // namespace
+
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  MINIDL_CHECK(approximate == "none" || approximate == "tanh", "gelu",
+               "approximate must be \"none\" or \"tanh\", got \"" << approximate << "\"");
+  if (approximate == "none") {
+    // out = x Phi(x) with Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2
+    Tensor out = map_floating(x, "gelu", [](auto v) {
+      using T = decltype(v);
+      return v * T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
+    });
+    // dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
+    return with_grad("GeluBackward", x, out, x, [](auto g, auto v) {
+      using T = decltype(g);
+      T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
+      T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
+      return g * (cdf + v * pdf);
+    });
+  }
+  // out = x (1 + tanh(u)) / 2,  u = sqrt(2/pi) (x + 0.044715 x^3)
+  Tensor out = map_floating(x, "gelu", [](auto v) {
+    using T = decltype(v);
+    T u = T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v);
+    return T(0.5) * v * (T(1) + std::tanh(u));
+  });
+  // dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),  u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
+  return with_grad("GeluBackward", x, out, x, [](auto g, auto v) {
+    using T = decltype(g);
+    T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
+    T du = T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * v * v);
+    return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+  });
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  MINIDL_CHECK(beta != 0, "softplus", "beta must be nonzero");
+  Tensor out = map_floating(x, "softplus", [beta, threshold](auto v) {
+    using T = decltype(v);
+    T bx = static_cast<T>(beta) * v;
+    return bx > static_cast<T>(threshold) ? v : std::log1p(std::exp(bx)) / static_cast<T>(beta);
+  });
+  // out = ln(1 + e^(beta x)) / beta ;  dx = dout sigmoid(beta x)   (dout above the threshold)
+  return with_grad("SoftplusBackward", x, out, x, [beta, threshold](auto g, auto v) {
+    using T = decltype(g);
+    T bx = static_cast<T>(beta) * v;
+    if (bx > static_cast<T>(threshold)) return g;
+    T z = std::exp(bx);
+    return g * z / (z + T(1));
+  });
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  MINIDL_CHECK(min || max, "clamp", "at least one of min and max must be given");
+  MINIDL_CHECK(x.dtype() != kBool, "clamp", "cannot clamp a bool tensor");
+  const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
+  Tensor out = empty(x.shape(), x.dtype());
+  MINIDL_DISPATCH_NUMERIC(x.dtype(), "clamp", unary_loop<scalar_t, scalar_t>(out, x, [lo, hi](scalar_t v) {
+                            // NaN stays NaN; otherwise min is applied first, then max (as torch)
+                            double d = static_cast<double>(v);
+                            if (d != d) return v;
+                            return static_cast<scalar_t>(std::min(std::max(d, lo), hi));
+                          }));
+  // out = min(max(x, lo), hi) ;  dx = dout [lo <= x <= hi]
+  return with_grad("ClampBackward", x, out, x, [lo, hi](auto g, auto v) {
+    return (v >= lo && v <= hi) ? g : decltype(g)(0);
+  });
+}
+
+Tensor Tensor::neg() const { return minidl::neg(*this); }
+Tensor Tensor::abs() const { return minidl::abs(*this); }
+Tensor Tensor::exp() const { return minidl::exp(*this); }
+Tensor Tensor::log() const { return minidl::log(*this); }
+Tensor Tensor::log1p() const { return minidl::log1p(*this); }
+Tensor Tensor::sqrt() const { return minidl::sqrt(*this); }
+Tensor Tensor::rsqrt() const { return minidl::rsqrt(*this); }
+Tensor Tensor::sin() const { return minidl::sin(*this); }
+Tensor Tensor::cos() const { return minidl::cos(*this); }
+Tensor Tensor::tanh() const { return minidl::tanh(*this); }
+Tensor Tensor::sigmoid() const { return minidl::sigmoid(*this); }
+Tensor Tensor::relu() const { return minidl::relu(*this); }
+Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max) const {
+  return minidl::clamp(*this, min, max);
+}
+
+}  // namespace minidl

@@ -1,0 +1,123 @@
+// The tape: backward, accumulation, retain_graph, NoGradGuard, grad(), in-place version checks.
+#include "tests/test_util.h"
+
+using namespace minidl;
+using minidl::testing::allclose;
+
+TEST_CASE("backward of a scalar chain gives the product rule", "[autograd]") {
+  Tensor x = tensor({2.0, 3.0}, kFloat64).requires_grad_();
+  Tensor y = (x * x * 3.0 + x).sum();  // dy/dx = 6x + 1
+  y.backward();
+  CHECK(allclose(x.grad(), tensor({13.0, 19.0}, kFloat64)));
+  CHECK(x.is_leaf());
+  CHECK_FALSE(y.is_leaf());
+  CHECK(std::string(y.grad_fn()->name) == "SumBackward");
+}
+
+TEST_CASE("gradients accumulate across backward calls and zero_grad clears them", "[autograd]") {
+  Tensor x = tensor({1.0}, kFloat64).requires_grad_();
+  (x * 2.0).sum().backward();
+  (x * 3.0).sum().backward();
+  CHECK(x.grad().item() == 5.0);
+  x.zero_grad();
+  CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("a tensor used twice receives the sum of both gradients", "[autograd]") {
+  Tensor x = tensor({1.5}, kFloat64).requires_grad_();
+  Tensor y = x * x;  // both inputs of one entry are x
+  y.sum().backward();
+  CHECK(x.grad().item() == Approx(3.0));
+}
+
+TEST_CASE("a second backward through a freed graph is a clear error", "[autograd]") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  Tensor y = (x.exp() * 2.0).sum();
+  y.backward(Tensor(), /*retain_graph=*/true);
+  y.backward();  // allowed: the first call retained the graph
+  CHECK(allclose(x.grad(), (x.detach().exp() * 4.0)));
+  CHECK_THROWS_WITH(y.backward(), Catch::Contains("second time") && Catch::Contains("retain_graph"));
+}
+
+TEST_CASE("NoGradGuard stops recording", "[autograd]") {
+  Tensor x = ones({2}).requires_grad_();
+  {
+    NoGradGuard guard;
+    Tensor y = x * 2.0;
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.grad_fn() == nullptr);
+  }
+  CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("backward of a non-scalar needs a gradient of its shape", "[autograd]") {
+  Tensor x = ones({2, 3}).requires_grad_();
+  Tensor y = x * 2.0;
+  CHECK_THROWS_WITH(y.backward(), Catch::Contains("implicitly") && Catch::Contains("[2, 3]"));
+  CHECK_THROWS_WITH(y.backward(ones({3})), Catch::Contains("[3]") && Catch::Contains("[2, 3]"));
+  y.backward(full({2, 3}, 0.5));
+  CHECK(allclose(x.grad(), ones({2, 3})));
+}
+
+TEST_CASE("backward of a tensor that does not require grad is an error", "[autograd]") {
+  CHECK_THROWS_WITH(ones({1}).backward(), Catch::Contains("does not require grad"));
+}
+
+TEST_CASE("grad() returns gradients without touching .grad", "[autograd]") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  Tensor h = x * 3.0;
+  Tensor y = (h * h).sum();  // dy/dh = 2h = 6x, dy/dx = 18x
+  auto grads = grad({y}, {x, h}, {}, /*retain_graph=*/true);
+  CHECK(allclose(grads[0], tensor({18.0, 36.0}, kFloat64)));
+  CHECK(allclose(grads[1], tensor({18.0, 36.0}, kFloat64) / 3.0));
+  CHECK_FALSE(x.grad().defined());
+  Tensor unused = ones({1}, kFloat64).requires_grad_();
+  CHECK_THROWS_WITH(grad({y}, {unused}, {}, true), Catch::Contains("not used"));
+  CHECK_FALSE(grad({y}, {unused}, {}, true, /*allow_unused=*/true)[0].defined());
+}
+
+TEST_CASE("retain_grad fills .grad of an intermediate", "[autograd]") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  Tensor h = x * 2.0;
+  h.retain_grad();
+  (h * h).sum().backward();
+  CHECK(allclose(h.grad(), h.detach() * 2.0));
+}
+
+TEST_CASE("modifying a saved tensor in place makes backward raise", "[autograd]") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  Tensor h = x * 2.0;
+  Tensor y = h.exp();  // saves its output
+  {
+    NoGradGuard guard;
+    y.add_(1.0);
+  }
+  CHECK_THROWS_WITH(y.sum().backward(),
+                    Catch::Contains("ExpBackward") && Catch::Contains("modified by an in-place"));
+}
+
+TEST_CASE("in-place ops on a leaf requiring grad are refused", "[autograd]") {
+  Tensor w = ones({2}).requires_grad_();
+  CHECK_THROWS_WITH(w.add_(1.0), Catch::Contains("leaf") && Catch::Contains("NoGradGuard"));
+  NoGradGuard guard;
+  w.add_(1.0);
+  CHECK(w._version() == 1);
+  CHECK(allclose(w, full({2}, 2.0)));
+}
+
+TEST_CASE("in-place ops on non-leaf tensors are differentiable", "[autograd]") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  Tensor y = x * 2.0;
+  y.add_(x);      // y = 3x
+  y.mul_(2.0);    // y = 6x
+  y.sum().backward();
+  CHECK(allclose(x.grad(), full({2}, 6.0, kFloat64)));
+}
+
+TEST_CASE("a long chain backpropagates and frees without recursion", "[autograd]") {
+  Tensor x = tensor({1.0}, kFloat64).requires_grad_();
+  Tensor y = x;
+  for (int i = 0; i < 200000; ++i) y = y + 0.0;
+  y.backward();
+  CHECK(x.grad().item() == 1.0);
+}

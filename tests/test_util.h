@@ -1,0 +1,61 @@
+// Small helpers shared by the tests.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "minidl.h"
+
+namespace minidl::testing {
+
+// |a - b| <= atol + rtol |b| elementwise, same shape; prints the first mismatch.
+inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-6) {
+  if (a.shape() != b.shape()) {
+    UNSCOPED_INFO("shape " << shape_str(a.shape()) << " vs " << shape_str(b.shape()));
+    return false;
+  }
+  std::vector<double> va = a.to_vector<double>(), vb = b.to_vector<double>();
+  for (size_t i = 0; i < va.size(); ++i) {
+    bool both_nan = std::isnan(va[i]) && std::isnan(vb[i]);
+    if (!both_nan && !(std::fabs(va[i] - vb[i]) <= atol + rtol * std::fabs(vb[i]))) {
+      UNSCOPED_INFO("element " << i << ": " << va[i] << " vs " << vb[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Runs gradcheck and reports the mismatch through Catch.
+inline void check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                            const std::vector<Tensor>& inputs, GradcheckOptions options = {}) {
+  GradcheckResult result = gradcheck(fn, inputs, options);
+  INFO(result.message);
+  CHECK(result.ok);
+}
+
+// A float64 leaf of this shape with values from randn (seeded by the caller's manual_seed).
+inline Tensor leaf(const Shape& shape, double scale = 1.0) {
+  Tensor t = randn(shape, kFloat64) * scale;
+  return t.detach().requires_grad_();
+}
+
+// The same values as a non-contiguous leaf: stored transposed (last two dims swapped).
+inline Tensor transposed_leaf(const Shape& shape, double scale = 1.0) {
+  Shape swapped = shape;
+  std::swap(swapped[swapped.size() - 1], swapped[swapped.size() - 2]);
+  Tensor t = (randn(swapped, kFloat64) * scale).transpose(-1, -2);
+  return t.detach().requires_grad_();
+}
+
+// A non-contiguous leaf that is every other column of a wider tensor.
+inline Tensor strided_leaf(const Shape& shape, double scale = 1.0) {
+  Shape wide = shape;
+  wide.back() *= 2;
+  Tensor t = (randn(wide, kFloat64) * scale).slice(-1, 0, std::nullopt, 2);
+  return t.detach().requires_grad_();
+}
+
+}  // namespace minidl::testing

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages minidl needs, only those missing. Called by the Makefile when
+# its dependency stamp is absent; safe to run by hand. Needs root (or sudo) for apt-get.
+#   tools/install_deps.sh            build + test dependencies
+#   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
+set -e
+packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev"
+if [ "$1" = "--torch" ]; then packages="$packages python3-torch python3-numpy"; fi
+
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "minidl: installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
