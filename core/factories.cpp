@@ -50,7 +50,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
     scalar_t* p = t.data_ptr<scalar_t>();
     // Fill from both ends so that the last value is exactly `end`, as torch.linspace does.
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<scalar_t>(i < steps / 2 ? start + i * delta
+      p[i] = static_cast<scalar_t>(steps == 1 || i < steps / 2 ? start + i * delta
                                                  : end - (steps - 1 - i) * delta);
   });
   return finish(t, options);

@@ -62,14 +62,20 @@ struct EllipsisType {};
 constexpr NoneType None{};
 constexpr EllipsisType Ellipsis{};
 
-// Python's start:stop:step; an absent bound is None (the whole dim on that side).
+// A slice bound: an integer or None.
+struct SliceBound {
+  SliceBound(NoneType) {}                    // NOLINT: implicit, as in Python
+  SliceBound(std::nullopt_t) {}              // NOLINT
+  SliceBound(int64_t v) : value(v) {}        // NOLINT
+  SliceBound(int v) : value(v) {}            // NOLINT
+  SliceBound(std::optional<int64_t> v) : value(v) {}  // NOLINT
+  std::optional<int64_t> value;
+};
+
+// Python's start:stop:step; a None bound means the whole dim on that side.
 struct Slice {
-  Slice(std::optional<int64_t> start = std::nullopt, std::optional<int64_t> stop = std::nullopt,
-        int64_t step = 1)
-      : start(start), stop(stop), step(step) {}
-  Slice(NoneType, std::optional<int64_t> stop = std::nullopt, int64_t step = 1)
-      : stop(stop), step(step) {}
-  Slice(int64_t start, NoneType, int64_t step = 1) : start(start), step(step) {}
+  Slice(SliceBound start = None, SliceBound stop = None, int64_t step = 1)
+      : start(start.value), stop(stop.value), step(step) {}
   std::optional<int64_t> start, stop;
   int64_t step = 1;
 };

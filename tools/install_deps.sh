@@ -4,7 +4,7 @@
 #   tools/install_deps.sh            build + test dependencies
 #   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
 set -e
-packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev"
+packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev"
 if [ "$1" = "--torch" ]; then packages="$packages python3-torch python3-numpy"; fi
 
 missing=""
