@@ -54,10 +54,9 @@ $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB)
 	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
-# The suite: unit tests (Catch2), then a program built against an installed copy.
+# The whole suite (Catch2; one case installs the library and builds a program against it).
 test: $(BUILD)/minidl_tests
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests
-	tests/install_test.sh $(BUILD)
+	MINIDL_BUILD_DIR=$(BUILD) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests $(TEST_ARGS)
 
 demo: $(BUILD)/demo
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/demo

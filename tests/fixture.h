@@ -2,6 +2,7 @@
 // tools/fixtures/fixture_io.py).
 #pragma once
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -36,8 +37,8 @@ class Fixtures {
       std::getline(in, values_line);
       std::istringstream values(values_line);
       std::vector<double> v;
-      double x;
-      while (values >> x) v.push_back(x);
+      std::string word_value;  // strtod, unlike >>, reads "inf", "-inf" and "nan"
+      while (values >> word_value) v.push_back(std::strtod(word_value.c_str(), nullptr));
       DType dt = dtype == "float32" ? kFloat32
                  : dtype == "float64" ? kFloat64
                  : dtype == "int64"   ? kInt64

@@ -1,0 +1,53 @@
+// dropout: one mask draw (serial: the generator is a single stream), one fused multiply each way.
+#include "ops/dropout.h"
+
+#include <mutex>
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "ops/loops.h"
+
+namespace minidl {
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
+  MINIDL_CHECK(p >= 0.0 && p <= 1.0, "dropout",
+               "probability has to be between 0 and 1, but got " << p);
+  MINIDL_CHECK(
+      x.is_floating_point(), "dropout",
+      "expects a floating-point tensor, got " << x.dtype() << " of shape " << shape_str(x.shape()));
+  if (!training || p == 0.0) return x;
+
+  // The mask already holds the scale: m / (1 - p) with m in {0, 1} (all zeros when p == 1).
+  Tensor mask = empty(x.shape(), x.dtype());
+  Generator& g = generator ? *generator : default_generator();
+  MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout", {
+    scalar_t* pm = mask.data_ptr<scalar_t>();
+    const int64_t n = mask.numel();
+    if (p == 1.0) {
+      for (int64_t i = 0; i < n; ++i) pm[i] = 0;
+    } else {
+      const scalar_t scale = static_cast<scalar_t>(1.0 / (1.0 - p));
+      std::lock_guard<std::mutex> lock(g.mutex);
+      for (int64_t i = 0; i < n; ++i) pm[i] = g.uniform() < p ? scalar_t(0) : scale;
+    }
+  });
+  Tensor out = empty(x.shape(), x.dtype());
+  MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout",
+                           binary_loop<scalar_t, scalar_t, scalar_t>(
+                               out, x, mask, [](scalar_t v, scalar_t m) { return v * m; }));
+  // y = x * m / (1 - p) ;  dx = dy * m / (1 - p)
+  if (needs_grad({x})) {
+    SavedTensor saved_mask(mask);
+    record("DropoutBackward", out, {x}, [saved_mask](const Tensor& grad) {
+      const Tensor& m = saved_mask.get();
+      Tensor dx = empty(m.shape(), m.dtype());
+      MINIDL_DISPATCH_FLOATING(m.dtype(), "DropoutBackward",
+                               binary_loop<scalar_t, scalar_t, scalar_t>(
+                                   dx, grad, m, [](scalar_t d, scalar_t k) { return d * k; }));
+      return GradList{dx};
+    });
+  }
+  return out;
+}
+
+}  // namespace minidl

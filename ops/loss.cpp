@@ -1,0 +1,601 @@
+// Losses: the classification losses (cross_entropy fused with its log-softmax, nll_loss) as
+// kernels over [outer, C, inner] positions, and the elementwise losses (mse, l1,
+// binary_cross_entropy_with_logits) as one strided map each way. Each backward sits below its
+// forward, as a direct formula rather than a chain of ops.
+#include "ops/loss.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "core/strided.h"
+#include "ops/elementwise.h"
+
+namespace minidl {
+
+namespace {
+
+// t itself if contiguous, else a contiguous copy that records nothing (the loss records its own
+// entry against the original tensor).
+Tensor dense(const Tensor& t) {
+  if (!t.defined() || t.is_contiguous()) return t;
+  Tensor out = empty(t.shape(), t.dtype());
+  copy_data(out, t);
+  return out;
+}
+
+// "[1, 2]": the multi-index of row-major element `flat` of `shape`.
+std::string index_str(const Shape& shape, int64_t flat) {
+  Shape index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_str(index);
+}
+
+void check_floating_input(const Tensor& input, const char* op) {
+  MINIDL_CHECK(input.defined(), op, "input is undefined");
+  MINIDL_CHECK(input.is_floating_point(), op,
+               "expects a floating-point input, got " << input.dtype() << " of shape "
+                                                      << shape_str(input.shape()));
+}
+
+// The gradient reaching position p in a backward: grad[p] for Reduction::None, else the scalar
+// gradient times 1 (Sum) or 1 / denominator (Mean).
+template <typename T>
+class Upstream {
+ public:
+  Upstream(const Tensor& grad, Reduction reduction, double denominator) {
+    if (reduction == Reduction::None) {
+      dense_ = dense(grad);
+      per_position_ = dense_.data_ptr<T>();
+    } else {
+      double factor = reduction == Reduction::Mean ? 1.0 / denominator : 1.0;
+      scalar_ = static_cast<T>(grad.item<double>() * factor);
+    }
+  }
+  T at(int64_t p) const { return per_position_ ? per_position_[p] : scalar_; }
+
+ private:
+  Tensor dense_;
+  const T* per_position_ = nullptr;
+  T scalar_ = 0;
+};
+
+// Sum of n values, accumulated in double.
+template <typename T>
+double total_of(const T* values, int64_t n) {
+  double total = 0;
+#pragma omp parallel for reduction(+ : total) if (n >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) total += values[i];
+  return total;
+}
+
+// Reduces per-position (or per-element) losses, a fresh contiguous tensor: None returns them as
+// they are, Sum adds them, Mean divides that sum by `denominator` (0/0 = NaN when nothing counts,
+// as in PyTorch).
+Tensor reduce_losses(const Tensor& values, Reduction reduction, double denominator) {
+  if (reduction == Reduction::None) return values;
+  Tensor out = empty({}, values.dtype());
+  MINIDL_DISPATCH_FLOATING(values.dtype(), "loss", {
+    double total = total_of(values.data_ptr<scalar_t>(), values.numel());
+    if (reduction == Reduction::Mean) total /= denominator;
+    out.data_ptr<scalar_t>()[0] = static_cast<scalar_t>(total);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- classification geometry
+
+// input [N, C, d1, ...] seen as [outer = N, C, inner = d1 * ...] (unbatched [C]: outer = 1); a
+// "position" is one (n, d1, ...) and has one target. Position p's class c is at
+// (p / inner) * C * inner + p % inner + c * inner of the contiguous input.
+struct ClassGeometry {
+  int64_t outer = 1, classes = 1, inner = 1;
+  Shape position_shape;  // the class-index target's shape: [N, d1, ...], or [] when unbatched
+  int64_t positions() const { return outer * inner; }
+  int64_t row_offset(int64_t p) const { return (p / inner) * classes * inner + p % inner; }
+};
+
+ClassGeometry class_geometry(const Tensor& input, const char* op) {
+  MINIDL_CHECK(input.dim() >= 1, op,
+               "input must be [C], [N, C] or [N, C, d1, ...], got a 0-d tensor");
+  ClassGeometry g;
+  const Shape& s = input.shape();
+  const int64_t class_dim = input.dim() == 1 ? 0 : 1;
+  g.classes = s[class_dim];
+  MINIDL_CHECK(g.classes > 0, op, "input of shape " << shape_str(s) << " has no classes");
+  if (class_dim == 1) g.outer = s[0];
+  for (int64_t d = 0; d < input.dim(); ++d) {
+    if (d == class_dim) continue;
+    g.position_shape.push_back(s[d]);
+    if (d > class_dim) g.inner *= s[d];
+  }
+  return g;
+}
+
+void check_class_weight(const Tensor& weight, const Tensor& input, int64_t classes,
+                        const char* op) {
+  if (!weight.defined()) return;
+  MINIDL_CHECK(weight.dim() == 1 && weight.numel() == classes, op,
+               "weight must have one entry per class (["
+                   << classes << "]), got shape " << shape_str(weight.shape()) << " for input "
+                   << shape_str(input.shape()));
+  MINIDL_CHECK(weight.dtype() == input.dtype(), op,
+               "weight is " << weight.dtype() << " but input is " << input.dtype());
+}
+
+// An int64 target of the positions' shape, each value in [0, C) or ignore_index.
+void check_class_target(const Tensor& input, const Tensor& target, const ClassGeometry& g,
+                        int64_t ignore_index, const char* op) {
+  MINIDL_CHECK(target.defined(), op, "target is undefined");
+  MINIDL_CHECK(target.dtype() == kInt64, op,
+               "expected int64 class indices of shape "
+                   << shape_str(g.position_shape) << " for input " << shape_str(input.shape())
+                   << ", got a " << target.dtype() << " target of shape "
+                   << shape_str(target.shape()));
+  MINIDL_CHECK(target.shape() == g.position_shape, op,
+               "target of shape " << shape_str(target.shape()) << " does not match input "
+                                  << shape_str(input.shape()) << " (expected target shape "
+                                  << shape_str(g.position_shape) << ")");
+  Tensor t = dense(target);
+  const int64_t* pt = t.data_ptr<int64_t>();
+  for (int64_t p = 0; p < t.numel(); ++p) {
+    MINIDL_CHECK(pt[p] == ignore_index || (pt[p] >= 0 && pt[p] < g.classes), op,
+                 "target " << pt[p] << " at position " << index_str(target.shape(), p)
+                           << " is out of range [0, " << g.classes << ") (ignore_index "
+                           << ignore_index << ")");
+  }
+}
+
+// ---------------------------------------------------------------- cross entropy, class indices
+
+// Fills log_norm[p] = log sum_c exp(x[p, c]) and the per-position loss
+//   loss_p = (1 - ls) w[t] (log_norm - x[p, t]) + (ls / C) sum_c w[c] (log_norm - x[p, c])
+// (0 for ignored positions); returns sum_p w[t_p] over non-ignored positions.
+template <typename T>
+double class_index_forward(const T* x, const int64_t* target, const T* weight,
+                           const ClassGeometry& g, int64_t ignore_index, double label_smoothing,
+                           T* log_norm, T* loss) {
+  const int64_t C = g.classes, inner = g.inner, P = g.positions();
+  const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
+  double weight_sum = 0;
+#pragma omp parallel for reduction(+ : weight_sum) if (P * C >= kParallelGrain && P > 1)
+  for (int64_t p = 0; p < P; ++p) {
+    const T* row = x + g.row_offset(p);  // class c at row[c * inner]
+    T m = -std::numeric_limits<T>::infinity();
+    for (int64_t c = 0; c < C; ++c) m = std::max(m, row[c * inner]);
+    T s = 0;
+    for (int64_t c = 0; c < C; ++c) s += std::exp(row[c * inner] - m);
+    const T lse = m + std::log(s);
+    log_norm[p] = lse;
+    const int64_t t = target[p];
+    if (t == ignore_index) {
+      loss[p] = 0;
+      continue;
+    }
+    const T wt = weight ? weight[t] : T(1);
+    T value = wt * (lse - row[t * inner]);
+    if (label_smoothing > 0) {
+      T smooth = 0;
+      for (int64_t c = 0; c < C; ++c)
+        smooth += (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
+      value = on * value + off * smooth;
+    }
+    loss[p] = value;
+    weight_sum += wt;
+  }
+  return weight_sum;
+}
+
+// dx[p, c] = up_p (softmax[p, c] S_p - (ls / C) w[c] - (1 - ls) w[t] [c == t]),
+// S_p = (1 - ls) w[t] + (ls / C) sum_c w[c]; ignored positions get 0.
+template <typename T>
+void class_index_backward(const T* x, const int64_t* target, const T* weight,
+                          const ClassGeometry& g, int64_t ignore_index, double label_smoothing,
+                          const T* log_norm, const Upstream<T>& up, T* dx) {
+  const int64_t C = g.classes, inner = g.inner, P = g.positions();
+  const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
+  T weight_total = static_cast<T>(C);
+  if (weight) {
+    weight_total = 0;
+    for (int64_t c = 0; c < C; ++c) weight_total += weight[c];
+  }
+#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
+  for (int64_t p = 0; p < P; ++p) {
+    const T* row = x + g.row_offset(p);
+    T* grad_row = dx + g.row_offset(p);
+    const int64_t t = target[p];
+    if (t == ignore_index) {
+      for (int64_t c = 0; c < C; ++c) grad_row[c * inner] = 0;
+      continue;
+    }
+    const T scale = up.at(p), lse = log_norm[p];
+    const T wt = weight ? weight[t] : T(1);
+    const T total = on * wt + off * weight_total;
+    for (int64_t c = 0; c < C; ++c) {
+      const T wc = weight ? weight[c] : T(1);
+      grad_row[c * inner] = scale * (std::exp(row[c * inner] - lse) * total - off * wc);
+    }
+    grad_row[t * inner] -= scale * on * wt;
+  }
+}
+
+// ---------------------------------------------------------------- cross entropy, probabilities
+
+// loss_p = sum_c w[c] q'[p, c] (log_norm_p - x[p, c]),  q' = (1 - ls) q + ls / C
+template <typename T>
+void probability_forward(const T* x, const T* target, const T* weight, const ClassGeometry& g,
+                         double label_smoothing, T* log_norm, T* loss) {
+  const int64_t C = g.classes, inner = g.inner, P = g.positions();
+  const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
+#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
+  for (int64_t p = 0; p < P; ++p) {
+    const T* row = x + g.row_offset(p);
+    const T* q = target + g.row_offset(p);
+    T m = -std::numeric_limits<T>::infinity();
+    for (int64_t c = 0; c < C; ++c) m = std::max(m, row[c * inner]);
+    T s = 0;
+    for (int64_t c = 0; c < C; ++c) s += std::exp(row[c * inner] - m);
+    const T lse = m + std::log(s);
+    log_norm[p] = lse;
+    T value = 0;
+    for (int64_t c = 0; c < C; ++c)
+      value += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off) * (lse - row[c * inner]);
+    loss[p] = value;
+  }
+}
+
+// dx[p, c] = up_p (softmax[p, c] sum_c' w[c'] q'[p, c'] - w[c] q'[p, c])
+// dq[p, c] = up_p (1 - ls) w[c] (log_norm_p - x[p, c])
+template <typename T>
+void probability_backward(const T* x, const T* target, const T* weight, const ClassGeometry& g,
+                          double label_smoothing, const T* log_norm, const Upstream<T>& up, T* dx,
+                          T* dtarget) {
+  const int64_t C = g.classes, inner = g.inner, P = g.positions();
+  const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
+#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
+  for (int64_t p = 0; p < P; ++p) {
+    const int64_t base = g.row_offset(p);
+    const T* row = x + base;
+    const T* q = target + base;
+    const T scale = up.at(p), lse = log_norm[p];
+    if (dx) {
+      T total = 0;
+      for (int64_t c = 0; c < C; ++c)
+        total += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
+      for (int64_t c = 0; c < C; ++c) {
+        const T wq = (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
+        dx[base + c * inner] = scale * (std::exp(row[c * inner] - lse) * total - wq);
+      }
+    }
+    if (dtarget) {
+      for (int64_t c = 0; c < C; ++c)
+        dtarget[base + c * inner] =
+            scale * on * (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
+    }
+  }
+}
+
+Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                   Reduction reduction, double label_smoothing,
+                                   const ClassGeometry& g) {
+  const char* op = "cross_entropy";
+  MINIDL_CHECK(target.dtype() == input.dtype(), op,
+               "probability target is " << target.dtype() << " but input is " << input.dtype());
+  Tensor x = dense(input), q = dense(target), w = dense(weight);
+  Tensor log_norm = empty(g.position_shape, input.dtype());
+  Tensor losses = empty(g.position_shape, input.dtype());
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    probability_forward<scalar_t>(x.data_ptr<scalar_t>(), q.data_ptr<scalar_t>(),
+                                  w.defined() ? w.data_ptr<scalar_t>() : nullptr, g,
+                                  label_smoothing, log_norm.data_ptr<scalar_t>(),
+                                  losses.data_ptr<scalar_t>());
+  });
+  // Mean over positions (PyTorch divides by N * d1 * ..., not by the weights, here).
+  const double denominator = static_cast<double>(g.positions());
+  Tensor out = reduce_losses(losses, reduction, denominator);
+  // loss = -sum_c w q' log softmax(x) ;  dx = up (softmax(x) sum_c w q' - w q') ,
+  //                                      dq = -up (1 - ls) w log softmax(x)
+  if (needs_grad({input, target})) {
+    const bool gx = input.requires_grad(), gq = target.requires_grad();
+    SavedTensor saved_x(x), saved_q(q), saved_w(w), saved_norm(log_norm);
+    Shape shape = input.shape();
+    record("CrossEntropyBackward", out, {input, target}, [=](const Tensor& grad) {
+      Tensor dx = gx ? empty(shape, grad.dtype()) : Tensor();
+      Tensor dq = gq ? empty(shape, grad.dtype()) : Tensor();
+      const Tensor& wv = saved_w.get();
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward", {
+        Upstream<scalar_t> up(grad, reduction, denominator);
+        probability_backward<scalar_t>(
+            saved_x.get().data_ptr<scalar_t>(), saved_q.get().data_ptr<scalar_t>(),
+            wv.defined() ? wv.data_ptr<scalar_t>() : nullptr, g, label_smoothing,
+            saved_norm.get().data_ptr<scalar_t>(), up, gx ? dx.data_ptr<scalar_t>() : nullptr,
+            gq ? dq.data_ptr<scalar_t>() : nullptr);
+      });
+      return GradList{dx, dq};
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- nll loss
+
+// loss_p = -w[t] x[p, t] (0 if ignored); returns sum_p w[t_p] over non-ignored positions.
+template <typename T>
+double nll_forward(const T* x, const int64_t* target, const T* weight, const ClassGeometry& g,
+                   int64_t ignore_index, T* loss) {
+  double weight_sum = 0;
+  for (int64_t p = 0; p < g.positions(); ++p) {
+    const int64_t t = target[p];
+    if (t == ignore_index) {
+      loss[p] = 0;
+      continue;
+    }
+    const T wt = weight ? weight[t] : T(1);
+    loss[p] = -wt * x[g.row_offset(p) + t * g.inner];
+    weight_sum += wt;
+  }
+  return weight_sum;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- public classification losses
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                     int64_t ignore_index, Reduction reduction, double label_smoothing) {
+  const char* op = "cross_entropy";
+  check_floating_input(input, op);
+  MINIDL_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, op,
+               "label_smoothing must be between 0.0 and 1.0, got " << label_smoothing);
+  ClassGeometry g = class_geometry(input, op);
+  check_class_weight(weight, input, g.classes, op);
+  MINIDL_CHECK(target.defined(), op, "target is undefined");
+  if (target.is_floating_point()) {
+    MINIDL_CHECK(target.shape() == input.shape(), op,
+                 "a " << target.dtype() << " target must hold class probabilities of the input's "
+                      << "shape " << shape_str(input.shape()) << ", got shape "
+                      << shape_str(target.shape()) << "; class indices must be int64 of shape "
+                      << shape_str(g.position_shape));
+    MINIDL_CHECK(ignore_index < 0, op,
+                 "ignore_index (" << ignore_index
+                                  << ") is not supported for probability (floating) targets");
+    return cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, g);
+  }
+  check_class_target(input, target, g, ignore_index, op);
+
+  Tensor x = dense(input), t = dense(target), w = dense(weight);
+  Tensor log_norm = empty(g.position_shape, input.dtype());
+  Tensor losses = empty(g.position_shape, input.dtype());
+  double weight_sum = 0;
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    weight_sum = class_index_forward<scalar_t>(
+        x.data_ptr<scalar_t>(), t.data_ptr<int64_t>(),
+        w.defined() ? w.data_ptr<scalar_t>() : nullptr, g, ignore_index, label_smoothing,
+        log_norm.data_ptr<scalar_t>(), losses.data_ptr<scalar_t>());
+  });
+  Tensor out = reduce_losses(losses, reduction, weight_sum);
+  // loss_p = (1-ls) w[t] (-log p_t) + (ls/C) sum_c w[c] (-log p_c),  p = softmax(x) ;
+  // dx = up (p S - (1-ls) w[t] onehot(t) - (ls/C) w),  S = (1-ls) w[t] + (ls/C) sum w
+  if (needs_grad({input})) {
+    SavedTensor saved_x(x), saved_t(t), saved_w(w), saved_norm(log_norm);
+    Shape shape = input.shape();
+    record("CrossEntropyBackward", out, {input, target}, [=](const Tensor& grad) {
+      Tensor dx = empty(shape, grad.dtype());
+      const Tensor& wv = saved_w.get();
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward", {
+        Upstream<scalar_t> up(grad, reduction, weight_sum);
+        class_index_backward<scalar_t>(
+            saved_x.get().data_ptr<scalar_t>(), saved_t.get().data_ptr<int64_t>(),
+            wv.defined() ? wv.data_ptr<scalar_t>() : nullptr, g, ignore_index, label_smoothing,
+            saved_norm.get().data_ptr<scalar_t>(), up, dx.data_ptr<scalar_t>());
+      });
+      return GradList{dx, Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                int64_t ignore_index, Reduction reduction) {
+  const char* op = "nll_loss";
+  check_floating_input(input, op);
+  ClassGeometry g = class_geometry(input, op);
+  check_class_weight(weight, input, g.classes, op);
+  check_class_target(input, target, g, ignore_index, op);
+  Tensor x = dense(input), t = dense(target), w = dense(weight);
+  Tensor losses = empty(g.position_shape, input.dtype());
+  double weight_sum = 0;
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    weight_sum = nll_forward<scalar_t>(x.data_ptr<scalar_t>(), t.data_ptr<int64_t>(),
+                                       w.defined() ? w.data_ptr<scalar_t>() : nullptr, g,
+                                       ignore_index, losses.data_ptr<scalar_t>());
+  });
+  Tensor out = reduce_losses(losses, reduction, weight_sum);
+  // loss_p = -w[t] x[p, t] ;  dx[p, c] = -up_p w[t] [c == t]   (0 at ignored positions)
+  if (needs_grad({input})) {
+    SavedTensor saved_t(t), saved_w(w);
+    Shape shape = input.shape();
+    record("NllLossBackward", out, {input, target}, [=](const Tensor& grad) {
+      Tensor dx = zeros(shape, grad.dtype());
+      const Tensor& wv = saved_w.get();
+      const int64_t* pt = saved_t.get().data_ptr<int64_t>();
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "NllLossBackward", {
+        Upstream<scalar_t> up(grad, reduction, weight_sum);
+        const scalar_t* pw = wv.defined() ? wv.data_ptr<scalar_t>() : nullptr;
+        scalar_t* pd = dx.data_ptr<scalar_t>();
+        for (int64_t p = 0; p < g.positions(); ++p) {
+          if (pt[p] == ignore_index) continue;
+          pd[g.row_offset(p) + pt[p] * g.inner] = -up.at(p) * (pw ? pw[pt[p]] : scalar_t(1));
+        }
+      });
+      return GradList{dx, Tensor()};
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- elementwise losses
+
+namespace {
+
+// out[i] = f({operands[0][i], ...}) with every operand broadcast to `shape` (out is fresh and
+// contiguous). One strided walk for every elementwise loss and its gradients.
+template <typename T, size_t N, typename F>
+Tensor map_operands(const Shape& shape, const std::array<Tensor, N>& operands, F f) {
+  Tensor out = empty(shape, dtype_of<T>::value);
+  std::array<Shape, N + 1> strides;
+  std::array<const Shape*, N + 1> stride_ptrs;
+  std::array<const T*, N> data;
+  strides[0] = out.strides();
+  for (size_t k = 0; k < N; ++k) {
+    strides[k + 1] = broadcast_strides(operands[k].shape(), operands[k].strides(), shape);
+    data[k] = operands[k].template data_ptr<T>();
+  }
+  for (size_t k = 0; k <= N; ++k) stride_ptrs[k] = &strides[k];
+  T* po = out.data_ptr<T>();
+  StridedIter<N + 1> iter(shape, stride_ptrs);
+  iter.run(
+      [&](const std::array<int64_t, N + 1>& off, int64_t n, const std::array<int64_t, N + 1>& st) {
+        for (int64_t e = 0; e < n; ++e) {
+          std::array<T, N> v;
+          for (size_t k = 0; k < N; ++k) v[k] = data[k][off[k + 1] + e * st[k + 1]];
+          po[off[0] + e * st[0]] = f(v);
+        }
+      });
+  return out;
+}
+
+void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
+  check_floating_input(input, op);
+  MINIDL_CHECK(target.defined(), op, "target is undefined");
+  MINIDL_CHECK(target.shape() == input.shape(), op,
+               "target shape " << shape_str(target.shape()) << " must match input shape "
+                               << shape_str(input.shape()));
+  MINIDL_CHECK(target.dtype() == input.dtype(), op,
+               "target is " << target.dtype() << " but input is " << input.dtype() << " (shape "
+                            << shape_str(input.shape()) << ")");
+}
+
+// The upstream gradient as a tensor broadcastable to the input: grad itself (None), or the
+// scalar grad divided by the element count (Mean).
+Tensor scaled_upstream(const Tensor& grad, Reduction reduction, int64_t numel) {
+  if (reduction != Reduction::Mean) return grad;
+  return grad * (1.0 / static_cast<double>(numel));
+}
+
+// Shared by mse_loss and l1_loss: value(d) and slope(d) of a loss of d = input - target.
+template <typename Value, typename Slope>
+Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction reduction,
+                       const char* op, const char* backward_name, Value value, Slope slope) {
+  check_same_shape(input, target, op);
+  const Shape shape = input.shape();
+  Tensor losses;
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    losses = map_operands<scalar_t, 2>(shape, {input, target}, [value](const auto& v) {
+      return static_cast<scalar_t>(value(v[0] - v[1]));
+    });
+  });
+  Tensor out = reduce_losses(losses, reduction, static_cast<double>(input.numel()));
+  if (needs_grad({input, target})) {
+    const bool gx = input.requires_grad(), gt = target.requires_grad();
+    SavedTensor saved_x(input), saved_t(target);
+    const int64_t numel = input.numel();
+    record(backward_name, out, {input, target}, [=](const Tensor& grad) {
+      Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), backward_name, {
+        dx = map_operands<scalar_t, 3>(
+            shape, {saved_x.get(), saved_t.get(), up},
+            [slope](const auto& v) { return static_cast<scalar_t>(slope(v[0] - v[1]) * v[2]); });
+      });
+      if (gt) dt = -dx;
+      return GradList{gx ? dx : Tensor(), dt};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  // loss = (x - t)^2 ;  dx = 2 (x - t) up ,  dt = -dx
+  return difference_loss(
+      input, target, reduction, "mse_loss", "MseLossBackward", [](auto d) { return d * d; },
+      [](auto d) { return 2 * d; });
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  // loss = |x - t| ;  dx = sign(x - t) up ,  dt = -dx
+  return difference_loss(
+      input, target, reduction, "l1_loss", "L1LossBackward", [](auto d) { return d < 0 ? -d : d; },
+      [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); });
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        Reduction reduction) {
+  const char* op = "binary_cross_entropy_with_logits";
+  check_same_shape(input, target, op);
+  const Shape shape = input.shape();
+  auto check_broadcast = [&](const Tensor& w, const char* name) {
+    if (!w.defined()) return;
+    MINIDL_CHECK(w.dtype() == input.dtype(), op,
+                 name << " is " << w.dtype() << " but input is " << input.dtype());
+    MINIDL_CHECK(broadcast_shapes(w.shape(), shape, op) == shape, op,
+                 name << " of shape " << shape_str(w.shape())
+                      << " does not broadcast to the input's shape " << shape_str(shape));
+  };
+  check_broadcast(weight, "weight");
+  check_broadcast(pos_weight, "pos_weight");
+  // Absent weights are a broadcast 1 (pos_weight 1 gives the plain formula).
+  Tensor w = weight.defined() ? weight : ones({}, input.dtype());
+  Tensor pw = pos_weight.defined() ? pos_weight : ones({}, input.dtype());
+
+  // loss = w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)),  softplus(-x) = log1p(e^-|x|) + max(-x,
+  // 0)
+  Tensor losses;
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    losses = map_operands<scalar_t, 4>(shape, {input, target, w, pw}, [](const auto& v) {
+      const scalar_t x = v[0], t = v[1];
+      const scalar_t softplus_neg = std::log1p(std::exp(-std::abs(x))) + std::max(-x, scalar_t(0));
+      return v[2] * ((1 - t) * x + (1 + (v[3] - 1) * t) * softplus_neg);
+    });
+  });
+  Tensor out = reduce_losses(losses, reduction, static_cast<double>(input.numel()));
+  // dx = up w ((1 + (pw - 1) t) sigmoid(x) - pw t) ,  dt = up w ((pw - 1) softplus(-x) - x)
+  if (needs_grad({input, target})) {
+    const bool gx = input.requires_grad(), gt = target.requires_grad();
+    SavedTensor saved_x(input), saved_t(target), saved_w(w), saved_pw(pw);
+    const int64_t numel = input.numel();
+    record("BinaryCrossEntropyWithLogitsBackward", out, {input, target}, [=](const Tensor& grad) {
+      Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
+      std::array<Tensor, 5> operands{saved_x.get(), saved_t.get(), saved_w.get(), saved_pw.get(),
+                                     up};
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "BinaryCrossEntropyWithLogitsBackward", {
+        if (gx) {
+          dx = map_operands<scalar_t, 5>(shape, operands, [](const auto& v) {
+            const scalar_t x = v[0], t = v[1];
+            const scalar_t sig = x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+            return v[4] * v[2] * ((1 + (v[3] - 1) * t) * sig - v[3] * t);
+          });
+        }
+        if (gt) {
+          dt = map_operands<scalar_t, 5>(shape, operands, [](const auto& v) {
+            const scalar_t x = v[0];
+            const scalar_t softplus_neg =
+                std::log1p(std::exp(-std::abs(x))) + std::max(-x, scalar_t(0));
+            return v[4] * v[2] * ((v[3] - 1) * softplus_neg - x);
+          });
+        }
+      });
+      return GradList{dx, dt};
+    });
+  }
+  return out;
+}
+
+}  // namespace minidl

@@ -1,0 +1,237 @@
+// softmax and log_softmax: one fused forward kernel each (max, sum of exponentials, normalize in
+// three passes over a row) and one fused backward kernel each, over [outer, D, inner].
+#include "ops/softmax.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/autograd.h"
+
+namespace minidl {
+
+RowGeometry row_geometry(const Shape& shape, int64_t wrapped_dim) {
+  RowGeometry g;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    if (d < wrapped_dim) g.outer *= shape[d];
+    if (d == wrapped_dim) g.size = shape[d];
+    if (d > wrapped_dim) g.inner *= shape[d];
+  }
+  return g;
+}
+
+namespace {
+
+// t itself if contiguous, else a contiguous copy that records nothing on the tape (the caller
+// records its own entry against t).
+Tensor dense(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor out = empty(t.shape(), t.dtype());
+  copy_data(out, t);
+  return out;
+}
+
+void check_floating(const Tensor& x, const char* op) {
+  MINIDL_CHECK(
+      x.is_floating_point(), op,
+      "expects a floating-point tensor, got " << x.dtype() << " of shape " << shape_str(x.shape()));
+}
+
+// dim wrapped into [0, ndim) (a 0-d tensor accepts 0 and -1), with the shape in the error.
+int64_t softmax_dim(const Tensor& x, int64_t dim, const char* op) {
+  const int64_t n = std::max<int64_t>(x.dim(), 1);
+  MINIDL_CHECK(dim >= -n && dim < n, op,
+               "dim " << dim << " is out of range for a tensor of shape " << shape_str(x.shape())
+                      << " (expected in [" << -n << ", " << n - 1 << "])");
+  return wrap_dim(dim, x.dim(), op);
+}
+
+// Forward over a contiguous [outer, D, inner] x into y (same layout).
+//   softmax:     y = exp(x - m) / s            with m = max_d x, s = sum_d exp(x - m)
+//   log_softmax: y = x - (m + log s)
+// An all -inf row has m = -inf and x - m = NaN: the row becomes NaN (as PyTorch).
+template <typename T, bool Log>
+void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
+  const int64_t D = g.size, inner = g.inner;
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  auto row = [&](int64_t offset) {
+    const T* in = x + offset;
+    T* out = y + offset;
+    T m = kNegInf;
+#pragma omp simd reduction(max : m)
+    for (int64_t d = 0; d < D; ++d) m = std::max(m, in[d]);
+    T s = 0;
+    if (Log) {
+#pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; ++d) s += std::exp(in[d] - m);
+      const T log_norm = m + std::log(s);
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) out[d] = in[d] - log_norm;
+    } else {
+      // Exponentiate first, then sum: the separate sum vectorizes (about 1.5x faster).
+      for (int64_t d = 0; d < D; ++d) out[d] = std::exp(in[d] - m);
+#pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; ++d) s += out[d];
+      const T inv = T(1) / s;
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) out[d] *= inv;
+    }
+  };
+  // The same three passes with one running max / sum per column of the tile.
+  auto tile = [&](int64_t offset, int64_t width) {
+    T m[kRowTile], s[kRowTile];
+    for (int64_t j = 0; j < width; ++j) m[j] = kNegInf, s[j] = 0;
+    for (int64_t d = 0; d < D; ++d) {
+      const T* in = x + offset + d * inner;
+#pragma omp simd
+      for (int64_t j = 0; j < width; ++j) m[j] = std::max(m[j], in[j]);
+    }
+    for (int64_t d = 0; d < D; ++d) {
+      const T* in = x + offset + d * inner;
+      T* out = y + offset + d * inner;
+      if (Log) {
+        for (int64_t j = 0; j < width; ++j) s[j] += std::exp(in[j] - m[j]);
+      } else {
+        for (int64_t j = 0; j < width; ++j) {
+          out[j] = std::exp(in[j] - m[j]);
+          s[j] += out[j];
+        }
+      }
+    }
+    for (int64_t j = 0; j < width; ++j) s[j] = Log ? m[j] + std::log(s[j]) : T(1) / s[j];
+    for (int64_t d = 0; d < D; ++d) {
+      const T* in = x + offset + d * inner;
+      T* out = y + offset + d * inner;
+      if (Log) {
+#pragma omp simd
+        for (int64_t j = 0; j < width; ++j) out[j] = in[j] - s[j];
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < width; ++j) out[j] *= s[j];
+      }
+    }
+  };
+  for_each_row(g, row, tile);
+}
+
+// Backward over contiguous [outer, D, inner] dy, y into dx:
+//   softmax:     dx = y * (dy - sum_d(dy * y))
+//   log_softmax: dx = dy - exp(y) * sum_d(dy)
+template <typename T, bool Log>
+void softmax_backward_kernel(const T* dy, const T* y, T* dx, const RowGeometry& g) {
+  const int64_t D = g.size, inner = g.inner;
+  auto row = [&](int64_t offset) {
+    const T* gy = dy + offset;
+    const T* out = y + offset;
+    T* gx = dx + offset;
+    T s = 0;
+    if (Log) {
+#pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; ++d) s += gy[d];
+      for (int64_t d = 0; d < D; ++d) gx[d] = gy[d] - std::exp(out[d]) * s;
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; ++d) s += gy[d] * out[d];
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) gx[d] = out[d] * (gy[d] - s);
+    }
+  };
+  auto tile = [&](int64_t offset, int64_t width) {
+    T s[kRowTile];
+    for (int64_t j = 0; j < width; ++j) s[j] = 0;
+    for (int64_t d = 0; d < D; ++d) {
+      const T* gy = dy + offset + d * inner;
+      const T* out = y + offset + d * inner;
+#pragma omp simd
+      for (int64_t j = 0; j < width; ++j) s[j] += Log ? gy[j] : gy[j] * out[j];
+    }
+    for (int64_t d = 0; d < D; ++d) {
+      const T* gy = dy + offset + d * inner;
+      const T* out = y + offset + d * inner;
+      T* gx = dx + offset + d * inner;
+      if (Log) {
+        for (int64_t j = 0; j < width; ++j) gx[j] = gy[j] - std::exp(out[j]) * s[j];
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < width; ++j) gx[j] = out[j] * (gy[j] - s[j]);
+      }
+    }
+  };
+  for_each_row(g, row, tile);
+}
+
+template <bool Log>
+Tensor softmax_forward(const Tensor& x, int64_t dim, const char* op) {
+  check_floating(x, op);
+  const int64_t d = softmax_dim(x, dim, op);
+  Tensor in = dense(x);
+  Tensor out = empty(x.shape(), x.dtype());
+  if (out.numel() == 0) return out;
+  RowGeometry g = row_geometry(x.shape(), d);
+  MINIDL_DISPATCH_FLOATING(
+      x.dtype(), op,
+      softmax_forward_kernel<scalar_t, Log>(in.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g));
+  return out;
+}
+
+template <bool Log>
+Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim,
+                        const char* op) {
+  check_floating(output, op);
+  MINIDL_CHECK(grad_output.shape() == output.shape() && grad_output.dtype() == output.dtype(), op,
+               "grad_output " << shape_str(grad_output.shape()) << " (" << grad_output.dtype()
+                              << ") does not match output " << shape_str(output.shape()) << " ("
+                              << output.dtype() << ")");
+  const int64_t d = softmax_dim(output, dim, op);
+  Tensor dy = dense(grad_output), y = dense(output);
+  Tensor dx = empty(output.shape(), output.dtype());
+  if (dx.numel() == 0) return dx;
+  RowGeometry g = row_geometry(output.shape(), d);
+  MINIDL_DISPATCH_FLOATING(
+      output.dtype(), op,
+      softmax_backward_kernel<scalar_t, Log>(dy.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
+                                             dx.data_ptr<scalar_t>(), g));
+  return dx;
+}
+
+}  // namespace
+
+Tensor softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim) {
+  return softmax_backward<false>(grad_output, output, dim, "softmax_backward");
+}
+
+Tensor log_softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim) {
+  return softmax_backward<true>(grad_output, output, dim, "log_softmax_backward");
+}
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  Tensor out = softmax_forward<false>(x, dim, "softmax");
+  // y = exp(x - max) / sum(exp(x - max)) ;  dx = y * (dy - sum(dy * y, dim))
+  if (needs_grad({x})) {
+    SavedTensor saved_out(out);
+    record("SoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+      return GradList{softmax_backward_data(g, saved_out.get(), dim)};
+    });
+  }
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  Tensor out = softmax_forward<true>(x, dim, "log_softmax");
+  // y = x - max - log(sum(exp(x - max))) ;  dx = dy - exp(y) * sum(dy, dim)
+  if (needs_grad({x})) {
+    SavedTensor saved_out(out);
+    record("LogSoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+      return GradList{log_softmax_backward_data(g, saved_out.get(), dim)};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::softmax(int64_t dim) const {
+  return minidl::softmax(*this, dim);
+}
+Tensor Tensor::log_softmax(int64_t dim) const {
+  return minidl::log_softmax(*this, dim);
+}
+
+}  // namespace minidl

@@ -1,0 +1,67 @@
+// Softmax and log-softmax along one dim: fused, numerically stable kernels (the row maximum is
+// subtracted before exponentiating), with their backward kernels beside them.
+//
+// Any dim works, negative dims included. A softmax over a dim that is not the last is not
+// transposed: the tensor is walked as [outer, D, inner] (D the softmax dim) and the kernel
+// vectorizes along `inner`, keeping one running max/sum per inner column.
+//
+// -inf entries: a row with some -inf gives probability 0 (log-probability -inf) there. A row that
+// is entirely -inf has no distribution: every entry of it is NaN, as in PyTorch. A +inf or NaN
+// entry likewise makes its row NaN.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/strided.h"
+#include "core/tensor.h"
+
+namespace minidl {
+
+// y = exp(x - max) / sum(exp(x - max)) along dim ;  dx = y * (dy - sum(dy * y, dim))
+Tensor softmax(const Tensor& x, int64_t dim);
+// y = x - max - log(sum(exp(x - max))) along dim ;  dx = dy - exp(y) * sum(dy, dim)
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// The backward kernels alone (not differentiable themselves), for fused ops that reuse them.
+// `output` is the forward's result, `grad_output` the gradient of the same shape and dtype.
+Tensor softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim);
+Tensor log_softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim);
+
+// ---- for kernels of other softmax-like ops
+
+// A contiguous tensor seen as [outer, size, inner] around one dim: element (o, d, i) is at
+// (o * size + d) * inner + i.
+struct RowGeometry {
+  int64_t outer = 1, size = 1, inner = 1;
+  int64_t numel() const { return outer * size * inner; }
+};
+RowGeometry row_geometry(const Shape& shape, int64_t wrapped_dim);
+
+// Inner columns processed together when the dim is not last (one running value per column).
+constexpr int64_t kRowTile = 64;
+
+// Visits a [outer, size, inner] tensor slice by slice, in parallel above kParallelGrain elements:
+//   inner == 1: row(offset)            -- the `size` elements at offset .. offset + size - 1
+//   inner  > 1: tile(offset, width)    -- `width` <= kRowTile adjacent columns; element d of
+//                                         column j is at offset + d * inner + j
+template <typename RowFn, typename TileFn>
+void for_each_row(const RowGeometry& g, RowFn&& row, TileFn&& tile) {
+  const bool parallel = g.numel() >= kParallelGrain && !omp_in_parallel();
+  if (g.inner == 1) {
+#pragma omp parallel for if (parallel && g.outer > 1)
+    for (int64_t o = 0; o < g.outer; ++o) row(o * g.size);
+    return;
+  }
+  const int64_t tiles_per_outer = (g.inner + kRowTile - 1) / kRowTile;
+  const int64_t tiles = g.outer * tiles_per_outer;
+#pragma omp parallel for if (parallel && tiles > 1)
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t o = t / tiles_per_outer, i0 = (t % tiles_per_outer) * kRowTile;
+    tile(o * g.size * g.inner + i0, std::min(kRowTile, g.inner - i0));
+  }
+}
+
+}  // namespace minidl

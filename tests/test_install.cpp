@@ -1,0 +1,18 @@
+// `make install` gives a working library: a program built with pkg-config runs and is right.
+#include <cstdio>
+
+#include "tests/test_util.h"
+
+TEST_CASE("a program builds and runs against an installed copy", "[install]") {
+  const char* build = std::getenv("MINIDL_BUILD_DIR");
+  std::string command = std::string("tests/install_test.sh ") + (build ? build : "build") + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  int status = pclose(pipe);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("loss 36 grad 24"));
+}
