@@ -36,7 +36,8 @@ TEST_CASE("a second backward through a freed graph is a clear error", "[autograd
   y.backward(Tensor(), /*retain_graph=*/true);
   y.backward();  // allowed: the first call retained the graph
   CHECK(allclose(x.grad(), (x.detach().exp() * 4.0)));
-  CHECK_THROWS_WITH(y.backward(), Catch::Contains("second time") && Catch::Contains("retain_graph"));
+  CHECK_THROWS_WITH(y.backward(),
+                    Catch::Contains("second time") && Catch::Contains("retain_graph"));
 }
 
 TEST_CASE("NoGradGuard stops recording", "[autograd]") {
@@ -108,8 +109,8 @@ TEST_CASE("in-place ops on a leaf requiring grad are refused", "[autograd]") {
 TEST_CASE("in-place ops on non-leaf tensors are differentiable", "[autograd]") {
   Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   Tensor y = x * 2.0;
-  y.add_(x);      // y = 3x
-  y.mul_(2.0);    // y = 6x
+  y.add_(x);    // y = 3x
+  y.mul_(2.0);  // y = 6x
   y.sum().backward();
   CHECK(allclose(x.grad(), full({2}, 6.0, kFloat64)));
 }
@@ -120,4 +121,38 @@ TEST_CASE("a long chain backpropagates and frees without recursion", "[autograd]
   for (int i = 0; i < 200000; ++i) y = y + 0.0;
   y.backward();
   CHECK(x.grad().item() == 1.0);
+}
+
+namespace {
+// Resident set size of this process in bytes (Linux).
+long resident_bytes() {
+  long pages_total = 0, pages_resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+  std::fclose(f);
+  return pages_resident * 4096;
+}
+}  // namespace
+
+TEST_CASE("100k training steps do not grow memory", "[autograd]") {
+  manual_seed(0);
+  Tensor w = randn({16}).requires_grad_();
+  Tensor x = randn({16});
+  auto step = [&] {
+    Tensor loss = ((w * x).tanh() - 0.5).pow(2.0).mean();
+    loss.backward();
+    NoGradGuard no_grad;
+    w.sub_(w.grad() * 0.01);
+    w.zero_grad();
+    return loss;
+  };
+  double first = step().item();
+  for (int i = 0; i < 2000; ++i) step();
+  long before = resident_bytes();
+  double last = 0;
+  for (int i = 0; i < 100000; ++i) last = i % 1000 == 0 ? step().item() : (step(), last);
+  long after = resident_bytes();
+  CHECK(step().item() < first);         // it did train
+  CHECK(after - before < 1024 * 1024);  // and the tapes were freed
 }

@@ -45,7 +45,8 @@ TEST_CASE("tensor literals pick PyTorch's default dtypes", "[factories]") {
   Tensor m = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
   CHECK(m.shape() == Shape{2, 3});
   CHECK(m.index({1, 2}).item() == 6.0);
-  CHECK_THROWS_WITH(tensor({{1.0, 2.0}, {3.0}}), Catch::Contains("tensor") && Catch::Contains("ragged"));
+  CHECK_THROWS_WITH(tensor({{1.0, 2.0}, {3.0}}),
+                    Catch::Contains("tensor") && Catch::Contains("ragged"));
   CHECK(scalar_tensor(3.5).dim() == 0);
 }
 
@@ -101,11 +102,13 @@ TEST_CASE("a private Generator is independent of the default one", "[factories]"
 }
 
 TEST_CASE("factories reject bad arguments", "[factories]") {
-  CHECK_THROWS_WITH(zeros({2, -1}), Catch::Contains("negative dimension -1") && Catch::Contains("[2, -1]"));
+  CHECK_THROWS_WITH(zeros({2, -1}),
+                    Catch::Contains("negative dimension -1") && Catch::Contains("[2, -1]"));
   CHECK_THROWS_WITH(arange(0, 5, 0), Catch::Contains("arange") && Catch::Contains("nonzero"));
   CHECK_THROWS_WITH(arange(0, 5, -1), Catch::Contains("arange") && Catch::Contains("inconsistent"));
   CHECK_THROWS_WITH(linspace(0, 1, -2), Catch::Contains("linspace"));
   CHECK_THROWS_WITH(randint(3, 3, {2}), Catch::Contains("randint") && Catch::Contains("[3, 3)"));
   CHECK_THROWS_WITH(eye(-1), Catch::Contains("eye"));
-  CHECK_THROWS_WITH(ones({2}, kInt64).requires_grad_(), Catch::Contains("requires_grad_") && Catch::Contains("int64"));
+  CHECK_THROWS_WITH(ones({2}, kInt64).requires_grad_(),
+                    Catch::Contains("requires_grad_") && Catch::Contains("int64"));
 }

@@ -10,7 +10,8 @@ Tensor wrong_square(const Tensor& x) {
   Tensor y = x.detach() * x.detach();
   if (needs_grad({x})) {
     SavedTensor saved(x);
-    record("WrongSquareBackward", y, {x}, [saved](const Tensor& g) { return GradList{g * saved.get() * 3.0}; });
+    record("WrongSquareBackward", y, {x},
+           [saved](const Tensor& g) { return GradList{g * saved.get() * 3.0}; });
   }
   return y;
 }
@@ -19,10 +20,12 @@ Tensor wrong_square(const Tensor& x) {
 TEST_CASE("gradcheck passes a correct op and fails a wrong one", "[gradcheck]") {
   manual_seed(0);
   Tensor x = leaf({3, 2});
-  GradcheckResult good = gradcheck([](const std::vector<Tensor>& in) { return in[0] * in[0]; }, {x});
+  GradcheckResult good =
+      gradcheck([](const std::vector<Tensor>& in) { return in[0] * in[0]; }, {x});
   CHECK(good.ok);
   CHECK(good.max_abs_error < 1e-6);
-  GradcheckResult bad = gradcheck([](const std::vector<Tensor>& in) { return wrong_square(in[0]); }, {x});
+  GradcheckResult bad =
+      gradcheck([](const std::vector<Tensor>& in) { return wrong_square(in[0]); }, {x});
   CHECK_FALSE(bad.ok);
   CHECK_THAT(bad.message, Catch::Contains("input 0") && Catch::Contains("analytic"));
 }
@@ -37,8 +40,10 @@ TEST_CASE("gradcheck perturbs non-contiguous inputs through their strides", "[gr
 TEST_CASE("gradcheck rejects inputs it cannot check", "[gradcheck]") {
   Tensor f32 = ones({2}).requires_grad_();
   auto fn = [](const std::vector<Tensor>& in) { return in[0] * 2.0; };
-  CHECK_THROWS_WITH(gradcheck(fn, {f32}), Catch::Contains("gradcheck") && Catch::Contains("float64"));
-  CHECK_THROWS_WITH(gradcheck(fn, {ones({2}, kFloat64)}), Catch::Contains("no input requires grad"));
+  CHECK_THROWS_WITH(gradcheck(fn, {f32}),
+                    Catch::Contains("gradcheck") && Catch::Contains("float64"));
+  CHECK_THROWS_WITH(gradcheck(fn, {ones({2}, kFloat64)}),
+                    Catch::Contains("no input requires grad"));
   Tensor overlapping = ones({1}, kFloat64).expand({3}).detach().requires_grad_();
   CHECK_THROWS_WITH(gradcheck(fn, {overlapping}), Catch::Contains("overlapping"));
 }

@@ -31,7 +31,8 @@ TEST_CASE("wrap_dim and normalize_dims", "[shape]") {
   CHECK_THROWS_WITH(wrap_dim(3, 3, "sum"), Catch::Contains("sum: dimension 3 out of range"));
   CHECK(normalize_dims({-1, 0}, 3, "op") == std::vector<int64_t>{0, 2});
   CHECK(normalize_dims({}, 2, "op") == std::vector<int64_t>{0, 1});
-  CHECK_THROWS_WITH(normalize_dims({1, -2}, 3, "mean"), Catch::Contains("mean") && Catch::Contains("twice"));
+  CHECK_THROWS_WITH(normalize_dims({1, -2}, 3, "mean"),
+                    Catch::Contains("mean") && Catch::Contains("twice"));
 }
 
 TEST_CASE("StridedIter coalesces and visits every element once", "[shape]") {
@@ -39,9 +40,10 @@ TEST_CASE("StridedIter coalesces and visits every element once", "[shape]") {
   Shape shape{4, 3}, strides{1, 4};
   StridedIter<1> it(shape, {&strides});
   std::vector<int64_t> seen;
-  it.for_range(0, 12, [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
-    for (int64_t e = 0; e < n; ++e) seen.push_back(off[0] + e * st[0]);
-  });
+  it.for_range(0, 12,
+               [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
+                 for (int64_t e = 0; e < n; ++e) seen.push_back(off[0] + e * st[0]);
+               });
   CHECK(seen == std::vector<int64_t>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
   // A contiguous [2, 3, 4] collapses into one run.
   Shape s3{2, 3, 4}, c3{12, 4, 1};
@@ -49,8 +51,9 @@ TEST_CASE("StridedIter coalesces and visits every element once", "[shape]") {
   CHECK(flat.ndim() == 1);
   // A partial range starts in the middle of a row.
   std::vector<int64_t> part;
-  it.for_range(5, 8, [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
-    for (int64_t e = 0; e < n; ++e) part.push_back(off[0] + e * st[0]);
-  });
+  it.for_range(5, 8,
+               [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
+                 for (int64_t e = 0; e < n; ++e) part.push_back(off[0] + e * st[0]);
+               });
   CHECK(part == std::vector<int64_t>{9, 2, 6});
 }

@@ -25,7 +25,8 @@ TEST_CASE("metadata of a fresh tensor", "[tensor]") {
 TEST_CASE("data access is dtype-checked", "[tensor]") {
   Tensor t = arange(6, kFloat32).reshape({2, 3});
   CHECK(t.data_ptr<float>()[4] == 4.0f);
-  CHECK_THROWS_WITH(t.data_ptr<double>(), Catch::Contains("data_ptr") && Catch::Contains("float32"));
+  CHECK_THROWS_WITH(t.data_ptr<double>(),
+                    Catch::Contains("data_ptr") && Catch::Contains("float32"));
   CHECK(t.index({1, 1}).item<float>() == 4.0f);
   CHECK_THROWS_WITH(t.item(), Catch::Contains("item") && Catch::Contains("[2, 3]"));
   CHECK(t.t().to_vector<int64_t>() == std::vector<int64_t>{0, 3, 1, 4, 2, 5});
@@ -49,8 +50,9 @@ TEST_CASE("contiguous, clone and to copy exactly when needed", "[tensor]") {
 
 TEST_CASE("clone, contiguous and to are differentiable", "[tensor]") {
   manual_seed(5);
-  check_gradients([](const std::vector<Tensor>& in) { return in[0].t().contiguous() * in[0].t().clone(); },
-                  {leaf({3, 4})});
+  check_gradients(
+      [](const std::vector<Tensor>& in) { return in[0].t().contiguous() * in[0].t().clone(); },
+      {leaf({3, 4})});
   Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   Tensor y = x.to(kFloat32) * 3.0;
   y.sum().backward();

@@ -17,8 +17,10 @@ TEST_CASE("views share storage and match PyTorch", "[view]") {
   CHECK(p.shares_storage(base));
   CHECK_FALSE(p.is_contiguous());
   CHECK(allclose(p, fx["permute_201"], 0, 0));
-  CHECK(allclose(base.index({Slice(), Slice(1, None, 2), Slice(None, None, 3)}), fx["slice_step"], 0, 0));
-  CHECK(allclose(base.index({Slice(-2, None), Slice(None, -1), Slice(-3, None)}), fx["slice_negative"], 0, 0));
+  CHECK(allclose(base.index({Slice(), Slice(1, None, 2), Slice(None, None, 3)}), fx["slice_step"],
+                 0, 0));
+  CHECK(allclose(base.index({Slice(-2, None), Slice(None, -1), Slice(-3, None)}),
+                 fx["slice_negative"], 0, 0));
   CHECK(allclose(base.index({1, Ellipsis, None, Slice(2, 4)}), fx["index_mixed"], 0, 0));
   CHECK(allclose(base.select(-1, -1), fx["select_last"], 0, 0));
   CHECK(allclose(base.transpose(0, 2).reshape({-1, 6}), fx["transpose_view"], 0, 0));
@@ -65,24 +67,38 @@ TEST_CASE("squeeze, unsqueeze, flatten, expand shapes", "[view]") {
 
 TEST_CASE("views are differentiable", "[view]") {
   manual_seed(3);
-  check_gradients([](const std::vector<Tensor>& in) { return in[0].permute({2, 0, 1}) * 2.0; },
-                  {leaf({2, 3, 4})});
+  check_gradients(
+      [](const std::vector<Tensor>& in) {
+        return in[0].permute({2, 0, 1}) * 2.0;
+      },
+      {leaf({2, 3, 4})});
   check_gradients([](const std::vector<Tensor>& in) { return in[0].t().reshape({-1}); },
                   {transposed_leaf({3, 4})});
   check_gradients(
-      [](const std::vector<Tensor>& in) { return in[0].index({Slice(1, None, 2), -1, None}); },
+      [](const std::vector<Tensor>& in) {
+        return in[0].index({Slice(1, None, 2), -1, None});
+      },
       {leaf({5, 3})});
   check_gradients([](const std::vector<Tensor>& in) { return in[0].narrow(1, 1, 2).exp(); },
                   {transposed_leaf({3, 4})});
-  check_gradients([](const std::vector<Tensor>& in) { return in[0].expand({2, 3, 4}) * in[1]; },
-                  {leaf({3, 1}), leaf({2, 3, 4})});
   check_gradients(
-      [](const std::vector<Tensor>& in) { return in[0].unsqueeze(0).squeeze(0).flatten().view({4, 3}); },
+      [](const std::vector<Tensor>& in) {
+        return in[0].expand({2, 3, 4}) * in[1];
+      },
+      {leaf({3, 1}), leaf({2, 3, 4})});
+  check_gradients(
+      [](const std::vector<Tensor>& in) {
+        return in[0].unsqueeze(0).squeeze(0).flatten().view({4, 3});
+      },
       {leaf({3, 4})});
-  check_gradients([](const std::vector<Tensor>& in) { return in[0].select(0, 1) + in[0].select(0, 0); },
-                  {leaf({2, 3})});
-  check_gradients([](const std::vector<Tensor>& in) { return in[0].unflatten(1, {2, 2}).transpose(0, 2); },
-                  {leaf({3, 4})});
+  check_gradients(
+      [](const std::vector<Tensor>& in) { return in[0].select(0, 1) + in[0].select(0, 0); },
+      {leaf({2, 3})});
+  check_gradients(
+      [](const std::vector<Tensor>& in) {
+        return in[0].unflatten(1, {2, 2}).transpose(0, 2);
+      },
+      {leaf({3, 4})});
   check_gradients([](const std::vector<Tensor>& in) { return in[0].contiguous() * in[0].clone(); },
                   {transposed_leaf({3, 4})});
 }
@@ -91,7 +107,8 @@ TEST_CASE("view ops reject bad arguments", "[view]") {
   Tensor a = zeros({2, 3});
   CHECK_THROWS_WITH(a.view({4, 2}), Catch::Contains("view") && Catch::Contains("6"));
   CHECK_THROWS_WITH(a.view({-1, -1}), Catch::Contains("only one dimension can be -1"));
-  CHECK_THROWS_WITH(a.transpose(0, 2), Catch::Contains("transpose") && Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(a.transpose(0, 2),
+                    Catch::Contains("transpose") && Catch::Contains("out of range"));
   CHECK_THROWS_WITH(a.permute({0, 0}), Catch::Contains("permute") && Catch::Contains("repeated"));
   CHECK_THROWS_WITH(a.permute({0}), Catch::Contains("permute") && Catch::Contains("[2, 3]"));
   CHECK_THROWS_WITH(a.select(1, 3), Catch::Contains("select") && Catch::Contains("index 3"));
@@ -103,6 +120,7 @@ TEST_CASE("view ops reject bad arguments", "[view]") {
   CHECK_THROWS_WITH(a.index({Ellipsis, Ellipsis}), Catch::Contains("single ellipsis"));
   CHECK_THROWS_WITH(a.flatten(1, 0), Catch::Contains("flatten"));
   CHECK_THROWS_WITH(a.unflatten(1, {2, 2}), Catch::Contains("unflatten"));
-  CHECK_THROWS_WITH(zeros({3}).t().t().size(1), Catch::Contains("size") && Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(zeros({3}).t().t().size(1),
+                    Catch::Contains("size") && Catch::Contains("out of range"));
   CHECK_THROWS_WITH(zeros({2, 3, 4}).t(), Catch::Contains("t") && Catch::Contains("[2, 3, 4]"));
 }
