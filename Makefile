@@ -83,5 +83,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY:
+.PRECIOUS: $(BUILD)/tools/%.o
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)

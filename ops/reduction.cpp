@@ -4,12 +4,31 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/strided.h"
 #include "ops/elementwise.h"
 
 namespace minidl {
+
+Dims reduction_dims(const Tensor& x, const Dims& dims, const char* op) {
+  const int64_t n = std::max<int64_t>(x.dim(), 1);  // dim 0 / -1 of a 0-d tensor is allowed
+  std::vector<bool> seen(n, false);
+  for (int64_t d : dims) {
+    MINIDL_CHECK(d >= -n && d < n, op,
+                 "dim " << d << " out of range for a tensor of shape " << shape_str(x.shape())
+                        << " (expected in [" << -n << ", " << n - 1 << "])");
+    int64_t w = d < 0 ? d + n : d;
+    MINIDL_CHECK(!seen[w], op,
+                 "dim " << d << " appears twice in the reduction dims of a tensor of shape "
+                        << shape_str(x.shape()));
+    seen[w] = true;
+  }
+  return normalize_dims(dims, x.dim(), op);
+}
 
 ReduceGeometry reduce_geometry(const Tensor& x, const Dims& dims, bool keepdim) {
   ReduceGeometry g;
@@ -39,31 +58,16 @@ namespace {
 template <typename T, typename O>
 void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
   using Acc = std::conditional_t<std::is_floating_point<T>::value, double, int64_t>;
-  const T* px = x.data_ptr<T>();
   const int64_t M = g.out_numel, R = g.reduce_numel;
-  const bool parallel = M * R >= kParallelGrain;
-  // Reduced dims are the trailing dims of a contiguous tensor: row m is x[m*R, (m+1)*R).
-  bool trailing = x.is_contiguous();
-  for (size_t i = 0; trailing && i < g.kept_shape.size(); ++i) trailing = g.kept_strides[i] >= R;
-  if (x.is_contiguous() && (trailing || M == 1)) {
-#pragma omp parallel for if (parallel && M > 1)
-    for (int64_t m = 0; m < M; ++m) {
-      const T* row = px + m * R;
-      Acc acc = 0;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t r = 0; r < R; ++r) acc += row[r];
-      out[m] = static_cast<O>(acc);
-    }
-    return;
-  }
   // Reduced dims are the leading dims of a contiguous tensor (a bias gradient: [N, C] -> [C]):
   // add rows into the output, vectorized along it.
   bool leading = x.is_contiguous();
   for (size_t i = 0; leading && i < g.reduced_shape.size(); ++i)
-    leading = g.reduced_strides[i] >= M;
-  if (leading) {
+    leading = g.reduced_shape[i] == 1 || g.reduced_strides[i] >= M;
+  if (leading && M > 1) {
+    const T* px = x.data_ptr<T>();
     std::vector<Acc> acc(M, 0);
-#pragma omp parallel for if (parallel && M >= 64)
+#pragma omp parallel for if (M * R >= kParallelGrain && M >= 64)
     for (int64_t m0 = 0; m0 < M; m0 += 64) {
       int64_t m1 = std::min(M, m0 + 64);
       for (int64_t r = 0; r < R; ++r) {
@@ -74,22 +78,12 @@ void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
     for (int64_t m = 0; m < M; ++m) out[m] = static_cast<O>(acc[m]);
     return;
   }
-  // General strided case: for each output element, walk the reduced sub-tensor.
-  StridedIter<1> inner(g.reduced_shape, {&g.reduced_strides});
-#pragma omp parallel for if (parallel && M > 1)
-  for (int64_t m = 0; m < M; ++m) {
-    int64_t base = 0, rest = m;
-    for (size_t d = g.kept_shape.size(); d-- > 0;) {
-      base += (rest % g.kept_shape[d]) * g.kept_strides[d];
-      rest /= g.kept_shape[d];
-    }
-    Acc acc = 0;
-    inner.for_range(0, R, [&](const std::array<int64_t, 1>& off, int64_t n,
-                              const std::array<int64_t, 1>& st) {
-      for (int64_t e = 0; e < n; ++e) acc += px[base + off[0] + e * st[0]];
-    });
-    out[m] = static_cast<O>(acc);
-  }
+  // Any other layout, row by row (see ReduceRows: contiguous rows, a long single row split
+  // across threads, transposed inputs gathered tile by tile).
+  ReduceRows<T> rows(x, g);
+  rows.for_each_output([&](int64_t m, const ReduceRow<T>& row) {
+    out[m] = static_cast<O>(row.template sum<Acc>([](T v) { return static_cast<Acc>(v); }));
+  });
 }
 
 // The gradient of a reduction output, reshaped with the reduced dims back as size 1 and
@@ -103,7 +97,7 @@ Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const Dims& dims) 
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {
-  Dims dims = normalize_dims(dims_in, x.dim(), "sum");
+  Dims dims = reduction_dims(x, dims_in, "sum");
   ReduceGeometry g = reduce_geometry(x, dims, keepdim);
   DType out_dtype = x.is_floating_point() ? x.dtype() : kInt64;
   Tensor out = empty(g.out_shape, out_dtype);
@@ -125,8 +119,9 @@ Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {
 
 Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
   MINIDL_CHECK(x.is_floating_point(), "mean",
-               "expects a floating-point tensor, got " << x.dtype() << "; use to(kFloat32)");
-  Dims dims = normalize_dims(dims_in, x.dim(), "mean");
+               "expects a floating-point tensor, got "
+                   << x.dtype() << " of shape " << shape_str(x.shape()) << "; use to(kFloat32)");
+  Dims dims = reduction_dims(x, dims_in, "mean");
   ReduceGeometry g = reduce_geometry(x, dims, keepdim);
   Tensor out = empty(g.out_shape, x.dtype());
   const double count = static_cast<double>(g.reduce_numel);
@@ -158,20 +153,24 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     } else if (shape[d - lead] == 1 && grad.shape()[d] != 1) {
       dims.push_back(d);
     } else {
-      MINIDL_CHECK(shape[d - lead] == grad.shape()[d], "sum_to",
-                   "shape " << shape_str(grad.shape()) << " does not broadcast from "
-                            << shape_str(shape));
+      MINIDL_CHECK(
+          shape[d - lead] == grad.shape()[d], "sum_to",
+          "shape " << shape_str(grad.shape()) << " does not broadcast from " << shape_str(shape));
     }
   }
   if (dims.empty()) return grad.reshape(shape);
   return sum(grad, dims, true).reshape(shape);
 }
 
-Tensor Tensor::sum() const { return minidl::sum(*this); }
+Tensor Tensor::sum() const {
+  return minidl::sum(*this);
+}
 Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
   return minidl::sum(*this, dims, keepdim);
 }
-Tensor Tensor::mean() const { return minidl::mean(*this); }
+Tensor Tensor::mean() const {
+  return minidl::mean(*this);
+}
 Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
   return minidl::mean(*this, dims, keepdim);
 }
