@@ -56,6 +56,9 @@ class StridedIter {
 
   int64_t numel() const { return numel_; }
   int64_t ndim() const { return static_cast<int64_t>(sizes_.size()); }
+  // The coalesced geometry (innermost dim last).
+  const std::vector<int64_t>& sizes() const { return sizes_; }
+  const std::vector<int64_t>& strides(size_t operand) const { return strides_[operand]; }
 
   // Calls body(offsets, n, inner_strides) over runs covering linear elements [begin, end).
   template <typename Body>

@@ -99,11 +99,52 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, i
 }
 
 namespace {
+
+// A copy whose source walks the destination's innermost dim with a large stride (a transpose,
+// e.g. x.t().contiguous()): reading element by element would touch a new cache line every step.
+// Instead copy 32x32 tiles of the last two (coalesced) dims, so both sides stay in cache.
+template <typename D, typename S>
+bool copy_tiled(D* out, const S* in, const StridedIter<2>& iter) {
+  const int64_t nd = iter.ndim();
+  if (nd < 2) return false;
+  const auto& size = iter.sizes();
+  const auto& so = iter.strides(0);
+  const auto& si = iter.strides(1);
+  // Worth it only when the source is unit-stride along the destination's second-to-last dim.
+  if (si[nd - 1] == 1 || si[nd - 2] != 1 || size[nd - 1] < 16 || size[nd - 2] < 16) return false;
+  const int64_t rows = size[nd - 2], cols = size[nd - 1];
+  int64_t outer = 1;
+  for (int64_t d = 0; d < nd - 2; ++d) outer *= size[d];
+  constexpr int64_t kTile = 32;
+  const int64_t row_tiles = (rows + kTile - 1) / kTile;
+#pragma omp parallel for collapse(2) if (outer * rows * cols >= kParallelGrain)
+  for (int64_t b = 0; b < outer; ++b) {
+    for (int64_t rt = 0; rt < row_tiles; ++rt) {
+      int64_t off_out = 0, off_in = 0, rest = b;
+      for (int64_t d = nd - 3; d >= 0; --d) {
+        off_out += (rest % size[d]) * so[d];
+        off_in += (rest % size[d]) * si[d];
+        rest /= size[d];
+      }
+      const int64_t r0 = rt * kTile, r1 = std::min(rows, r0 + kTile);
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        const int64_t c1 = std::min(cols, c0 + kTile);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c)
+            out[off_out + r * so[nd - 2] + c * so[nd - 1]] =
+                static_cast<D>(in[off_in + r * si[nd - 2] + c * si[nd - 1]]);
+      }
+    }
+  }
+  return true;
+}
+
 template <typename D, typename S>
 void copy_kernel(const Tensor& dst, const Tensor& src) {
   D* out = static_cast<D*>(dst.raw_data());
   const S* in = static_cast<const S*>(src.raw_data());
   StridedIter<2> iter(dst.shape(), {&dst.strides(), &src.strides()});
+  if (copy_tiled(out, in, iter)) return;
   iter.run([&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
     D* o = out + off[0];
     const S* i = in + off[1];
