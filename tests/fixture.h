@@ -9,6 +9,7 @@
 #include <string>
 
 #include "minidl.h"
+#include "tests/test_util.h"
 
 #ifndef MINIDL_FIXTURE_DIR
 #define MINIDL_FIXTURE_DIR "tests/fixtures"
@@ -55,5 +56,24 @@ class Fixtures {
  private:
   std::map<std::string, Tensor> tensors_;
 };
+
+// Checks `out` against fx[name], then backpropagates (out * fx[name + "_up"]).sum() and checks
+// each input's .grad against fx[name + "_d" + input name].
+inline void check_fixture(const Fixtures& fx, const std::string& name, const Tensor& out,
+                          const std::vector<std::pair<std::string, Tensor>>& inputs,
+                          double tolerance = 1e-12) {
+  CHECK(allclose(out, fx[name], tolerance, tolerance));
+  (out * fx[name + "_up"]).sum().backward();
+  for (const auto& [input_name, t] : inputs) {
+    INFO(name << " d" << input_name);
+    REQUIRE(t.grad().defined());
+    CHECK(allclose(t.grad(), fx[name + "_d" + input_name], tolerance, tolerance));
+  }
+}
+
+// A fresh leaf holding a copy of fx[name].
+inline Tensor fixture_leaf(const Fixtures& fx, const std::string& name) {
+  return fx[name].clone().requires_grad_();
+}
 
 }  // namespace minidl::testing

@@ -18,22 +18,12 @@ const minidl::testing::Fixtures& fx() {
   return fixtures;
 }
 
-// Backpropagates (out * fx[name_up]).sum() and checks out and each input's .grad against
-// fx[name] and fx[name_d<input>].
 void check_fixture(const std::string& name, const Tensor& out,
                    const std::vector<std::pair<std::string, Tensor>>& inputs) {
-  CHECK(allclose(out, fx()[name], 1e-12, 1e-12));
-  (out * fx()[name + "_up"]).sum().backward();
-  for (const auto& [input_name, t] : inputs) {
-    INFO(name << " d" << input_name);
-    REQUIRE(t.grad().defined());
-    CHECK(allclose(t.grad(), fx()[name + "_d" + input_name], 1e-12, 1e-12));
-  }
+  minidl::testing::check_fixture(fx(), name, out, inputs);
 }
 
-Tensor fixture_leaf(const std::string& name) {
-  return fx()[name].clone().requires_grad_();
-}
+Tensor fixture_leaf(const std::string& name) { return minidl::testing::fixture_leaf(fx(), name); }
 
 Shape sizes_of(const std::vector<Tensor>& pieces, int64_t dim) {
   Shape sizes;
