@@ -1,6 +1,8 @@
 // Comparisons, logical ops, where and masked_fill.
 #include "ops/compare.h"
 
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "ops/elementwise.h"
@@ -27,73 +29,138 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
 // so that comparing an int tensor with 0.5 is exact).
 Tensor scalar_like(const Tensor& a, double s) {
   DType dt = a.dtype();
-  if (!a.is_floating_point() && s != static_cast<double>(static_cast<int64_t>(s))) dt = kFloat64;
+  const bool whole = std::isfinite(s) && s == std::floor(s) && std::fabs(s) < 9.2e18;
+  if (!a.is_floating_point() && !whole) dt = kFloat64;
   if (dt == kBool) dt = kInt64;
   return full({}, s, dt);
 }
 
-Tensor truth(const Tensor& x) {
+// x != 0 as a bool tensor (x itself if already bool).
+Tensor truth(const Tensor& x, const char* op) {
   if (x.dtype() == kBool) return x;
-  return compare(x, full({}, 0.0, x.dtype()), "logical", [](auto v, auto zero) { return v != zero; });
+  return compare(x, full({}, 0.0, x.dtype()), op, [](auto v, auto zero) { return v != zero; });
+}
+
+// A scalar branch of `where` as a 0-d tensor: the tensor's dtype, or float32 when the tensor is
+// integral and the scalar fractional (PyTorch's promotion).
+Tensor where_scalar(const Tensor& other, double s) {
+  DType dt = other.dtype();
+  const bool whole = std::isfinite(s) && s == std::floor(s) && std::fabs(s) < 9.2e18;
+  if (!other.is_floating_point() && !whole) dt = kFloat32;
+  return full({}, s, dt);
 }
 
 }  // namespace
 
-Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, "eq", [](auto x, auto y) { return x == y; }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return compare(a, b, "ne", [](auto x, auto y) { return x != y; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return compare(a, b, "lt", [](auto x, auto y) { return x < y; }); }
-Tensor le(const Tensor& a, const Tensor& b) { return compare(a, b, "le", [](auto x, auto y) { return x <= y; }); }
-Tensor gt(const Tensor& a, const Tensor& b) { return compare(a, b, "gt", [](auto x, auto y) { return x > y; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return compare(a, b, "ge", [](auto x, auto y) { return x >= y; }); }
-Tensor eq(const Tensor& a, double b) { return eq(a, scalar_like(a, b)); }
-Tensor ne(const Tensor& a, double b) { return ne(a, scalar_like(a, b)); }
-Tensor lt(const Tensor& a, double b) { return lt(a, scalar_like(a, b)); }
-Tensor le(const Tensor& a, double b) { return le(a, scalar_like(a, b)); }
-Tensor gt(const Tensor& a, double b) { return gt(a, scalar_like(a, b)); }
-Tensor ge(const Tensor& a, double b) { return ge(a, scalar_like(a, b)); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "eq", [](auto x, auto y) { return x == y; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "ne", [](auto x, auto y) { return x != y; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "lt", [](auto x, auto y) { return x < y; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "le", [](auto x, auto y) { return x <= y; });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "gt", [](auto x, auto y) { return x > y; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "ge", [](auto x, auto y) { return x >= y; });
+}
+Tensor eq(const Tensor& a, double b) {
+  return eq(a, scalar_like(a, b));
+}
+Tensor ne(const Tensor& a, double b) {
+  return ne(a, scalar_like(a, b));
+}
+Tensor lt(const Tensor& a, double b) {
+  return lt(a, scalar_like(a, b));
+}
+Tensor le(const Tensor& a, double b) {
+  return le(a, scalar_like(a, b));
+}
+Tensor gt(const Tensor& a, double b) {
+  return gt(a, scalar_like(a, b));
+}
+Tensor ge(const Tensor& a, double b) {
+  return ge(a, scalar_like(a, b));
+}
 
-Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
-Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
-Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
-Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
-Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
-Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
-Tensor operator==(const Tensor& a, double b) { return eq(a, b); }
-Tensor operator!=(const Tensor& a, double b) { return ne(a, b); }
-Tensor operator<(const Tensor& a, double b) { return lt(a, b); }
-Tensor operator<=(const Tensor& a, double b) { return le(a, b); }
-Tensor operator>(const Tensor& a, double b) { return gt(a, b); }
-Tensor operator>=(const Tensor& a, double b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, const Tensor& b) {
+  return eq(a, b);
+}
+Tensor operator!=(const Tensor& a, const Tensor& b) {
+  return ne(a, b);
+}
+Tensor operator<(const Tensor& a, const Tensor& b) {
+  return lt(a, b);
+}
+Tensor operator<=(const Tensor& a, const Tensor& b) {
+  return le(a, b);
+}
+Tensor operator>(const Tensor& a, const Tensor& b) {
+  return gt(a, b);
+}
+Tensor operator>=(const Tensor& a, const Tensor& b) {
+  return ge(a, b);
+}
+Tensor operator==(const Tensor& a, double b) {
+  return eq(a, b);
+}
+Tensor operator!=(const Tensor& a, double b) {
+  return ne(a, b);
+}
+Tensor operator<(const Tensor& a, double b) {
+  return lt(a, b);
+}
+Tensor operator<=(const Tensor& a, double b) {
+  return le(a, b);
+}
+Tensor operator>(const Tensor& a, double b) {
+  return gt(a, b);
+}
+Tensor operator>=(const Tensor& a, double b) {
+  return ge(a, b);
+}
 
 Tensor logical_and(const Tensor& a, const Tensor& b) {
-  return compare(truth(a), truth(b), "logical_and", [](bool x, bool y) { return x && y; });
+  return compare(truth(a, "logical_and"), truth(b, "logical_and"), "logical_and",
+                 [](bool x, bool y) { return x && y; });
 }
 Tensor logical_or(const Tensor& a, const Tensor& b) {
-  return compare(truth(a), truth(b), "logical_or", [](bool x, bool y) { return x || y; });
+  return compare(truth(a, "logical_or"), truth(b, "logical_or"), "logical_or",
+                 [](bool x, bool y) { return x || y; });
 }
 Tensor logical_xor(const Tensor& a, const Tensor& b) {
-  return compare(truth(a), truth(b), "logical_xor", [](bool x, bool y) { return x != y; });
+  return compare(truth(a, "logical_xor"), truth(b, "logical_xor"), "logical_xor",
+                 [](bool x, bool y) { return x != y; });
 }
 Tensor logical_not(const Tensor& a) {
-  Tensor t = truth(a);
+  Tensor t = truth(a, "logical_not");
   Tensor out = empty(t.shape(), kBool);
   unary_loop<bool, bool>(out, t, [](bool v) { return !v; });
   return out;
 }
-Tensor operator!(const Tensor& a) { return logical_not(a); }
+Tensor operator!(const Tensor& a) {
+  return logical_not(a);
+}
 
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   MINIDL_CHECK(condition.dtype() == kBool, "where",
                "condition must be a bool tensor, got " << condition.dtype());
-  Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"),
-                                 b.shape(), "where");
+  Shape shape =
+      broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   DType dt = result_type(a, b);
   Tensor ca = a.dtype() == dt ? a : a.detach().to(dt);
   Tensor cb = b.dtype() == dt ? b : b.detach().to(dt);
   Tensor out = empty(shape, dt);
-  MINIDL_DISPATCH_ALL(dt, "where", ternary_loop<scalar_t, bool, scalar_t, scalar_t>(
-                                        out, condition, ca, cb,
-                                        [](bool c, scalar_t x, scalar_t y) { return c ? x : y; }));
+  MINIDL_DISPATCH_ALL(
+      dt, "where",
+      ternary_loop<scalar_t, bool, scalar_t, scalar_t>(
+          out, condition, ca, cb, [](bool c, scalar_t x, scalar_t y) { return c ? x : y; }));
   // out = c ? a : b ;  da = dout where c (else 0) ,  db = dout where !c (else 0)
   if (needs_grad({a, b})) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -110,10 +177,10 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
 }
 
 Tensor where(const Tensor& condition, const Tensor& a, double b) {
-  return where(condition, a, full({}, b, a.dtype()));
+  return where(condition, a, where_scalar(a, b));
 }
 Tensor where(const Tensor& condition, double a, const Tensor& b) {
-  return where(condition, full({}, a, b.dtype()), b);
+  return where(condition, where_scalar(b, a), b);
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
@@ -123,16 +190,33 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   MINIDL_CHECK(shape == x.shape(), "masked_fill",
                "mask of shape " << shape_str(mask.shape()) << " does not broadcast to input shape "
                                 << shape_str(x.shape()));
+  MINIDL_CHECK(x.is_floating_point() || (std::isfinite(value) && std::fabs(value) < 9.2e18),
+               "masked_fill",
+               "value " << value << " cannot be converted to the input's dtype " << x.dtype());
   return where(mask, full({}, value, x.dtype()), x);
 }
 
-Tensor Tensor::eq(const Tensor& other) const { return minidl::eq(*this, other); }
-Tensor Tensor::ne(const Tensor& other) const { return minidl::ne(*this, other); }
-Tensor Tensor::lt(const Tensor& other) const { return minidl::lt(*this, other); }
-Tensor Tensor::le(const Tensor& other) const { return minidl::le(*this, other); }
-Tensor Tensor::gt(const Tensor& other) const { return minidl::gt(*this, other); }
-Tensor Tensor::ge(const Tensor& other) const { return minidl::ge(*this, other); }
-Tensor Tensor::logical_not() const { return minidl::logical_not(*this); }
+Tensor Tensor::eq(const Tensor& other) const {
+  return minidl::eq(*this, other);
+}
+Tensor Tensor::ne(const Tensor& other) const {
+  return minidl::ne(*this, other);
+}
+Tensor Tensor::lt(const Tensor& other) const {
+  return minidl::lt(*this, other);
+}
+Tensor Tensor::le(const Tensor& other) const {
+  return minidl::le(*this, other);
+}
+Tensor Tensor::gt(const Tensor& other) const {
+  return minidl::gt(*this, other);
+}
+Tensor Tensor::ge(const Tensor& other) const {
+  return minidl::ge(*this, other);
+}
+Tensor Tensor::logical_not() const {
+  return minidl::logical_not(*this);
+}
 Tensor Tensor::masked_fill(const Tensor& mask, double value) const {
   return minidl::masked_fill(*this, mask, value);
 }

@@ -40,15 +40,17 @@ Tensor logical_or(const Tensor& a, const Tensor& b);
 Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& a);
 Tensor operator&&(const Tensor& a, const Tensor& b) = delete;  // use logical_and
-Tensor operator!(const Tensor& a);                                // logical_not
+Tensor operator!(const Tensor& a);                             // logical_not
 
 // condition ? a : b elementwise, all three broadcast together; condition must be bool.
 // dout flows to a where condition holds and to b elsewhere.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+// A scalar branch takes the tensor's dtype (float32 if the tensor is integral and the scalar
+// is not a whole number).
 Tensor where(const Tensor& condition, const Tensor& a, double b);
 Tensor where(const Tensor& condition, double a, const Tensor& b);
 // x with `value` where mask (bool, broadcastable to x's shape) is true; dx = dout where mask is
-// false, 0 where true.
+// false, 0 where true. The result keeps x's dtype (value must fit an int64 x).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 }  // namespace minidl

@@ -1,6 +1,8 @@
 // Unary math and activations. Each forward is one elementwise loop; each backward is one fused
 // elementwise loop over (dout, a saved tensor), with its derivative written above it.
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "core/autograd.h"
 #include "ops/elementwise.h"
@@ -34,9 +36,8 @@ template <typename F>
 Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df) {
   if (needs_grad({x})) {
     SavedTensor keep(saved);
-    record(name, out, {x}, [keep, df](const Tensor& g) {
-      return GradList{grad_map(g, keep.get(), df)};
-    });
+    record(name, out, {x},
+           [keep, df](const Tensor& g) { return GradList{grad_map(g, keep.get(), df)}; });
   }
   return out;
 }
@@ -49,7 +50,8 @@ Tensor neg(const Tensor& x) {
   MINIDL_DISPATCH_NUMERIC(x.dtype(), "neg",
                           unary_loop<scalar_t, scalar_t>(out, x, [](scalar_t v) { return -v; }));
   // out = -x ;  dx = -dout
-  if (needs_grad({x})) record("NegBackward", out, {x}, [](const Tensor& g) { return GradList{neg(g)}; });
+  if (needs_grad({x}))
+    record("NegBackward", out, {x}, [](const Tensor& g) { return GradList{neg(g)}; });
   return out;
 }
 
@@ -64,7 +66,7 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
-  Tensor out = map_floating(x, "exp", [](auto v) { return std::exp(v); });
+  Tensor out = map_floating(x, "exp", [](auto v) { return exp_vec(v); });
   // out = e^x ;  dx = dout * out
   return with_grad("ExpBackward", x, out, out, [](auto g, auto y) { return g * y; });
 }
@@ -113,12 +115,10 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  // 1 / (1 + e^-x), written so that neither branch overflows.
+  // 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right limit 0.
   Tensor out = map_floating(x, "sigmoid", [](auto v) {
     using T = decltype(v);
-    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-    T e = std::exp(v);
-    return e / (T(1) + e);
+    return T(1) / (T(1) + exp_vec(-v));
   });
   // out = sigmoid(x) ;  dx = dout out (1 - out)
   return with_grad("SigmoidBackward", x, out, out, [](auto g, auto y) { return g * y * (1 - y); });
@@ -194,50 +194,93 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   MINIDL_CHECK(beta != 0, "softplus", "beta must be nonzero");
+  // ln(1 + e^z) = max(z, 0) + ln(1 + e^-|z|): never overflows, even with a large threshold.
   Tensor out = map_floating(x, "softplus", [beta, threshold](auto v) {
     using T = decltype(v);
     T bx = static_cast<T>(beta) * v;
-    return bx > static_cast<T>(threshold) ? v : std::log1p(std::exp(bx)) / static_cast<T>(beta);
+    if (bx > static_cast<T>(threshold)) return v;
+    T positive = bx > 0 ? bx : T(0);
+    return (positive + std::log1p(std::exp(-std::fabs(bx)))) / static_cast<T>(beta);
   });
   // out = ln(1 + e^(beta x)) / beta ;  dx = dout sigmoid(beta x)   (dout above the threshold)
   return with_grad("SoftplusBackward", x, out, x, [beta, threshold](auto g, auto v) {
     using T = decltype(g);
     T bx = static_cast<T>(beta) * v;
     if (bx > static_cast<T>(threshold)) return g;
-    T z = std::exp(bx);
-    return g * z / (z + T(1));
+    return g / (T(1) + std::exp(-bx));
   });
 }
 
-Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+Tensor clamp(const Tensor& x_in, std::optional<double> min, std::optional<double> max) {
   MINIDL_CHECK(min || max, "clamp", "at least one of min and max must be given");
-  MINIDL_CHECK(x.dtype() != kBool, "clamp", "cannot clamp a bool tensor");
+  MINIDL_CHECK(x_in.dtype() != kBool, "clamp", "cannot clamp a bool tensor");
   const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
+  // An int64 tensor clamped to a fractional bound becomes float32 (PyTorch's promotion).
+  auto fractional = [](std::optional<double> b) { return b && *b != std::floor(*b); };
+  Tensor x = x_in;
+  if (x.dtype() == kInt64 && (fractional(min) || fractional(max))) x = x_in.to(kFloat32);
   Tensor out = empty(x.shape(), x.dtype());
-  MINIDL_DISPATCH_NUMERIC(x.dtype(), "clamp", unary_loop<scalar_t, scalar_t>(out, x, [lo, hi](scalar_t v) {
-                            // NaN stays NaN; otherwise min is applied first, then max (as torch)
-                            double d = static_cast<double>(v);
-                            if (d != d) return v;
-                            return static_cast<scalar_t>(std::min(std::max(d, lo), hi));
-                          }));
-  // out = min(max(x, lo), hi) ;  dx = dout [lo <= x <= hi]
-  return with_grad("ClampBackward", x, out, x, [lo, hi](auto g, auto v) {
-    return (v >= lo && v <= hi) ? g : decltype(g)(0);
+  MINIDL_DISPATCH_NUMERIC(x.dtype(), "clamp", {
+    // In the element type, so float32 clamps vectorize; min first, then max (so min > max gives
+    // max everywhere, as torch). NaN stays NaN: both comparisons are false.
+    constexpr scalar_t lowest = std::numeric_limits<scalar_t>::lowest();
+    constexpr scalar_t highest = std::numeric_limits<scalar_t>::max();
+    // An int64 bound beyond int64's range saturates (the cast would be undefined).
+    auto bound = [](double b) {
+      if constexpr (std::is_integral<scalar_t>::value) {
+        if (!(b > -9.2e18)) return lowest;
+        if (!(b < 9.2e18)) return highest;
+      }
+      return static_cast<scalar_t>(b);
+    };
+    const scalar_t vlo = min ? bound(lo) : lowest;
+    const scalar_t vhi = max ? bound(hi) : highest;
+    unary_loop<scalar_t, scalar_t>(out, x, [vlo, vhi](scalar_t v) {
+      scalar_t r = v < vlo ? vlo : v;
+      return r > vhi ? vhi : r;
+    });
   });
+  // out = min(max(x, lo), hi) ;  dx = dout [lo <= x <= hi]
+  return with_grad("ClampBackward", x, out, x,
+                   [lo, hi](auto g, auto v) { return (v >= lo && v <= hi) ? g : decltype(g)(0); });
 }
 
-Tensor Tensor::neg() const { return minidl::neg(*this); }
-Tensor Tensor::abs() const { return minidl::abs(*this); }
-Tensor Tensor::exp() const { return minidl::exp(*this); }
-Tensor Tensor::log() const { return minidl::log(*this); }
-Tensor Tensor::log1p() const { return minidl::log1p(*this); }
-Tensor Tensor::sqrt() const { return minidl::sqrt(*this); }
-Tensor Tensor::rsqrt() const { return minidl::rsqrt(*this); }
-Tensor Tensor::sin() const { return minidl::sin(*this); }
-Tensor Tensor::cos() const { return minidl::cos(*this); }
-Tensor Tensor::tanh() const { return minidl::tanh(*this); }
-Tensor Tensor::sigmoid() const { return minidl::sigmoid(*this); }
-Tensor Tensor::relu() const { return minidl::relu(*this); }
+Tensor Tensor::neg() const {
+  return minidl::neg(*this);
+}
+Tensor Tensor::abs() const {
+  return minidl::abs(*this);
+}
+Tensor Tensor::exp() const {
+  return minidl::exp(*this);
+}
+Tensor Tensor::log() const {
+  return minidl::log(*this);
+}
+Tensor Tensor::log1p() const {
+  return minidl::log1p(*this);
+}
+Tensor Tensor::sqrt() const {
+  return minidl::sqrt(*this);
+}
+Tensor Tensor::rsqrt() const {
+  return minidl::rsqrt(*this);
+}
+Tensor Tensor::sin() const {
+  return minidl::sin(*this);
+}
+Tensor Tensor::cos() const {
+  return minidl::cos(*this);
+}
+Tensor Tensor::tanh() const {
+  return minidl::tanh(*this);
+}
+Tensor Tensor::sigmoid() const {
+  return minidl::sigmoid(*this);
+}
+Tensor Tensor::relu() const {
+  return minidl::relu(*this);
+}
 Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max) const {
   return minidl::clamp(*this, min, max);
 }
