@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <ostream>
+#include <type_traits>
 
 #include "core/error.h"
 
@@ -83,6 +85,24 @@ template <>
 struct dtype_of<bool> {
   static constexpr DType value = DType::Bool;
 };
+
+// Element conversion with defined results everywhere: a floating value converted to int64 is
+// truncated toward zero, saturated at the int64 range, and NaN becomes 0 (a plain static_cast is
+// undefined behaviour there); anything to bool is `value != 0`.
+template <typename D, typename S>
+inline D convert_element(S value) {
+  if constexpr (std::is_same<D, bool>::value) {
+    return value != S(0);
+  } else if constexpr (std::is_integral<D>::value && std::is_floating_point<S>::value) {
+    if (!(value == value)) return 0;
+    constexpr double kLimit = 9223372036854775808.0;  // 2^63
+    if (value >= S(kLimit)) return std::numeric_limits<D>::max();
+    if (value <= S(-kLimit)) return std::numeric_limits<D>::min();
+    return static_cast<D>(value);
+  } else {
+    return static_cast<D>(value);
+  }
+}
 
 }  // namespace minidl
 

@@ -190,5 +190,6 @@ template Tensor tensor(std::initializer_list<std::initializer_list<float>>, Tens
 template Tensor tensor(std::initializer_list<std::initializer_list<double>>, TensorOptions);
 template Tensor tensor(std::initializer_list<std::initializer_list<int>>, TensorOptions);
 template Tensor tensor(std::initializer_list<std::initializer_list<int64_t>>, TensorOptions);
+template Tensor tensor(std::initializer_list<std::initializer_list<bool>>, TensorOptions);
 
 }  // namespace minidl

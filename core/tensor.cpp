@@ -132,7 +132,7 @@ bool copy_tiled(D* out, const S* in, const StridedIter<2>& iter) {
         for (int64_t r = r0; r < r1; ++r)
           for (int64_t c = c0; c < c1; ++c)
             out[off_out + r * so[nd - 2] + c * so[nd - 1]] =
-                static_cast<D>(in[off_in + r * si[nd - 2] + c * si[nd - 1]]);
+                convert_element<D>(in[off_in + r * si[nd - 2] + c * si[nd - 1]]);
       }
     }
   }
@@ -149,9 +149,9 @@ void copy_kernel(const Tensor& dst, const Tensor& src) {
     D* o = out + off[0];
     const S* i = in + off[1];
     if (st[0] == 1 && st[1] == 1) {
-      for (int64_t e = 0; e < n; ++e) o[e] = static_cast<D>(i[e]);
+      for (int64_t e = 0; e < n; ++e) o[e] = convert_element<D>(i[e]);
     } else {
-      for (int64_t e = 0; e < n; ++e) o[e * st[0]] = static_cast<D>(i[e * st[1]]);
+      for (int64_t e = 0; e < n; ++e) o[e * st[0]] = convert_element<D>(i[e * st[1]]);
     }
   });
 }
@@ -175,7 +175,7 @@ void copy_data(const Tensor& dst, const Tensor& src) {
 void fill_data(const Tensor& dst, double value) {
   MINIDL_DISPATCH_ALL(dst.dtype(), "fill", {
     scalar_t* out = dst.data_ptr<scalar_t>();
-    const scalar_t v = static_cast<scalar_t>(value);
+    const scalar_t v = convert_element<scalar_t>(value);
     StridedIter<1> iter(dst.shape(), {&dst.strides()});
     iter.run([&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
       for (int64_t e = 0; e < n; ++e) out[off[0] + e * st[0]] = v;
@@ -217,7 +217,7 @@ T Tensor::item() const {
                                 << ") cannot be converted to a scalar");
   T value{};
   MINIDL_DISPATCH_ALL(dtype(), "item",
-                      value = static_cast<T>(*static_cast<const scalar_t*>(raw_data())));
+                      value = convert_element<T>(*static_cast<const scalar_t*>(raw_data())));
   return value;
 }
 template float Tensor::item<float>() const;

@@ -96,3 +96,15 @@ TEST_CASE("printing shows values, shape, dtype and grad_fn", "[tensor]") {
   os << scalar_tensor(2.0);
   CHECK(os.str() == "tensor(2.0000, shape=[], dtype=float32)");
 }
+
+TEST_CASE("conversions to int64 and bool are defined for every value", "[tensor]") {
+  Tensor f = tensor({1e30, -1e30, std::nan(""), -2.7, 0.0}, kFloat64);
+  std::vector<int64_t> i = f.to(kInt64).to_vector<int64_t>();
+  CHECK(i[0] == std::numeric_limits<int64_t>::max());
+  CHECK(i[1] == std::numeric_limits<int64_t>::min());
+  CHECK(i[2] == 0);
+  CHECK(i[3] == -2);
+  CHECK(f.to(kBool).to_vector<bool>() == std::vector<bool>{true, true, true, true, false});
+  CHECK(tensor({{true}, {false}}).shape() == Shape{2, 1});
+  CHECK(scalar_tensor(INFINITY).item<int64_t>() == std::numeric_limits<int64_t>::max());
+}
