@@ -1,4 +1,6 @@
 // The tape: backward, accumulation, retain_graph, NoGradGuard, grad(), in-place version checks.
+#include <thread>
+
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -155,4 +157,19 @@ TEST_CASE("100k training steps do not grow memory", "[autograd]") {
   long after = resident_bytes();
   CHECK(step().item() < first);         // it did train
   CHECK(after - before < 1024 * 1024);  // and the tapes were freed
+}
+
+TEST_CASE("grad mode is per thread", "[autograd]") {
+  Tensor x = ones({2}).requires_grad_();
+  NoGradGuard guard;  // off in this thread only
+  bool recorded_in_other_thread = false;
+  std::thread worker([&] { recorded_in_other_thread = (x * 2.0).requires_grad(); });
+  worker.join();
+  CHECK(recorded_in_other_thread);
+  CHECK_FALSE((x * 2.0).requires_grad());
+  {
+    EnableGradGuard enable;
+    CHECK((x * 2.0).requires_grad());
+  }
+  CHECK_FALSE(GradMode::is_enabled());
 }
