@@ -212,6 +212,7 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
 
   // Gather the entries that lead to the outputs (iterative DFS; graphs can be very deep).
   std::vector<Node*> entries;
+  entries.reserve(1024);
   {
     const uint64_t mark = next_visit_mark.fetch_add(1, std::memory_order_relaxed) + 1;
     std::vector<Node*> stack(roots.begin(), roots.end());

@@ -108,3 +108,21 @@ TEST_CASE("conversions to int64 and bool are defined for every value", "[tensor]
   CHECK(tensor({{true}, {false}}).shape() == Shape{2, 1});
   CHECK(scalar_tensor(INFINITY).item<int64_t>() == std::numeric_limits<int64_t>::max());
 }
+
+namespace {
+// Destroyed after main returns, after the thread's small-block cache: must not touch it.
+minidl::Tensor static_scalar = minidl::scalar_tensor(1.0);
+}  // namespace
+
+TEST_CASE("small storages are recycled and stay aligned", "[tensor]") {
+  void* first = nullptr;
+  {
+    Tensor a = scalar_tensor(1.0);
+    first = a.raw_data();
+  }
+  Tensor b = scalar_tensor(2.0);  // reuses the block a freed
+  CHECK(b.raw_data() == first);
+  CHECK(reinterpret_cast<uintptr_t>(b.raw_data()) % 64 == 0);
+  CHECK(b.item() == 2.0);
+  CHECK(static_scalar.item() == 1.0);
+}
