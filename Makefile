@@ -6,6 +6,7 @@ CXX      ?= g++
 BUILD    ?= build
 PREFIX   ?= /usr/local
 JOBS     ?= 2
+MAKEFLAGS += -j$(JOBS)
 
 # Recursively expanded (=): pkg-config runs only after the dependency step has installed it.
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas)

@@ -16,8 +16,12 @@ std::atomic<uint64_t> next_visit_mark{0};  // tags the entries one backward has 
 thread_local const Node* running_node = nullptr;
 }  // namespace
 
-bool GradMode::is_enabled() { return grad_mode_enabled; }
-void GradMode::set_enabled(bool enabled) { grad_mode_enabled = enabled; }
+bool GradMode::is_enabled() {
+  return grad_mode_enabled;
+}
+void GradMode::set_enabled(bool enabled) {
+  grad_mode_enabled = enabled;
+}
 
 // ---------------------------------------------------------------- saved tensors
 
@@ -135,8 +139,8 @@ Tensor sum_gradients(const Tensor& a, const Tensor& b) {
 Tensor conform(const Tensor& grad, const Shape& shape, DType dtype, const Node* from,
                size_t input) {
   MINIDL_CHECK(grad.shape() == shape, (from ? from->name : "backward"),
-               "produced a gradient of shape " << shape_str(grad.shape()) << " for input "
-                                               << input << " of shape " << shape_str(shape));
+               "produced a gradient of shape " << shape_str(grad.shape()) << " for input " << input
+                                               << " of shape " << shape_str(shape));
   return grad.dtype() == dtype ? grad : grad.to(dtype);
 }
 
@@ -176,8 +180,7 @@ void add_pending(Node* node, const Tensor& g) {
 void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                 bool retain_graph, Sink& sink) {
   MINIDL_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "backward",
-               "got " << grad_outputs.size() << " gradients for " << outputs.size()
-                      << " outputs");
+               "got " << grad_outputs.size() << " gradients for " << outputs.size() << " outputs");
   NoGradGuard no_grad;  // backward closures compute plain values, recording nothing
 
   // Seed: the gradient of each output with respect to itself.
@@ -255,8 +258,8 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
       GradList input_grads = node->backward(g);
       running_node = nullptr;
       MINIDL_CHECK(input_grads.size() == node->next_edges.size(), node->name,
-                   "returned " << input_grads.size() << " gradients for "
-                               << node->next_edges.size() << " inputs");
+                   "returned " << input_grads.size() << " gradients for " << node->next_edges.size()
+                               << " inputs");
       for (size_t i = 0; i < input_grads.size(); ++i) {
         const Edge& e = node->next_edges[i];
         if (!e.valid() || !input_grads[i].defined()) continue;

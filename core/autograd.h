@@ -17,7 +17,8 @@
 //   Tensor out = ... forward ...;
 //   // out = a * b ;  da = dout * b ,  db = dout * a
 //   if (needs_grad({a, b}))
-//     record("MulBackward", out, {a, b}, [a = SavedTensor(a), b = SavedTensor(b)](const Tensor& g) {
+//     record("MulBackward", out, {a, b}, [a = SavedTensor(a), b = SavedTensor(b)](const Tensor& g)
+//     {
 //       return GradList{g * b.get(), g * a.get()};
 //     });
 #pragma once
@@ -99,16 +100,16 @@ struct Edge {
 // outputs, like split, record one entry per output).
 struct Node {
   ~Node();  // tears long chains down iteratively (a recursive destructor would overflow)
-  const char* name = "";      // "MulBackward": what grad_fn prints
-  uint64_t sequence_nr = 0;   // position in the Wengert list
+  const char* name = "";     // "MulBackward": what grad_fn prints
+  uint64_t sequence_nr = 0;  // position in the Wengert list
   std::vector<Edge> next_edges;
-  BackwardFn backward;        // empty once freed by backward() without retain_graph
-  Shape output_shape;         // to check incoming gradients
+  BackwardFn backward;  // empty once freed by backward() without retain_graph
+  Shape output_shape;   // to check incoming gradients
   DType output_dtype = DType::Float32;
   std::weak_ptr<TensorImpl> retained_output;  // set by retain_grad()
-  Tensor pending_grad;        // engine scratch: the gradient summed so far for the output
+  Tensor pending_grad;  // engine scratch: the gradient summed so far for the output
   bool freed = false;
-  uint64_t visit_mark = 0;    // engine scratch: which backward last gathered this entry
+  uint64_t visit_mark = 0;  // engine scratch: which backward last gathered this entry
 };
 
 // True if grad mode is on and any of the (defined) tensors requires grad.

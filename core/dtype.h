@@ -28,25 +28,35 @@ constexpr DType kBool = DType::Bool;
 
 inline size_t element_size(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return 4;
-    case DType::Float64: return 8;
-    case DType::Int64: return 8;
-    case DType::Bool: return 1;
+    case DType::Float32:
+      return 4;
+    case DType::Float64:
+      return 8;
+    case DType::Int64:
+      return 8;
+    case DType::Bool:
+      return 1;
   }
   return 0;
 }
 
 inline const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-    case DType::Int64: return "int64";
-    case DType::Bool: return "bool";
+    case DType::Float32:
+      return "float32";
+    case DType::Float64:
+      return "float64";
+    case DType::Int64:
+      return "int64";
+    case DType::Bool:
+      return "bool";
   }
   return "?";
 }
 
-inline std::ostream& operator<<(std::ostream& os, DType dtype) { return os << dtype_name(dtype); }
+inline std::ostream& operator<<(std::ostream& os, DType dtype) {
+  return os << dtype_name(dtype);
+}
 
 inline bool is_floating_point(DType dtype) {
   return dtype == DType::Float32 || dtype == DType::Float64;
@@ -57,10 +67,14 @@ inline bool is_floating_point(DType dtype) {
 inline DType promote_types(DType a, DType b) {
   auto rank = [](DType d) {
     switch (d) {
-      case DType::Bool: return 0;
-      case DType::Int64: return 1;
-      case DType::Float32: return 2;
-      case DType::Float64: return 3;
+      case DType::Bool:
+        return 0;
+      case DType::Int64:
+        return 1;
+      case DType::Float32:
+        return 2;
+      case DType::Float64:
+        return 3;
     }
     return 0;
   };
@@ -114,27 +128,27 @@ inline D convert_element(S value) {
     break;                                           \
   }
 
-#define MINIDL_DISPATCH_FLOATING(dtype, op, ...)                                       \
-  do {                                                                                 \
-    switch (dtype) {                                                                   \
-      MINIDL_DISPATCH_CASE_(::minidl::DType::Float32, float, __VA_ARGS__)              \
-      MINIDL_DISPATCH_CASE_(::minidl::DType::Float64, double, __VA_ARGS__)             \
-      default:                                                                         \
+#define MINIDL_DISPATCH_FLOATING(dtype, op, ...)                                      \
+  do {                                                                                \
+    switch (dtype) {                                                                  \
+      MINIDL_DISPATCH_CASE_(::minidl::DType::Float32, float, __VA_ARGS__)             \
+      MINIDL_DISPATCH_CASE_(::minidl::DType::Float64, double, __VA_ARGS__)            \
+      default:                                                                        \
         MINIDL_FAIL(op, "expected a floating-point tensor (float32 or float64), got " \
-                            << ::minidl::dtype_name(dtype));                           \
-    }                                                                                  \
+                            << ::minidl::dtype_name(dtype));                          \
+    }                                                                                 \
   } while (0)
 
-#define MINIDL_DISPATCH_NUMERIC(dtype, op, ...)                                         \
-  do {                                                                                  \
-    switch (dtype) {                                                                    \
-      MINIDL_DISPATCH_CASE_(::minidl::DType::Float32, float, __VA_ARGS__)               \
-      MINIDL_DISPATCH_CASE_(::minidl::DType::Float64, double, __VA_ARGS__)              \
-      MINIDL_DISPATCH_CASE_(::minidl::DType::Int64, int64_t, __VA_ARGS__)               \
-      default:                                                                          \
+#define MINIDL_DISPATCH_NUMERIC(dtype, op, ...)                                       \
+  do {                                                                                \
+    switch (dtype) {                                                                  \
+      MINIDL_DISPATCH_CASE_(::minidl::DType::Float32, float, __VA_ARGS__)             \
+      MINIDL_DISPATCH_CASE_(::minidl::DType::Float64, double, __VA_ARGS__)            \
+      MINIDL_DISPATCH_CASE_(::minidl::DType::Int64, int64_t, __VA_ARGS__)             \
+      default:                                                                        \
         MINIDL_FAIL(op, "expected a numeric tensor (float32, float64 or int64), got " \
-                            << ::minidl::dtype_name(dtype));                            \
-    }                                                                                   \
+                            << ::minidl::dtype_name(dtype));                          \
+    }                                                                                 \
   } while (0)
 
 #define MINIDL_DISPATCH_ALL(dtype, op, ...)                                \

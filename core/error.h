@@ -19,13 +19,13 @@ class Error : public std::runtime_error {
 
 // MINIDL_CHECK(cond, "op", "message " << value << ...): throws minidl::Error("op: message ...").
 // The message is a stream expression, built only when the check fails.
-#define MINIDL_CHECK(cond, op, msg)                 \
-  do {                                              \
-    if (!(cond)) {                                  \
-      std::ostringstream minidl_check_stream_;      \
-      minidl_check_stream_ << (op) << ": " << msg;  \
+#define MINIDL_CHECK(cond, op, msg)                      \
+  do {                                                   \
+    if (!(cond)) {                                       \
+      std::ostringstream minidl_check_stream_;           \
+      minidl_check_stream_ << (op) << ": " << msg;       \
       throw ::minidl::Error(minidl_check_stream_.str()); \
-    }                                               \
+    }                                                    \
   } while (0)
 
 #define MINIDL_FAIL(op, msg) MINIDL_CHECK(false, op, msg)

@@ -10,11 +10,17 @@ Tensor finish(Tensor t, const TensorOptions& options) {
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
 }
-TensorOptions without_grad(TensorOptions options) { return options.requires_grad(false); }
+TensorOptions without_grad(TensorOptions options) {
+  return options.requires_grad(false);
+}
 }  // namespace
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return full(shape, 0.0, options);
+}
+Tensor ones(const Shape& shape, TensorOptions options) {
+  return full(shape, 1.0, options);
+}
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {
   Tensor t = empty(shape, without_grad(options));
@@ -22,15 +28,17 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
   return finish(t, options);
 }
 
-Tensor arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, options); }
+Tensor arange(double end, TensorOptions options) {
+  return arange(0.0, end, 1.0, options);
+}
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
   MINIDL_CHECK(step != 0, "arange", "step must be nonzero");
   MINIDL_CHECK(std::isfinite(start) && std::isfinite(end), "arange",
                "bounds must be finite, got " << start << " and " << end);
-  MINIDL_CHECK((end - start) / step >= 0, "arange",
-               "upper bound " << end << " and step " << step << " are inconsistent with start "
-                              << start);
+  MINIDL_CHECK(
+      (end - start) / step >= 0, "arange",
+      "upper bound " << end << " and step " << step << " are inconsistent with start " << start);
   bool integral = start == std::floor(start) && end == std::floor(end) && step == std::floor(step);
   if (!options.dtype_) options = options.dtype(integral ? kInt64 : kFloat32);
   int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
@@ -51,7 +59,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
     // Fill from both ends so that the last value is exactly `end`, as torch.linspace does.
     for (int64_t i = 0; i < steps; ++i)
       p[i] = static_cast<scalar_t>(steps == 1 || i < steps / 2 ? start + i * delta
-                                                 : end - (steps - 1 - i) * delta);
+                                                               : end - (steps - 1 - i) * delta);
   });
   return finish(t, options);
 }
@@ -83,11 +91,13 @@ Tensor random_fill(const Shape& shape, TensorOptions options, Generator* generat
 }  // namespace
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
-  return random_fill(shape, options, generator, [](Generator& g) { return g.uniform(); }, "rand");
+  return random_fill(
+      shape, options, generator, [](Generator& g) { return g.uniform(); }, "rand");
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
-  return random_fill(shape, options, generator, [](Generator& g) { return g.normal(); }, "randn");
+  return random_fill(
+      shape, options, generator, [](Generator& g) { return g.normal(); }, "randn");
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options,
@@ -126,8 +136,12 @@ Tensor ones_like(const Tensor& t, std::optional<DType> dtype) {
 Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype) {
   return full(t.shape(), value, dtype.value_or(t.dtype()));
 }
-Tensor rand_like(const Tensor& t) { return rand(t.shape(), t.dtype()); }
-Tensor randn_like(const Tensor& t) { return randn(t.shape(), t.dtype()); }
+Tensor rand_like(const Tensor& t) {
+  return rand(t.shape(), t.dtype());
+}
+Tensor randn_like(const Tensor& t) {
+  return randn(t.shape(), t.dtype());
+}
 
 template <typename T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
@@ -152,9 +166,9 @@ TensorOptions literal_options(TensorOptions options) {
   return options.dtype(kFloat32);
 }
 template <typename T>
-using Storage_t = std::conditional_t<std::is_same<T, bool>::value, bool,
-                                     std::conditional_t<std::is_integral<T>::value, int64_t,
-                                                        double>>;
+using Storage_t =
+    std::conditional_t<std::is_same<T, bool>::value, bool,
+                       std::conditional_t<std::is_integral<T>::value, int64_t, double>>;
 }  // namespace
 
 template <typename T>
@@ -175,7 +189,9 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOption
   return from_vector(v, {static_cast<int64_t>(rows.size()), cols}, literal_options<T>(options));
 }
 
-Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
+Tensor scalar_tensor(double value, TensorOptions options) {
+  return full({}, value, options);
+}
 
 template Tensor from_vector(const std::vector<float>&, const Shape&, TensorOptions);
 template Tensor from_vector(const std::vector<double>&, const Shape&, TensorOptions);

@@ -80,8 +80,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       result.max_abs_error = std::max(result.max_abs_error, error);
       if (result.ok && !(error <= options.atol + options.rtol * std::fabs(numeric))) {
         std::ostringstream os;
-        os << "gradcheck: input " << k << " (shape " << shape_str(x.shape()) << "), element "
-           << i << ": analytic " << a[i] << " vs numeric " << numeric;
+        os << "gradcheck: input " << k << " (shape " << shape_str(x.shape()) << "), element " << i
+           << ": analytic " << a[i] << " vs numeric " << numeric;
         result.ok = false;
         result.message = os.str();
       }

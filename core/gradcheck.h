@@ -21,7 +21,7 @@ struct GradcheckOptions {
   double eps = 1e-6;   // finite-difference step h
   double atol = 1e-5;  // |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-3;
-  uint64_t seed = 0;   // for the random upstream gradient
+  uint64_t seed = 0;  // for the random upstream gradient
 };
 
 struct GradcheckResult {

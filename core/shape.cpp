@@ -15,6 +15,15 @@ std::string shape_str(const Shape& shape) {
   return os.str();
 }
 
+std::string index_str(const Shape& shape, int64_t flat) {
+  Shape index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_str(index);
+}
+
 int64_t shape_numel(const Shape& shape, const char* op) {
   int64_t n = 1;
   for (int64_t s : shape) {
@@ -50,8 +59,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     int64_t sb = i < n - b.size() ? 1 : b[i - (n - b.size())];
     MINIDL_CHECK(sa == sb || sa == 1 || sb == 1, op,
                  "shapes " << shape_str(a) << " and " << shape_str(b)
-                           << " cannot be broadcast (size " << sa << " vs " << sb << " at dim "
-                           << i << ")");
+                           << " cannot be broadcast (size " << sa << " vs " << sb << " at dim " << i
+                           << ")");
     out[i] = sa == 1 ? sb : sa;
   }
   return out;

@@ -15,6 +15,9 @@ using Shape = std::vector<int64_t>;
 // "[2, 3]"
 std::string shape_str(const Shape& shape);
 
+// The multi-index of row-major element `flat` of `shape`, as "[1, 2]" (for error messages).
+std::string index_str(const Shape& shape, int64_t flat);
+
 // Product of the sizes (1 for a 0-d shape). Throws on a negative size.
 int64_t shape_numel(const Shape& shape, const char* op = "shape");
 
@@ -35,7 +38,6 @@ Shape broadcast_strides(const Shape& shape, const Shape& strides, const Shape& t
 
 // A bitmask-free list of reduction dims, normalized, sorted, deduplicated; an empty `dims`
 // means "all dims".
-std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim,
-                                    const char* op);
+std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op);
 
 }  // namespace minidl

@@ -92,8 +92,8 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, i
     int64_t capacity = static_cast<int64_t>(b->storage->nbytes / minidl::element_size(b->dtype));
     MINIDL_CHECK(lo >= 0 && hi < capacity, "view",
                  "shape " << shape_str(shape) << " with strides " << shape_str(strides)
-                          << " at offset " << offset << " reaches outside a storage of "
-                          << capacity << " elements");
+                          << " at offset " << offset << " reaches outside a storage of " << capacity
+                          << " elements");
   }
   return Tensor(std::move(impl));
 }
@@ -255,15 +255,17 @@ Tensor& Tensor::requires_grad_(bool requires) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return Tensor(checked()->grad); }
+Tensor Tensor::grad() const {
+  return Tensor(checked()->grad);
+}
 
 void Tensor::set_grad(const Tensor& grad) const {
   TensorImpl* t = checked();
   if (grad.defined())
     MINIDL_CHECK(grad.shape() == t->shape && grad.dtype() == t->dtype, "set_grad",
                  "gradient of shape " << shape_str(grad.shape()) << " (" << grad.dtype()
-                                      << ") does not match tensor of shape "
-                                      << shape_str(t->shape) << " (" << t->dtype << ")");
+                                      << ") does not match tensor of shape " << shape_str(t->shape)
+                                      << " (" << t->dtype << ")");
   t->grad = grad.impl_ptr();
 }
 
@@ -340,9 +342,9 @@ void print_value(std::ostream& os, double v, DType dtype, const ElementFormat& f
   os << str;
 }
 
-void print_rec(std::ostream& os, const std::vector<double>& values, const Shape& shape,
-               size_t dim, int64_t base, int64_t step, DType dtype, const ElementFormat& fmt,
-               int indent, bool summarize) {
+void print_rec(std::ostream& os, const std::vector<double>& values, const Shape& shape, size_t dim,
+               int64_t base, int64_t step, DType dtype, const ElementFormat& fmt, int indent,
+               bool summarize) {
   if (shape.empty()) {
     print_value(os, values[0], dtype, fmt);
     return;
@@ -406,6 +408,8 @@ std::string Tensor::to_string() const {
   return os.str();
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.to_string();
+}
 
 }  // namespace minidl

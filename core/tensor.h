@@ -64,10 +64,10 @@ constexpr EllipsisType Ellipsis{};
 
 // A slice bound: an integer or None.
 struct SliceBound {
-  SliceBound(NoneType) {}                    // NOLINT: implicit, as in Python
-  SliceBound(std::nullopt_t) {}              // NOLINT
-  SliceBound(int64_t v) : value(v) {}        // NOLINT
-  SliceBound(int v) : value(v) {}            // NOLINT
+  SliceBound(NoneType) {}                             // NOLINT: implicit, as in Python
+  SliceBound(std::nullopt_t) {}                       // NOLINT
+  SliceBound(int64_t v) : value(v) {}                 // NOLINT
+  SliceBound(int v) : value(v) {}                     // NOLINT
   SliceBound(std::optional<int64_t> v) : value(v) {}  // NOLINT
   std::optional<int64_t> value;
 };

@@ -26,16 +26,6 @@ void check_index_dtype(const Tensor& index, const char* op) {
                                                      << shape_str(index.shape()));
 }
 
-// The multi-index of row-major element `flat` of `shape`, as "[1, 2]".
-std::string position_str(const Shape& shape, int64_t flat) {
-  Shape position(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    position[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(position);
-}
-
 // Every element of the contiguous int64 tensor idx must lie in [0, size); the message names the
 // first one that does not, where it sits in idx, and `what` the range is (e.g. "dimension 1").
 void check_range(const Tensor& idx, int64_t size, const char* op, const std::string& what) {
@@ -50,7 +40,7 @@ void check_range(const Tensor& idx, int64_t size, const char* op, const std::str
   if (lo >= 0 && (n == 0 || hi < size)) return;
   for (int64_t j = 0; j < n; ++j)
     MINIDL_CHECK(p[j] >= 0 && p[j] < size, op,
-                 "index " << p[j] << " at position " << position_str(idx.shape(), j)
+                 "index " << p[j] << " at position " << index_str(idx.shape(), j)
                           << " is out of range for " << what << ": valid indices are [0, " << size
                           << ")");
 }

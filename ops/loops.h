@@ -81,6 +81,16 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
   });
 }
 
+// A fresh tensor of a's shape and (floating) dtype with out[i] = f(a[i], b[i]), b broadcast to
+// a's shape. The one-liner behind most fused backward kernels: dx = f(dout, saved).
+template <typename F>
+Tensor binary_map(const Tensor& a, const Tensor& b, F f) {
+  Tensor out = empty(a.shape(), a.dtype());
+  MINIDL_DISPATCH_FLOATING(a.dtype(), "backward",
+                           binary_loop<scalar_t, scalar_t, scalar_t>(out, a, b, f));
+  return out;
+}
+
 // out[i] = f(a[i], b[i], c[i]) with all three broadcast to out's shape (where, clamp, ...).
 template <typename O, typename A, typename B, typename C, typename F>
 void ternary_loop(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, F f) {

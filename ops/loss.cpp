@@ -26,16 +26,6 @@ Tensor dense(const Tensor& t) {
   return out;
 }
 
-// "[1, 2]": the multi-index of row-major element `flat` of `shape`.
-std::string index_str(const Shape& shape, int64_t flat) {
-  Shape index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(index);
-}
-
 void check_floating_input(const Tensor& input, const char* op) {
   MINIDL_CHECK(input.defined(), op, "input is undefined");
   MINIDL_CHECK(input.is_floating_point(), op,
@@ -153,6 +143,16 @@ void check_class_target(const Tensor& input, const Tensor& target, const ClassGe
 
 // ---------------------------------------------------------------- cross entropy, class indices
 
+// log sum_c exp(row[c * inner]) over C classes, with the max subtracted first (stable).
+template <typename T>
+T row_logsumexp(const T* row, int64_t C, int64_t inner) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t c = 0; c < C; ++c) m = std::max(m, row[c * inner]);
+  T s = 0;
+  for (int64_t c = 0; c < C; ++c) s += std::exp(row[c * inner] - m);
+  return m + std::log(s);
+}
+
 // Fills log_norm[p] = log sum_c exp(x[p, c]) and the per-position loss
 //   loss_p = (1 - ls) w[t] (log_norm - x[p, t]) + (ls / C) sum_c w[c] (log_norm - x[p, c])
 // (0 for ignored positions); returns sum_p w[t_p] over non-ignored positions.
@@ -166,11 +166,7 @@ double class_index_forward(const T* x, const int64_t* target, const T* weight,
 #pragma omp parallel for reduction(+ : weight_sum) if (P * C >= kParallelGrain && P > 1)
   for (int64_t p = 0; p < P; ++p) {
     const T* row = x + g.row_offset(p);  // class c at row[c * inner]
-    T m = -std::numeric_limits<T>::infinity();
-    for (int64_t c = 0; c < C; ++c) m = std::max(m, row[c * inner]);
-    T s = 0;
-    for (int64_t c = 0; c < C; ++c) s += std::exp(row[c * inner] - m);
-    const T lse = m + std::log(s);
+    const T lse = row_logsumexp(row, C, inner);
     log_norm[p] = lse;
     const int64_t t = target[p];
     if (t == ignore_index) {
@@ -236,11 +232,7 @@ void probability_forward(const T* x, const T* target, const T* weight, const Cla
   for (int64_t p = 0; p < P; ++p) {
     const T* row = x + g.row_offset(p);
     const T* q = target + g.row_offset(p);
-    T m = -std::numeric_limits<T>::infinity();
-    for (int64_t c = 0; c < C; ++c) m = std::max(m, row[c * inner]);
-    T s = 0;
-    for (int64_t c = 0; c < C; ++c) s += std::exp(row[c * inner] - m);
-    const T lse = m + std::log(s);
+    const T lse = row_logsumexp(row, C, inner);
     log_norm[p] = lse;
     T value = 0;
     for (int64_t c = 0; c < C; ++c)

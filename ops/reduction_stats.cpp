@@ -49,15 +49,6 @@ Tensor output_scale(const Tensor& grad, const Tensor& out, const Shape& keep_sha
   return scale;
 }
 
-// dx = f(x, scale) with scale (keepdim-shaped) broadcast back over the reduced dims.
-template <typename F>
-Tensor grad_from_scale(const Tensor& x, const Tensor& scale, F f) {
-  Tensor dx = empty(x.shape(), x.dtype());
-  MINIDL_DISPATCH_FLOATING(x.dtype(), "backward",
-                           binary_loop<scalar_t, scalar_t, scalar_t>(dx, x, scale, f));
-  return dx;
-}
-
 // The backward of a max/min that has no single winner per row: dx = dout / k at the k elements
 // of the row that equal its result (|x| for the inf-norms, times sign(x)), 0 elsewhere. NaNs
 // match a NaN result.
@@ -402,13 +393,13 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
              case NormKind::Zero:
                return GradList{Tensor()};
              case NormKind::One:
-               return GradList{grad_from_scale(x, grad.reshape(keep_shape),
-                                               [](auto v, auto s) { return sign(v) * s; })};
+               return GradList{binary_map(x, grad.reshape(keep_shape),
+                                          [](auto v, auto s) { return sign(v) * s; })};
              case NormKind::Two: {
                Tensor scale = output_scale(grad, out, keep_shape, [](auto dout, auto n) {
                  return n == 0 ? decltype(dout)(0) : dout / n;
                });
-               return GradList{grad_from_scale(x, scale, [](auto v, auto s) { return v * s; })};
+               return GradList{binary_map(x, scale, [](auto v, auto s) { return v * s; })};
              }
              case NormKind::Inf:
              case NormKind::NegInf:
@@ -420,7 +411,7 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
              using T = decltype(dout);
              return n == 0 ? T(0) : static_cast<T>(dout / std::pow(n, p - 1));
            });
-           return GradList{grad_from_scale(x, scale, [p](auto v, auto s) {
+           return GradList{binary_map(x, scale, [p](auto v, auto s) {
              using T = decltype(v);
              if (v == 0) return T(0);
              return static_cast<T>(sign(v) * std::pow(std::abs(v), p - 1) * s);

@@ -22,22 +22,13 @@ Tensor map_floating(const Tensor& x, const char* op, F f) {
   return out;
 }
 
-// dx[i] = f(dout[i], v[i]) for a saved tensor v of dout's shape (x or the output).
-template <typename F>
-Tensor grad_map(const Tensor& g, const Tensor& v, F f) {
-  Tensor out = empty(g.shape(), g.dtype());
-  MINIDL_DISPATCH_FLOATING(g.dtype(), "backward",
-                           binary_loop<scalar_t, scalar_t, scalar_t>(out, g, v, f));
-  return out;
-}
-
-// Records `name` with dx = grad_map(dout, saved, df).
+// Records `name` with dx = binary_map(dout, saved, df).
 template <typename F>
 Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df) {
   if (needs_grad({x})) {
     SavedTensor keep(saved);
     record(name, out, {x},
-           [keep, df](const Tensor& g) { return GradList{grad_map(g, keep.get(), df)}; });
+           [keep, df](const Tensor& g) { return GradList{binary_map(g, keep.get(), df)}; });
   }
   return out;
 }

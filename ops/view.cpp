@@ -25,7 +25,8 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op) {
       MINIDL_CHECK(infer_at < 0, op, "only one dimension can be -1 in " << shape_str(requested));
       infer_at = static_cast<int64_t>(i);
     } else {
-      MINIDL_CHECK(shape[i] >= 0, op, "invalid size " << shape[i] << " in " << shape_str(requested));
+      MINIDL_CHECK(shape[i] >= 0, op,
+                   "invalid size " << shape[i] << " in " << shape_str(requested));
       known *= shape[i];
     }
   }
@@ -55,7 +56,8 @@ bool view_strides(const Shape& old_shape, const Shape& old_strides, const Shape&
   for (int64_t d = static_cast<int64_t>(old_shape.size()) - 1; d >= 0; --d) {
     tensor_numel *= old_shape[d];
     // A chunk ends at d == 0 or where dim d-1 is not contiguous with dim d.
-    if (d == 0 || (old_shape[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
+    if (d == 0 ||
+        (old_shape[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
       while (view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d] == 1)) {
         new_strides[view_d] = view_numel * chunk_base_stride;
         view_numel *= new_shape[view_d];
@@ -78,10 +80,9 @@ Tensor Tensor::view(const Shape& requested) const {
   Shape shape = infer_shape(requested, numel(), "view");
   Shape strides;
   MINIDL_CHECK(view_strides(this->shape(), this->strides(), shape, strides), "view",
-               "cannot view a tensor of shape " << shape_str(this->shape()) << " and strides "
-                                                << shape_str(this->strides()) << " as "
-                                                << shape_str(shape)
-                                                << " without copying; use reshape()");
+               "cannot view a tensor of shape "
+                   << shape_str(this->shape()) << " and strides " << shape_str(this->strides())
+                   << " as " << shape_str(shape) << " without copying; use reshape()");
   Shape in_shape = this->shape();
   // out = x viewed as `shape` ;  dx = dout viewed as x's shape
   return track_view(*this, make_view(*this, shape, strides, storage_offset()), "ViewBackward",
@@ -104,23 +105,22 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   std::swap(shape[dim0], shape[dim1]);
   std::swap(strides[dim0], strides[dim1]);
   // out = x with dims swapped ;  dx = dout with the same dims swapped back
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()),
-                    "TransposeBackward", [dim0, dim1](const Tensor& g) {
-                      return GradList{g.transpose(dim0, dim1)};
-                    });
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "TransposeBackward",
+                    [dim0, dim1](const Tensor& g) { return GradList{g.transpose(dim0, dim1)}; });
 }
 
 Tensor Tensor::t() const {
-  MINIDL_CHECK(dim() <= 2, "t", "expects a tensor with <= 2 dimensions, got " << dim() << "-d "
-                                                                             << shape_str(shape()));
+  MINIDL_CHECK(
+      dim() <= 2, "t",
+      "expects a tensor with <= 2 dimensions, got " << dim() << "-d " << shape_str(shape()));
   return dim() < 2 ? *this : transpose(0, 1);
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   int64_t nd = dim();
-  MINIDL_CHECK(static_cast<int64_t>(dims.size()) == nd, "permute",
-               "got " << dims.size() << " dims for a " << nd << "-d tensor of shape "
-                      << shape_str(shape()));
+  MINIDL_CHECK(
+      static_cast<int64_t>(dims.size()) == nd, "permute",
+      "got " << dims.size() << " dims for a " << nd << "-d tensor of shape " << shape_str(shape()));
   Shape shape(nd), strides(nd);
   std::vector<int64_t> inverse(nd, -1);
   for (int64_t i = 0; i < nd; ++i) {
@@ -142,7 +142,9 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   MINIDL_CHECK(step > 0, "slice", "step must be positive, got " << step);
   int64_t n = this->shape()[dim];
   // Python semantics: negative bounds count from the end, out-of-range bounds are clamped.
-  auto clamp_bound = [n](int64_t b) { return std::min(std::max(b < 0 ? b + n : b, int64_t{0}), n); };
+  auto clamp_bound = [n](int64_t b) {
+    return std::min(std::max(b < 0 ? b + n : b, int64_t{0}), n);
+  };
   int64_t s = start ? clamp_bound(*start) : 0;
   int64_t e = end ? clamp_bound(*end) : n;
   if (e < s) e = s;
@@ -153,7 +155,8 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   Shape in_shape = this->shape();
   DType dt = dtype();
   // out = x[s:e:step] along dim ;  dx = zeros with dout written into that slice
-  return track_view(*this, make_view(*this, shape, strides, storage_offset() + s * this->strides()[dim]),
+  return track_view(*this,
+                    make_view(*this, shape, strides, storage_offset() + s * this->strides()[dim]),
                     "SliceBackward", [in_shape, dt, dim, s, e, step](const Tensor& g) {
                       Tensor dx = zeros(in_shape, dt);
                       copy_data(dx.slice(dim, s, e, step), g);
@@ -208,16 +211,27 @@ Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
     if (ix.kind == Kind::Ellipsis) ++ellipses;
   }
   MINIDL_CHECK(ellipses <= 1, "index", "an index can only have a single ellipsis");
-  MINIDL_CHECK(consumed <= dim(), "index",
-               "too many indices (" << consumed << ") for a tensor of shape " << shape_str(shape()));
+  MINIDL_CHECK(
+      consumed <= dim(), "index",
+      "too many indices (" << consumed << ") for a tensor of shape " << shape_str(shape()));
   Tensor out = *this;
   int64_t d = 0;  // current dim of `out`
   for (const auto& ix : indices) {
     switch (ix.kind) {
-      case Kind::Integer: out = out.select(d, ix.integer); break;
-      case Kind::Slice: out = out.slice(d, ix.slice.start, ix.slice.stop, ix.slice.step); ++d; break;
-      case Kind::None: out = out.unsqueeze(d); ++d; break;
-      case Kind::Ellipsis: d += dim() - consumed; break;
+      case Kind::Integer:
+        out = out.select(d, ix.integer);
+        break;
+      case Kind::Slice:
+        out = out.slice(d, ix.slice.start, ix.slice.stop, ix.slice.step);
+        ++d;
+        break;
+      case Kind::None:
+        out = out.unsqueeze(d);
+        ++d;
+        break;
+      case Kind::Ellipsis:
+        d += dim() - consumed;
+        break;
     }
   }
   return out;
@@ -238,8 +252,8 @@ Tensor Tensor::expand(const Shape& requested) const {
       if (want == -1) want = have;
       MINIDL_CHECK(have == want || have == 1, "expand",
                    "cannot expand shape " << shape_str(this->shape()) << " to "
-                                          << shape_str(requested) << " (size " << have
-                                          << " at dim " << j << " is not 1)");
+                                          << shape_str(requested) << " (size " << have << " at dim "
+                                          << j << " is not 1)");
       shape[i] = want;
       strides[i] = have == want ? this->strides()[j] : 0;
     } else {
@@ -283,8 +297,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   strides.insert(strides.begin() + d, stride);
   Shape in_shape = this->shape();
   // out = x with a new size-1 dim ;  dx = dout without it
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()),
-                    "UnsqueezeBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "UnsqueezeBackward",
                     [in_shape](const Tensor& g) { return GradList{g.reshape(in_shape)}; });
 }
 

@@ -40,7 +40,7 @@ class Fixtures {
       std::vector<double> v;
       std::string word_value;  // strtod, unlike >>, reads "inf", "-inf" and "nan"
       while (values >> word_value) v.push_back(std::strtod(word_value.c_str(), nullptr));
-      DType dt = dtype == "float32" ? kFloat32
+      DType dt = dtype == "float32"   ? kFloat32
                  : dtype == "float64" ? kFloat64
                  : dtype == "int64"   ? kInt64
                                       : kBool;

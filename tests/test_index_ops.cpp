@@ -23,7 +23,9 @@ void check_fixture(const std::string& name, const Tensor& out,
   minidl::testing::check_fixture(fx(), name, out, inputs);
 }
 
-Tensor fixture_leaf(const std::string& name) { return minidl::testing::fixture_leaf(fx(), name); }
+Tensor fixture_leaf(const std::string& name) {
+  return minidl::testing::fixture_leaf(fx(), name);
+}
 
 Tensor ints(std::vector<int64_t> values, const Shape& shape) {
   return from_vector(values, shape);

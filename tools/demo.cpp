@@ -56,9 +56,9 @@ struct Adam {
     const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor g = params[i].grad();
-      m[i].mul_(beta1).add_(g, 1 - beta1);              // m = b1 m + (1 - b1) g
-      v[i].mul_(beta2).add_(g * g, 1 - beta2);          // v = b2 v + (1 - b2) g^2
-      double m_hat = 1 / (1 - std::pow(beta1, t));      // bias corrections
+      m[i].mul_(beta1).add_(g, 1 - beta1);          // m = b1 m + (1 - b1) g
+      v[i].mul_(beta2).add_(g * g, 1 - beta2);      // v = b2 v + (1 - b2) g^2
+      double m_hat = 1 / (1 - std::pow(beta1, t));  // bias corrections
       double v_hat = 1 / (1 - std::pow(beta2, t));
       params[i].sub_(m[i] * m_hat / ((v[i] * v_hat).sqrt() + eps), lr);
     }
@@ -113,11 +113,12 @@ int main() {
       loss_sum += loss.item();
       ++batches;
     }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (epoch % 5 == 0 || epoch == 1)
       std::printf("epoch %2lld/%lld  loss %.4f  train accuracy %.3f  (%.2f s)\n",
-                  static_cast<long long>(epoch), static_cast<long long>(epochs),
-                  loss_sum / batches, accuracy(train), seconds);
+                  static_cast<long long>(epoch), static_cast<long long>(epochs), loss_sum / batches,
+                  accuracy(train), seconds);
   }
   double test_accuracy = accuracy(test);
   std::printf("test accuracy %.3f on %lld held-out points\n", test_accuracy,
