@@ -21,3 +21,4 @@
 #include "ops/reduction.h"
 #include "ops/shape_ops.h"
 #include "ops/softmax.h"
+#include "nn/module.h"

@@ -309,6 +309,22 @@ Tensor& Tensor::detach_() {
   return *this;
 }
 
+void Tensor::set_data(const Tensor& source) const {
+  TensorImpl* t = checked();
+  const TensorImpl* src = source.checked();
+  MINIDL_CHECK(!t->requires_grad || minidl::is_floating_point(src->dtype), "set_data",
+               "a tensor that requires grad cannot hold " << src->dtype << " data");
+  MINIDL_CHECK(t->grad_fn == nullptr, "set_data", "only leaf tensors can have their data replaced");
+  t->storage = src->storage;
+  t->offset = src->offset;
+  t->shape = src->shape;
+  t->strides = src->strides;
+  t->numel = src->numel;
+  t->dtype = src->dtype;
+  t->is_view = src->is_view;
+  t->grad.reset();
+}
+
 // ---------------------------------------------------------------- printing
 
 namespace {

@@ -145,6 +145,10 @@ class Tensor {
   // Same data, no tape entry, requires_grad false.
   Tensor detach() const;
   Tensor& detach_();
+  // Makes this handle's tensor hold `source`'s data, shape and dtype (sharing its storage),
+  // keeping requires_grad and dropping .grad: PyTorch's `param.data = source`. Every handle to
+  // this tensor sees the change -- how Module::to(dtype) converts parameters in place.
+  void set_data(const Tensor& source) const;
   // The storage version counter (bumped by in-place writes); PyTorch's t._version.
   uint64_t _version() const { return checked()->storage->version; }
 
