@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/autograd.h"
+#include "nn/summary.h"
 
 namespace minidl::nn {
 
@@ -19,8 +20,13 @@ Tensor Module::forward(const Tensor&) {
   MINIDL_FAIL(type_name_, "has no single-tensor forward(); call its own forward signature");
 }
 
+// Every call through operator() is visible to summary() (when no summary is running this is one
+// test of a thread-local pointer).
 Tensor Module::operator()(const Tensor& input) {
-  return forward(input);
+  detail::ForwardTrace trace(*this);
+  Tensor output = forward(input);
+  trace.set_output(output);
+  return output;
 }
 
 Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool requires_grad) {

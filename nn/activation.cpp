@@ -1,0 +1,95 @@
+#include "nn/activation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "ops/elementwise.h"
+#include "ops/softmax.h"
+
+namespace minidl::nn {
+
+std::string python_float(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  std::string s = buffer;
+  // %g writes exponents with at least two digits (1e-05), as Python does; it drops the ".0" of
+  // a whole number, which Python keeps.
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+namespace {
+void check_input(const Tensor& input, const char* module) {
+  MINIDL_CHECK(input.defined(), module, "input is undefined");
+  MINIDL_CHECK(input.is_floating_point(), module,
+               "expected a floating-point input, got " << input.dtype() << " of shape "
+                                                       << shape_str(input.shape()));
+}
+}  // namespace
+
+Tensor ReLU::forward(const Tensor& input) {
+  check_input(input, "ReLU");
+  return relu(input);
+}
+
+Tensor LeakyReLU::forward(const Tensor& input) {
+  check_input(input, "LeakyReLU");
+  return leaky_relu(input, negative_slope);
+}
+std::string LeakyReLU::extra_repr() const {
+  return "negative_slope=" + python_float(negative_slope);
+}
+
+Tensor ELU::forward(const Tensor& input) {
+  check_input(input, "ELU");
+  return elu(input, alpha);
+}
+std::string ELU::extra_repr() const {
+  return "alpha=" + python_float(alpha);
+}
+
+GELU::GELU(std::string approximate) : Module("GELU"), approximate(std::move(approximate)) {
+  MINIDL_CHECK(this->approximate == "none" || this->approximate == "tanh", "GELU",
+               "approximate must be 'none' or 'tanh', got '" << this->approximate << "'");
+}
+Tensor GELU::forward(const Tensor& input) {
+  check_input(input, "GELU");
+  return gelu(input, approximate);
+}
+std::string GELU::extra_repr() const {
+  return "approximate='" + approximate + "'";
+}
+
+Tensor Tanh::forward(const Tensor& input) {
+  check_input(input, "Tanh");
+  return tanh(input);
+}
+
+Tensor Sigmoid::forward(const Tensor& input) {
+  check_input(input, "Sigmoid");
+  return sigmoid(input);
+}
+
+Tensor Softmax::forward(const Tensor& input) {
+  check_input(input, "Softmax");
+  return softmax(input, dim);
+}
+std::string Softmax::extra_repr() const {
+  return "dim=" + std::to_string(dim);
+}
+
+Tensor LogSoftmax::forward(const Tensor& input) {
+  check_input(input, "LogSoftmax");
+  return log_softmax(input, dim);
+}
+std::string LogSoftmax::extra_repr() const {
+  return "dim=" + std::to_string(dim);
+}
+
+}  // namespace minidl::nn

@@ -1,0 +1,107 @@
+#include "nn/container.h"
+
+#include <sstream>
+
+#include "nn/summary.h"
+
+namespace minidl::nn {
+
+namespace {
+ModulePtr at_index(const std::vector<ModulePtr>& modules, int64_t index, const std::string& owner) {
+  const int64_t n = static_cast<int64_t>(modules.size());
+  MINIDL_CHECK(index >= -n && index < n, owner,
+               "index " << index << " is out of range for " << n << " module(s)");
+  return modules[index < 0 ? index + n : index];
+}
+}  // namespace
+
+// ---------------------------------------------------------------- Sequential
+
+Sequential::Sequential(const std::vector<ModulePtr>& modules) : Module("Sequential") {
+  for (const ModulePtr& m : modules) push_back(m);
+}
+
+Sequential::Sequential(const NamedModules& named_modules) : Module("Sequential") {
+  for (const auto& [name, m] : named_modules) push_back(name, m);
+}
+
+void Sequential::push_back(ModulePtr module) {
+  push_back(std::to_string(modules_.size()), std::move(module));
+}
+
+void Sequential::push_back(const std::string& name, ModulePtr module) {
+  add_child(name, module);  // checks the name and the pointer
+  modules_.push_back(std::move(module));
+}
+
+ModulePtr Sequential::operator[](int64_t index) const {
+  return at_index(modules_, index, type_name());
+}
+
+Tensor Sequential::forward(const Tensor& input) {
+  Tensor x = input;
+  for (const ModulePtr& m : modules_) x = (*m)(x);
+  return x;
+}
+
+// ---------------------------------------------------------------- ModuleList
+
+ModuleList::ModuleList(const std::vector<ModulePtr>& modules) : Module("ModuleList") {
+  extend(modules);
+}
+
+void ModuleList::push_back(ModulePtr module) {
+  add_child(std::to_string(modules_.size()), module);
+  modules_.push_back(std::move(module));
+}
+
+void ModuleList::extend(const std::vector<ModulePtr>& modules) {
+  for (const ModulePtr& m : modules) push_back(m);
+}
+
+ModulePtr ModuleList::operator[](int64_t index) const {
+  return at_index(modules_, index, type_name());
+}
+
+// ---------------------------------------------------------------- ModuleDict
+
+ModuleDict::ModuleDict(const NamedModules& modules) : Module("ModuleDict") {
+  update(modules);
+}
+
+void ModuleDict::insert(const std::string& key, ModulePtr module) {
+  add_child(key, module);  // rejects a repeated key, an empty or dotted key and null
+  items_.emplace_back(key, std::move(module));
+}
+
+void ModuleDict::update(const NamedModules& modules) {
+  for (const auto& [key, m] : modules) insert(key, m);
+}
+
+bool ModuleDict::contains(const std::string& key) const {
+  for (const auto& [k, m] : items_)
+    if (k == key) return true;
+  return false;
+}
+
+ModulePtr ModuleDict::operator[](const std::string& key) const {
+  for (const auto& [k, m] : items_)
+    if (k == key) return m;
+  std::ostringstream keys;
+  for (size_t i = 0; i < items_.size(); ++i) keys << (i ? ", " : "") << items_[i].first;
+  MINIDL_FAIL(type_name(), "no module under key \"" << key << "\" (keys: " << keys.str() << ")");
+}
+
+std::vector<std::string> ModuleDict::keys() const {
+  std::vector<std::string> out;
+  for (const auto& [k, m] : items_) out.push_back(k);
+  return out;
+}
+
+std::vector<ModulePtr> ModuleDict::values() const {
+  std::vector<ModulePtr> out;
+  for (const auto& [k, m] : items_) out.push_back(m);
+  return out;
+}
+
+}  // namespace minidl::nn
