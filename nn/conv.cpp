@@ -1,0 +1,117 @@
+#include "nn/conv.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "nn/init.h"
+
+namespace minidl::nn {
+
+ConvNd::ConvNd(const char* name, size_t spatial, int64_t in_channels, int64_t out_channels,
+               const ExpandingArray& kernel_size, const ExpandingArray& stride, ConvPadding padding,
+               const ExpandingArray& dilation, int64_t groups, bool bias)
+    : Module(name),
+      in_channels(in_channels),
+      out_channels(out_channels),
+      groups(groups),
+      kernel_size(kernel_size.expand(spatial, name, "kernel_size")),
+      stride(stride.expand(spatial, name, "stride")),
+      dilation(dilation.expand(spatial, name, "dilation")),
+      padding(std::move(padding)),
+      spatial_(spatial) {
+  MINIDL_CHECK(in_channels > 0 && out_channels > 0, name,
+               "in_channels and out_channels must be positive, got " << in_channels << " and "
+                                                                     << out_channels);
+  MINIDL_CHECK(groups > 0, name, "groups must be positive, got " << groups);
+  MINIDL_CHECK(
+      in_channels % groups == 0, name,
+      "in_channels (" << in_channels << ") must be divisible by groups (" << groups << ")");
+  MINIDL_CHECK(
+      out_channels % groups == 0, name,
+      "out_channels (" << out_channels << ") must be divisible by groups (" << groups << ")");
+  for (size_t d = 0; d < spatial; ++d) {
+    MINIDL_CHECK(this->kernel_size[d] > 0, name,
+                 "kernel_size must be positive, got " << tuple_str(this->kernel_size));
+    MINIDL_CHECK(this->stride[d] > 0, name,
+                 "stride must be positive, got " << tuple_str(this->stride));
+    MINIDL_CHECK(this->dilation[d] > 0, name,
+                 "dilation must be positive, got " << tuple_str(this->dilation));
+  }
+  const std::string& mode = this->padding.mode;
+  MINIDL_CHECK(mode.empty() || mode == "same" || mode == "valid", name,
+               "padding must be an int, a tuple of ints, 'same' or 'valid', got '" << mode << "'");
+  if (mode == "same")
+    for (int64_t s : this->stride)
+      MINIDL_CHECK(s == 1, name,
+                   "padding='same' is not supported for strided convolutions (stride "
+                       << tuple_str(this->stride) << ")");
+  if (mode.empty()) {
+    this->padding.values = ExpandingArray(this->padding.values).expand(spatial, name, "padding");
+    for (int64_t p : this->padding.values)
+      MINIDL_CHECK(p >= 0, name,
+                   "padding must be non-negative, got " << tuple_str(this->padding.values));
+  }
+
+  Shape weight_shape = {out_channels, in_channels / groups};
+  for (int64_t k : this->kernel_size) weight_shape.push_back(k);
+  weight = register_parameter("weight", empty(weight_shape));
+  this->bias = register_parameter("bias", bias ? empty({out_channels}) : Tensor());
+  reset_parameters();
+}
+
+void ConvNd::reset_parameters() {
+  // kaiming_uniform_(a = sqrt(5)): bound sqrt(2 / (1 + 5)) sqrt(3 / fan_in) = 1 / sqrt(fan_in);
+  // the bias uses the same bound.
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(weight.numel() / out_channels));
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor ConvNd::forward(const Tensor& input) {
+  const int64_t sp = static_cast<int64_t>(spatial_);
+  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, type_name(),
+               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
+                             << "-D (batched) input, got shape " << shape_str(input.shape()));
+  const int64_t channels = input.size(input.dim() - sp - 1);
+  MINIDL_CHECK(
+      channels == in_channels, type_name(),
+      "expected input with " << in_channels << " channels, got shape " << shape_str(input.shape()));
+  MINIDL_CHECK(input.dtype() == weight.dtype(), type_name(),
+               "input dtype " << input.dtype() << " (shape " << shape_str(input.shape())
+                              << ") differs from the weight dtype " << weight.dtype());
+  if (spatial_ == 1) return conv1d(input, weight, bias, stride, padding, dilation, groups);
+  return conv2d(input, weight, bias, stride, padding, dilation, groups);
+}
+
+std::string ConvNd::extra_repr() const {
+  std::ostringstream os;
+  os << in_channels << ", " << out_channels << ", kernel_size=" << tuple_str(kernel_size)
+     << ", stride=" << tuple_str(stride);
+  if (!padding.mode.empty()) {
+    os << ", padding=" << padding.mode;
+  } else if (padding.values != std::vector<int64_t>(spatial_, 0)) {
+    os << ", padding=" << tuple_str(padding.values);
+  }
+  if (dilation != std::vector<int64_t>(spatial_, 1)) os << ", dilation=" << tuple_str(dilation);
+  if (groups != 1) os << ", groups=" << groups;
+  if (!bias.defined()) os << ", bias=False";
+  return os.str();
+}
+
+Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
+               ExpandingArray stride, ConvPadding padding, ExpandingArray dilation, int64_t groups,
+               bool bias)
+    : ConvNd("Conv1d", 1, in_channels, out_channels, kernel_size, stride, std::move(padding),
+             dilation, groups, bias) {}
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
+               ExpandingArray stride, ConvPadding padding, ExpandingArray dilation, int64_t groups,
+               bool bias)
+    : ConvNd("Conv2d", 2, in_channels, out_channels, kernel_size, stride, std::move(padding),
+             dilation, groups, bias) {}
+
+}  // namespace minidl::nn
