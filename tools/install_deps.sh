@@ -3,9 +3,16 @@
 # its dependency stamp is absent; safe to run by hand. Needs root (or sudo) for apt-get.
 #   tools/install_deps.sh            build + test dependencies
 #   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
+#   tools/install_deps.sh --demo     also the demo's data set (Debian's dataset-fashion-mnist)
 set -e
 packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev"
-if [ "$1" = "--torch" ]; then packages="$packages python3-torch python3-numpy"; fi
+for option in "$@"; do
+  case "$option" in
+    --torch) packages="$packages python3-torch python3-numpy" ;;
+    --demo) packages="$packages dataset-fashion-mnist" ;;
+    *) echo "install_deps.sh: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for p in $packages; do
