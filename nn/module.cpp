@@ -136,9 +136,10 @@ StateDict Module::state_dict() const {
 }
 
 void Module::load_state_dict(const StateDict& state, bool strict) {
+  // Check everything first, so that a bad checkpoint leaves the module untouched.
   std::map<std::string, Tensor> given(state.begin(), state.end());
   std::vector<std::string> missing;
-  NoGradGuard no_grad;
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (module tensor, checkpoint tensor)
   for (const auto& [name, target] : state_dict()) {
     auto it = given.find(name);
     if (it == given.end()) {
@@ -150,22 +151,24 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
                  "size mismatch for " << name << ": the checkpoint has shape "
                                       << shape_str(source.shape()) << ", the module "
                                       << shape_str(target.shape()));
-    Tensor destination = target;  // a handle: copy_ writes into the module's tensor
-    destination.copy_(source);
+    copies.emplace_back(target, source);
     given.erase(it);
   }
-  if (!strict) return;
-  std::ostringstream problems;
-  if (!missing.empty()) {
-    problems << "missing key(s):";
-    for (const auto& k : missing) problems << ' ' << k;
+  if (strict) {
+    std::ostringstream problems;
+    if (!missing.empty()) {
+      problems << "missing key(s):";
+      for (const auto& k : missing) problems << ' ' << k;
+    }
+    if (!given.empty()) {
+      problems << (missing.empty() ? "" : "; ") << "unexpected key(s):";
+      for (const auto& [k, v] : given) problems << ' ' << k;
+    }
+    MINIDL_CHECK(missing.empty() && given.empty(), "load_state_dict",
+                 "error(s) loading into " << type_name_ << ": " << problems.str());
   }
-  if (!given.empty()) {
-    problems << (missing.empty() ? "" : "; ") << "unexpected key(s):";
-    for (const auto& [k, v] : given) problems << ' ' << k;
-  }
-  MINIDL_CHECK(missing.empty() && given.empty(), "load_state_dict",
-               "error(s) loading into " << type_name_ << ": " << problems.str());
+  NoGradGuard no_grad;
+  for (auto& [destination, source] : copies) destination.copy_(source);  // writes through handles
 }
 
 int64_t Module::num_parameters() const {

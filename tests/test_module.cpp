@@ -113,3 +113,17 @@ TEST_CASE("registration errors and printing", "[module]") {
   Net net;
   CHECK(net.to_string() == "Net(\n  (encoder): Affine(in=3)\n  (head): Affine(in=4)\n)");
 }
+
+TEST_CASE("a rejected state_dict leaves the module untouched", "[module]") {
+  manual_seed(2);
+  Net a, b;
+  Tensor before = b.encoder->weight.clone();
+  nn::StateDict bad = a.state_dict();
+  bad.back().second = zeros({7});  // the last entry has the wrong shape
+  CHECK_THROWS_WITH(b.load_state_dict(bad), Catch::Contains("size mismatch"));
+  CHECK(allclose(b.encoder->weight, before, 0, 0));
+  nn::StateDict unexpected = a.state_dict();
+  unexpected.emplace_back("extra", zeros({1}));
+  CHECK_THROWS(b.load_state_dict(unexpected));
+  CHECK(allclose(b.encoder->weight, before, 0, 0));
+}
