@@ -1,0 +1,175 @@
+// Recurrent layers with torch.nn's names: RNN (tanh / relu), LSTM, GRU, their cells, and
+// PackedSequence for variable-length batches.
+//
+// Parameters are named and laid out exactly as PyTorch's, so a PyTorch state_dict loads
+// unchanged: weight_ih_l{k}[_reverse] [G*H, in], weight_hh_l{k}[_reverse] [G*H, H],
+// bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse] [G*H], with G*H rows stacked in gate order
+// i, f, g, o (LSTM), r, z, n (GRU). All are initialized from U(-1/sqrt(H), 1/sqrt(H)).
+//
+// Each layer and direction projects the whole input sequence with one GEMM and runs the fused
+// recurrence of ops/rnn.h (one GEMM per step plus a fused gate kernel, in both passes).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/module.h"
+#include "ops/rnn.h"
+
+namespace minidl::nn {
+
+// ---------------------------------------------------------------- packed sequences
+
+// A batch of variable-length sequences packed time step by time step (torch's PackedSequence):
+// data [sum(lengths), *] holds step 0 of every sequence, then step 1 of those still running, ...;
+// batch_sizes [T] (int64) counts the sequences running at each step. The batch inside is sorted
+// by decreasing length; sorted_indices / unsorted_indices (int64 [B]) map between that order and
+// the caller's, and are undefined when the input was already sorted (enforce_sorted).
+struct PackedSequence {
+  Tensor data;
+  Tensor batch_sizes;
+  Tensor sorted_indices;
+  Tensor unsorted_indices;
+};
+
+// Packs input [T, B, *] ([B, T, *] if batch_first) whose sequence b has lengths[b] valid steps
+// (each in [1, T]). enforce_sorted: lengths must be non-increasing (error otherwise); else the
+// batch is sorted here and the permutation kept. Differentiable in input.
+PackedSequence pack_padded_sequence(const Tensor& input, const std::vector<int64_t>& lengths,
+                                    bool batch_first = false, bool enforce_sorted = true);
+PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths,
+                                    bool batch_first = false, bool enforce_sorted = true);
+
+// The inverse: (padded [T, B, *] or [B, T, *], lengths int64 [B]) in the caller's batch order,
+// padded with padding_value up to total_length steps (-1: the longest length; otherwise it must
+// be at least that). Differentiable in sequence.data.
+std::pair<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence,
+                                              bool batch_first = false, double padding_value = 0.0,
+                                              int64_t total_length = -1);
+
+// ---------------------------------------------------------------- multi-layer recurrent layers
+
+// What RNN, LSTM and GRU share: parameters, shape checks, the stack of layers and directions.
+class RNNBase : public Module {
+ public:
+  // mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU".
+  RNNBase(const std::string& type_name, const std::string& mode, int64_t input_size,
+          int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first, double dropout,
+          bool bidirectional);
+
+  std::string extra_repr() const override;
+
+  const int64_t input_size, hidden_size, num_layers;
+  const bool bias, batch_first;
+  const double dropout;
+  const bool bidirectional;
+
+ protected:
+  struct Result {
+    Tensor output, h_n, c_n;
+  };
+  // input [T, B, in] / [B, T, in] / unbatched [T, in]; h0, c0 [L*D, B, H] ([L*D, H] unbatched)
+  // or undefined (zeros). Output in the input's layout.
+  Result forward_padded(const Tensor& input, const Tensor& h0, const Tensor& c0);
+  Result forward_packed(const PackedSequence& input, const Tensor& h0, const Tensor& c0,
+                        PackedSequence& output);
+
+ private:
+  // x [T, B, in] time-major; h0, c0 [L*D, B, H] or undefined.
+  Result run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0,
+                    const std::vector<int64_t>& batch_sizes);
+  void check_state(const Tensor& state, const char* what, int64_t batch, bool batched) const;
+
+  std::string mode_;
+  int64_t gates_;
+  struct LayerWeights {
+    Tensor w_ih, w_hh, b_ih, b_hh;
+  };
+  std::vector<LayerWeights> weights_;  // index layer * D + direction
+};
+
+// torch.nn.RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh or relu.
+class RNN : public RNNBase {
+ public:
+  RNN(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1,
+      const std::string& nonlinearity = "tanh", bool bias = true, bool batch_first = false,
+      double dropout = 0.0, bool bidirectional = false);
+  Tensor forward(const Tensor& input) override;  // the output alone (for Sequential)
+  // (output, h_n); h0 [L*D, B, H] or undefined for zeros.
+  std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0);
+  std::pair<PackedSequence, Tensor> forward(const PackedSequence& input,
+                                            const Tensor& h0 = Tensor());
+  const std::string nonlinearity;
+};
+
+// torch.nn.LSTM, gates i, f, g, o: c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
+class LSTM : public RNNBase {
+ public:
+  using State = std::pair<Tensor, Tensor>;  // (h, c), each [L*D, B, H]
+  LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true,
+       bool batch_first = false, double dropout = 0.0, bool bidirectional = false);
+  Tensor forward(const Tensor& input) override;
+  // (output, (h_n, c_n)); hx = (h0, c0), both undefined for zeros.
+  std::pair<Tensor, State> forward(const Tensor& input, const State& hx);
+  std::pair<PackedSequence, State> forward(const PackedSequence& input, const State& hx = {});
+};
+
+// torch.nn.GRU, gates r, z, n: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
+// h_t = (1 - z) * n + z * h_{t-1}.
+class GRU : public RNNBase {
+ public:
+  GRU(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true,
+      bool batch_first = false, double dropout = 0.0, bool bidirectional = false);
+  Tensor forward(const Tensor& input) override;
+  std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0);
+  std::pair<PackedSequence, Tensor> forward(const PackedSequence& input,
+                                            const Tensor& h0 = Tensor());
+};
+
+// ---------------------------------------------------------------- single-step cells
+
+// Parameters weight_ih [G*H, in], weight_hh [G*H, H], bias_ih, bias_hh [G*H], as PyTorch's cells.
+class RNNCellBase : public Module {
+ public:
+  RNNCellBase(const std::string& type_name, int64_t input_size, int64_t hidden_size, bool bias,
+              int64_t gates);
+  std::string extra_repr() const override;
+  const int64_t input_size, hidden_size;
+  const bool bias;
+  Tensor weight_ih, weight_hh, bias_ih, bias_hh;
+
+ protected:
+  // input [B, in] or [in] -> (x W_ih^T + b_ih as [B, G*H], batched?); checks shapes.
+  std::pair<Tensor, bool> project(const Tensor& input) const;
+  // A state [B, H] (or [H] unbatched), zeros when undefined; checks its shape.
+  Tensor state(const Tensor& hx, int64_t batch, bool batched, const char* what) const;
+};
+
+class RNNCell : public RNNCellBase {
+ public:
+  RNNCell(int64_t input_size, int64_t hidden_size, bool bias = true,
+          const std::string& nonlinearity = "tanh");
+  std::string extra_repr() const override;
+  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input, const Tensor& hx);
+  const std::string nonlinearity;
+};
+
+class LSTMCell : public RNNCellBase {
+ public:
+  LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true);
+  Tensor forward(const Tensor& input) override;  // h' alone
+  // (h', c'); hx = (h, c), undefined for zeros.
+  std::pair<Tensor, Tensor> forward(const Tensor& input, const std::pair<Tensor, Tensor>& hx);
+};
+
+class GRUCell : public RNNCellBase {
+ public:
+  GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);
+  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input, const Tensor& hx);
+};
+
+}  // namespace minidl::nn
