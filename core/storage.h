@@ -8,7 +8,8 @@ namespace minidl {
 
 struct Storage {
   // Allocates `nbytes` uninitialized bytes aligned to 64 (a cache line, and what AVX-512 loads
-  // like); 0 bytes is allowed and gives a non-null, unusable pointer.
+  // like; large blocks to a page); 0 bytes is allowed and gives a non-null, unusable pointer.
+  // Small and large blocks are recycled (see storage.cpp).
   explicit Storage(size_t nbytes);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -21,5 +22,10 @@ struct Storage {
   // gone and the gradient would be wrong, so backward raises instead.
   uint64_t version = 0;
 };
+
+// Freed storages of 64 KiB and more are kept for reuse (a training step allocates the same sizes
+// every iteration); these return the kept memory to the system, and tell how much is kept.
+void empty_cache();
+size_t cached_bytes();
 
 }  // namespace minidl

@@ -126,3 +126,23 @@ TEST_CASE("small storages are recycled and stay aligned", "[tensor]") {
   CHECK(b.item() == 2.0);
   CHECK(static_scalar.item() == 1.0);
 }
+
+TEST_CASE("large storages are cached for reuse and empty_cache releases them", "[tensor]") {
+  empty_cache();
+  CHECK(cached_bytes() == 0);
+  void* first = nullptr;
+  {
+    Tensor a = empty({256, 1024});  // 1 MiB
+    first = a.raw_data();
+  }
+  CHECK(cached_bytes() == 1024 * 1024);
+  Tensor b = zeros({1024, 256});  // the same size: the cached block comes back
+  CHECK(b.raw_data() == first);
+  CHECK(cached_bytes() == 0);
+  CHECK(b.sum().item() == 0.0);
+  CHECK(reinterpret_cast<uintptr_t>(b.raw_data()) % 4096 == 0);
+  { Tensor c = empty({300, 1000}); }
+  CHECK(cached_bytes() > 0);
+  empty_cache();
+  CHECK(cached_bytes() == 0);
+}
