@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "minidl.h"
+#include "nn/rnn.h"
 
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
@@ -230,6 +231,119 @@ Json run_op_overhead(const RunOptions& options) {
   return res;
 }
 
+// A training step as torch_bench.py's: optimizer.zero_grad(set_to_none), forward,
+// cross_entropy, backward, optimizer.step(), timed with run_timed. Its check: every loss is
+// finite and the last timed loss is below the first (Adam on one fixed batch must fit it).
+Json run_classifier_step(const std::shared_ptr<minidl::nn::Module>& model, const minidl::Tensor& x,
+                         const minidl::Tensor& y, const RunOptions& options) {
+  using namespace minidl;
+  optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3));
+  std::vector<double> losses;
+  Json res = run_timed(
+      [&] {
+        optimizer.zero_grad(/*set_to_none=*/true);
+        Tensor loss = cross_entropy((*model)(x), y);
+        loss.backward();
+        optimizer.step();
+        losses.push_back(loss.item<double>());
+      },
+      options.min_time);
+  const double first = losses.at(3), last = losses.back();  // after the 3 warm-ups
+  res["loss_first"] = first;
+  res["loss_last"] = last;
+  for (double loss : losses)
+    if (!std::isfinite(loss)) {
+      res["error"] = "non-finite loss " + std::to_string(loss);
+      return res;
+    }
+  if (!(last < first))
+    res["error"] =
+        "loss did not decrease: " + std::to_string(first) + " -> " + std::to_string(last);
+  return res;
+}
+
+// W3: batch 64, MLP 784-256-256-10 with ReLU, cross-entropy, Adam(lr 1e-3).
+Json run_mlp_step(const RunOptions& options) {
+  using namespace minidl;
+  manual_seed(0);
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(784, 256), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(256, 256), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(256, 10));
+  Tensor x = randn({64, 784});
+  Tensor y = randint(0, 10, {64});
+  return run_classifier_step(model, x, y, options);
+}
+
+// W4: LSTM(128 -> 256), 1 layer, seq 50, batch 32 (time-major); zero_grad(set_to_none),
+// forward, backward of output.sum(); no optimizer. Checked against the same recurrence unrolled
+// with elementary ops (linear, sigmoid, tanh), output and every parameter's gradient.
+Json run_lstm_step(const RunOptions& options) {
+  using namespace minidl;
+  const int64_t T = 50, B = 32, I = 128, H = 256;
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(I, H);
+  Tensor x = randn({T, B, I});
+  Tensor out;
+  Json res = run_timed(
+      [&] {
+        lstm->zero_grad(/*set_to_none=*/true);
+        out = (*lstm)(x);
+        out.sum().backward();
+      },
+      options.min_time);
+
+  // The reference, on copies of the parameters.
+  std::vector<std::string> names = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
+  std::vector<Tensor> mine, ref;
+  for (const std::string& name : names) {
+    for (const auto& [key, p] : lstm->named_parameters())
+      if (key == name) mine.push_back(p);
+    if (mine.size() != ref.size() + 1) {
+      res["error"] = "LSTM has no parameter " + name;
+      return res;
+    }
+    ref.push_back(mine.back().detach().clone().requires_grad_(true));
+  }
+  Tensor h = zeros({B, H}), c = zeros({B, H});
+  std::vector<Tensor> hs;
+  for (int64_t t = 0; t < T; ++t) {
+    Tensor gates = linear(x.select(0, t), ref[0], ref[2]) + linear(h, ref[1], ref[3]);
+    std::vector<Tensor> g = chunk(gates, 4, 1);  // i, f, g, o
+    c = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+    h = sigmoid(g[3]) * tanh(c);
+    hs.push_back(h);
+  }
+  Tensor expected = stack(hs, 0);
+  expected.sum().backward();
+  auto max_rel = [](const Tensor& got, const Tensor& want) {
+    return (got - want).abs().max().item<double>() / (want.abs().max().item<double>() + 1e-12);
+  };
+  std::string bad;
+  if (!(max_rel(out.detach(), expected.detach()) <= 1e-4)) bad += " output";
+  for (size_t k = 0; k < names.size(); ++k)
+    if (!mine[k].grad().defined() || !(max_rel(mine[k].grad(), ref[k].grad()) <= 1e-3))
+      bad += " " + names[k] + ".grad";
+  if (!bad.empty()) res["error"] = "differs from the unrolled reference in" + bad;
+  return res;
+}
+
+// W5: input 64x1x28x28: conv(1->32, 3x3, pad 1)-ReLU-maxpool 2-conv(32->64, 3x3, pad 1)-ReLU-
+// maxpool 2-flatten-Linear(3136->128)-ReLU-Linear(128->10), cross-entropy, Adam(lr 1e-3).
+Json run_cnn_step(const RunOptions& options) {
+  using namespace minidl;
+  manual_seed(0);
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Conv2d>(1, 32, 3, 1, 1), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(32, 64, 3, 1, 1),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(64 * 7 * 7, 128),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(128, 10));
+  Tensor x = randn({64, 1, 28, 28});
+  Tensor y = randint(0, 10, {64});
+  return run_classifier_step(model, x, y, options);
+}
+
 // The registry. `extras` maps a key of the RESULT json (both sides use the same keys) to the
 // key it gets in bench's --json output; each appears in the table's last column.
 struct Workload {
@@ -256,6 +370,17 @@ const std::vector<Workload>& workloads() {
         {"fwd_us_per_op_median", "fwd_us_per_op"},
         {"bwd_us_per_op_median", "bwd_us_per_op"},
         {"nograd_us_per_op_median", "nograd_us_per_op"}},
+       {}},
+      {"W3",
+       "mlp_step",
+       run_mlp_step,
+       {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
+       {}},
+      {"W4", "lstm_step", run_lstm_step, {}, {}},
+      {"W5",
+       "cnn_step",
+       run_cnn_step,
+       {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
        {}},
   };
   return list;
@@ -420,6 +545,12 @@ void print_table(const std::vector<Row>& rows) {
       std::cout << "  ";
     }
     if (have_torch) std::cout << "[torch " << row.torch_config << "]";
+    // Other processes' CPU use during the timed loops: above ~0.05 the medians are suspect.
+    const double foreign_mine = number(row.minidl, "foreign_cpus"),
+                 foreign_theirs = have_torch ? number(row.torch, "foreign_cpus") : 0.0;
+    if (foreign_mine > 0.05 || foreign_theirs > 0.05)
+      std::cout << "  LOADED: other processes used " << fixed(foreign_mine, 2) << " CPUs (minidl)"
+                << (have_torch ? ", " + fixed(foreign_theirs, 2) + " CPUs (torch)" : "");
     std::cout << "\n";
   }
   for (const Row& row : rows)
