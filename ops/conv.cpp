@@ -9,6 +9,7 @@
 #include <climits>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/strided.h"
@@ -87,11 +88,56 @@ inline void valid_range(int64_t offset, int64_t S, int64_t W, int64_t OW, int64_
   hi = std::max(hi, lo);
 }
 
+// im2col for stride 1 and OW == W ("same"-style padding): each column row is the input plane
+// shifted by (i DH - PT) rows and (j DW - PL) columns, so the valid rows are one long contiguous
+// copy; only the ow < lo and ow >= hi entries of each row (outside the input) are then zeroed.
+template <typename T>
+void im2col_shift(const T* x, const ConvGeometry& g, T* col) {
+  const int64_t Cg = g.in_group(), plane = g.out_plane(), W = g.W;
+  for (int64_t c = 0; c < Cg; ++c) {
+    const T* xc = x + c * g.H * W;
+    for (int64_t i = 0; i < g.KH; ++i) {
+      const int64_t shift_h = i * g.DH - g.PT;
+      // Output rows [oh_lo, oh_hi) read input rows oh + shift_h inside [0, H).
+      const int64_t oh_lo = std::min(g.OH, std::max<int64_t>(0, -shift_h));
+      const int64_t oh_hi = std::max(oh_lo, std::min(g.OH, g.H - shift_h));
+      for (int64_t j = 0; j < g.KW; ++j) {
+        T* row = col + ((c * g.KH + i) * g.KW + j) * plane;
+        const int64_t offset = j * g.DW - g.PL;
+        int64_t lo, hi;
+        valid_range(offset, 1, W, g.OW, lo, hi);
+        if (oh_lo >= oh_hi || lo >= hi) {
+          std::fill(row, row + plane, T(0));
+          continue;
+        }
+        std::fill(row, row + oh_lo * W + lo, T(0));
+        // dst [oh_lo W + lo, (oh_hi - 1) W + hi) <- src at the same index + shift_h W + offset
+        const int64_t begin = oh_lo * W + lo, end = (oh_hi - 1) * W + hi;
+        const int64_t shift = shift_h * W + offset;
+#pragma omp simd
+        for (int64_t q = begin; q < end; ++q) row[q] = xc[q + shift];
+        std::fill(row + end, row + plane, T(0));
+        if (lo > 0 || hi < W) {
+          for (int64_t oh = oh_lo; oh < oh_hi - 1; ++oh) {
+            T* dst = row + oh * W;
+            for (int64_t ow = hi; ow < W; ++ow) dst[ow] = T(0);
+            for (int64_t ow = 0; ow < lo; ++ow) dst[W + ow] = T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
 // x [Cg, H, W] (one sample's channels of one group) -> col [Cg * KH * KW, OH * OW]:
 //   col[(c KH + i) KW + j][oh OW + ow] = x[c][oh SH - PT + i DH][ow SW - PL + j DW]  (0 outside)
 template <typename T>
 void im2col(const T* x, const ConvGeometry& g, T* col) {
   const int64_t Cg = g.in_group(), plane = g.out_plane();
+  if (g.SH == 1 && g.SW == 1 && g.OW == g.W) {
+    im2col_shift(x, g, col);
+    return;
+  }
   for (int64_t c = 0; c < Cg; ++c) {
     const T* xc = x + c * g.H * g.W;
     for (int64_t i = 0; i < g.KH; ++i) {
@@ -122,10 +168,49 @@ void im2col(const T* x, const ConvGeometry& g, T* col) {
   }
 }
 
-// The adjoint of im2col: dx [Cg, H, W] += the column gradients scattered back to their inputs.
+// col2im for stride 1 and OW == W, the adjoint of im2col_shift: the entries of col that lie
+// outside the input are zeroed (col is scratch), then each column row is added to the shifted
+// input plane in one long contiguous loop.
 template <typename T>
-void col2im(const T* col, const ConvGeometry& g, T* dx) {
+void col2im_shift(T* col, const ConvGeometry& g, T* dx) {
+  const int64_t Cg = g.in_group(), plane = g.out_plane(), W = g.W;
+  for (int64_t c = 0; c < Cg; ++c) {
+    T* dxc = dx + c * g.H * W;
+    for (int64_t i = 0; i < g.KH; ++i) {
+      const int64_t shift_h = i * g.DH - g.PT;
+      const int64_t oh_lo = std::min(g.OH, std::max<int64_t>(0, -shift_h));
+      const int64_t oh_hi = std::max(oh_lo, std::min(g.OH, g.H - shift_h));
+      for (int64_t j = 0; j < g.KW; ++j) {
+        T* row = col + ((c * g.KH + i) * g.KW + j) * plane;
+        const int64_t offset = j * g.DW - g.PL;
+        int64_t lo, hi;
+        valid_range(offset, 1, W, g.OW, lo, hi);
+        if (oh_lo >= oh_hi || lo >= hi) continue;
+        if (lo > 0 || hi < W) {
+          for (int64_t oh = oh_lo; oh < oh_hi - 1; ++oh) {
+            T* r = row + oh * W;
+            for (int64_t ow = hi; ow < W; ++ow) r[ow] = T(0);
+            for (int64_t ow = 0; ow < lo; ++ow) r[W + ow] = T(0);
+          }
+        }
+        const int64_t begin = oh_lo * W + lo, end = (oh_hi - 1) * W + hi;
+        const int64_t shift = shift_h * W + offset;
+#pragma omp simd
+        for (int64_t q = begin; q < end; ++q) dxc[q + shift] += row[q];
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: dx [Cg, H, W] += the column gradients scattered back to their inputs
+// (col is scratch: the shifted path zeroes its entries outside the input).
+template <typename T>
+void col2im(T* col, const ConvGeometry& g, T* dx) {
   const int64_t Cg = g.in_group(), plane = g.out_plane();
+  if (g.SH == 1 && g.SW == 1 && g.OW == g.W) {
+    col2im_shift(col, g, dx);
+    return;
+  }
   for (int64_t c = 0; c < Cg; ++c) {
     T* dxc = dx + c * g.H * g.W;
     for (int64_t i = 0; i < g.KH; ++i) {
@@ -207,11 +292,13 @@ void conv_forward(const T* x, const T* w, const T* b, T* out, const ConvGeometry
 // From dout [N, O, OH, OW]:
 //   dx_ng = col2im(w_g^T @ dout_ng)              (into dx [N, C, H, W], when dx is given)
 //   dw_g  = sum_n dout_ng @ im2col(x_ng)^T        (into dw [O, Cg, KH, KW], when dw is given)
+//   db    = sum over n and positions of dout_n    (into db [O], when db is given)
 // Each thread sums its samples' dw in its own buffer; the buffers are added at the end. The
 // columns are unrolled again rather than kept from the forward: keeping them (9x the input for
 // a 3x3 kernel) measured no faster.
 template <typename T>
-void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, const ConvGeometry& g) {
+void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
+                   const ConvGeometry& g) {
   const int64_t Cg = g.in_group(), Og = g.out_group(), K = g.col_rows(), P = g.out_plane();
   const int threads = batch_threads(g.N, g.O * K * P);
   const bool direct = g.direct();
@@ -222,9 +309,21 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, const Co
   if (dw) std::fill(dw, dw + wsize, T(0));
   if (dw_partial) std::fill(dw_partial.get(), dw_partial.get() + (threads - 1) * wsize, T(0));
   if (dx && !direct) std::fill(dx, dx + g.N * g.C * g.H * g.W, T(0));
+  // db per thread, summed in double like bias_backward, while each sample's dout is in cache.
+  std::vector<double> db_partial(db ? threads * g.O : 0, 0.0);
   for_each_sample(g.N, threads, [&](int64_t n, int thread) {
     T* col = direct ? nullptr : buffers.get() + thread * K * P;
     T* dw_t = thread == 0 || !dw ? dw : dw_partial.get() + (thread - 1) * wsize;
+    if (db) {
+      double* db_t = db_partial.data() + thread * g.O;
+      for (int64_t o = 0; o < g.O; ++o) {
+        const T* d = dout + (n * g.O + o) * P;
+        T acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t p = 0; p < P; ++p) acc += d[p];
+        db_t[o] += acc;
+      }
+    }
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const int64_t in_offset = (n * g.C + grp * Cg) * g.H * g.W;
       const T* dout_ng = dout + (n * g.O + grp * Og) * P;
@@ -252,6 +351,13 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, const Co
       const T* part = dw_partial.get() + t * wsize;
 #pragma omp simd
       for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+    }
+  }
+  if (db) {
+    for (int64_t o = 0; o < g.O; ++o) {
+      double total = 0;
+      for (int t = 0; t < threads; ++t) total += db_partial[t * g.O + o];
+      db[o] = static_cast<T>(total);
     }
   }
 }
@@ -417,10 +523,11 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
                                          need_dx ? saved_w.get().data_ptr<scalar_t>() : nullptr,
                                          dout.data_ptr<scalar_t>(),
                                          need_dx ? dx.data_ptr<scalar_t>() : nullptr,
-                                         need_dw ? dw.data_ptr<scalar_t>() : nullptr, g);
-               }
-               if (need_db)
+                                         need_dw ? dw.data_ptr<scalar_t>() : nullptr,
+                                         need_db ? db.data_ptr<scalar_t>() : nullptr, g);
+               } else if (need_db) {
                  bias_backward<scalar_t>(dout.data_ptr<scalar_t>(), db.data_ptr<scalar_t>(), g);
+               }
              });
              return GradList{dx, dw, db};
            });

@@ -2,8 +2,10 @@
 // planes in parallel; each backward scatters the output gradient back to the window it came from.
 #include "ops/pool.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/strided.h"
@@ -103,12 +105,71 @@ void for_each_plane(const PoolGeometry& g, int64_t work_per_plane, Body&& body) 
 
 // ---------------------------------------------------------------- max
 
+// The 2x2 / stride 2 max pool of planes with an even width W = 2 OW, in passes whose loops
+// run over the whole plane rather than OW (often 7 or 14: too short to vectorize) at a time:
+//   1. the max of each column pair over the pooled rows (k < 2 OH OW):
+//        m[k] = max(x[2k], x[2k + 1]),  which[k] = 0 or 1 (the winner is x[2k + which[k]])
+//   2. the max of each pair of vertically adjacent column pairs (k < (2 OH - 1) OW), with the
+//      input index of the winner:
+//        r[k] = max(m[k], m[k + OW])    (needed only for k in an even row of m)
+//   3. out[oh, :] = r[2 oh OW + :], copied row by row
+// "Take the later candidate when strictly larger or NaN" is associative, so the pairwise order
+// gives the same winner as the sequential scan over the window: the last NaN, else the first
+// maximum.
+template <typename T>
+void max_pool_2x2_even(const T* x, T* out, int64_t* index, const PoolGeometry& g) {
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, OW = g.OW, W = g.W;
+  const int64_t pairs = 2 * OHW, rows = pairs - OW;
+  const bool parallel = g.planes > 1 && g.planes * OHW * 4 >= kParallelGrain &&
+                        omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel if (parallel)
+  {
+    std::vector<T> m(static_cast<size_t>(pairs)), which(static_cast<size_t>(pairs)),
+        r(static_cast<size_t>(pairs));
+    std::vector<int64_t> r_at(static_cast<size_t>(pairs));
+    T* mp = m.data();
+    T* wp = which.data();
+    T* rp = r.data();
+    int64_t* rap = r_at.data();
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < g.planes; ++p) {
+      const T* xp = x + p * HW;
+#pragma omp simd
+      for (int64_t k = 0; k < pairs; ++k) {
+        const T a = xp[2 * k], b = xp[2 * k + 1];
+        const bool take = (b > a) | (b != b);
+        mp[k] = take ? b : a;
+        wp[k] = take ? T(1) : T(0);
+      }
+#pragma omp simd
+      for (int64_t k = 0; k < rows; ++k) {
+        const T t = mp[k], u = mp[k + OW];
+        const bool take = (u > t) | (u != u);
+        rp[k] = take ? u : t;
+        rap[k] =
+            2 * k + (take ? W + static_cast<int64_t>(wp[k + OW]) : static_cast<int64_t>(wp[k]));
+      }
+      T* op = out + p * OHW;
+      int64_t* ip = index + p * OHW;
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        std::copy(rp + 2 * oh * OW, rp + (2 * oh + 1) * OW, op + oh * OW);
+        std::copy(rap + 2 * oh * OW, rap + (2 * oh + 1) * OW, ip + oh * OW);
+      }
+    }
+  }
+}
+
 // out[p, oh, ow] = max over the window of x[p], index[p, oh, ow] = h * W + w of that max
 template <typename T>
 void max_pool_forward(const T* x, T* out, int64_t* index, const PoolGeometry& g) {
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
+  // The 2x2 / stride 2 pool with every window inside the input (not so for a ceil_mode tail).
   const bool simple = g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 &&
-                      g.DH == 1 && g.DW == 1;
+                      g.DH == 1 && g.DW == 1 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
+  if (simple && g.W == 2 * g.OW) {
+    max_pool_2x2_even(x, out, index, g);
+    return;
+  }
   for_each_plane(g, OHW * g.KH * g.KW, [&](int64_t p) {
     const T* xp = x + p * HW;
     T* op = out + p * OHW;
