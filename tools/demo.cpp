@@ -73,7 +73,8 @@ double accuracy(nn::Module& model, const Tensor& images, const Tensor& labels) {
 
 int train_fashion_mnist() {
   const std::string dir = fashion_dir();
-  std::printf("minidl demo: CNN on Fashion-MNIST (%s), one epoch, Adam, batch 64\n", dir.c_str());
+  std::printf("minidl demo: CNN on Fashion-MNIST (%s), one epoch, Adam (lr 2e-3), batch 64\n",
+              dir.c_str());
   Tensor train_images = normalize_images(nn::read_idx(dir + "/train-images-idx3-ubyte.gz"));
   Tensor train_labels = nn::read_idx(dir + "/train-labels-idx1-ubyte.gz");
   Tensor test_images = normalize_images(nn::read_idx(dir + "/t10k-images-idx3-ubyte.gz"));
@@ -89,7 +90,7 @@ int train_fashion_mnist() {
       std::make_shared<Linear>(128, 10));
   std::printf("%s\n", nn::summary(*model, test_images.narrow(0, 0, 64)).c_str());
 
-  optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3));
+  optim::Adam optimizer(model->parameters(), optim::AdamOptions(2e-3));
   nn::DataLoader loader(std::make_shared<nn::TensorDataset>(train_images, train_labels), 64,
                         /*shuffle=*/true, /*drop_last=*/false, /*seed=*/0);
   const auto start = std::chrono::steady_clock::now();
