@@ -85,5 +85,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PRECIOUS: $(BUILD)/tools/%.o
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o)
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)
