@@ -17,27 +17,14 @@
 using namespace minidl;
 using Catch::Contains;
 namespace fs = std::filesystem;
+using minidl::testing::TempDir;
+using minidl::testing::write_bytes;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "minidl_ckpt_XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 bool same_bits(const Tensor& a, const Tensor& b) {

@@ -12,18 +12,10 @@
 using namespace minidl;
 using Catch::Contains;
 namespace fs = std::filesystem;
+using minidl::testing::TempDir;
+using minidl::testing::write_bytes;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "minidl_idx_XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
 
 void write_gz(const std::string& path, const std::string& bytes) {
   gzFile f = gzopen(path.c_str(), "wb");

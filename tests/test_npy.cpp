@@ -13,23 +13,10 @@ using namespace minidl;
 using Catch::Contains;
 using minidl::testing::allclose;
 namespace fs = std::filesystem;
+using minidl::testing::TempDir;
+using minidl::testing::write_bytes;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "minidl_npy_XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A version 1.0 file with this header dict (padded like numpy's) and `data_bytes` zero bytes.
 std::string npy_file(std::string dict, size_t data_bytes) {

@@ -1,8 +1,4 @@
 // The README's "Building models" example, compiled and run: if this breaks, so does the README.
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "minidl.h"
 #include "tests/test_util.h"
 
@@ -24,14 +20,14 @@ struct Net : nn::Module {
 
 TEST_CASE("the README's model example trains and reloads", "[readme]") {
   manual_seed(0);
-  std::string path = "/tmp/minidl_readme_" + std::to_string(getpid()) + ".safetensors";
+  minidl::testing::TempDir dir;
+  std::string path = dir.file("net.safetensors");
   {
     Net trained;
     nn::save_state_dict(trained, path);
   }
   auto net = std::make_shared<Net>();
   nn::load_state_dict(*net, path);
-  std::remove(path.c_str());
 
   Tensor images = randn({32, 1, 28, 28});
   Tensor labels = randint(0, 10, {32});

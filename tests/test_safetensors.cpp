@@ -14,24 +14,10 @@ using namespace minidl;
 using Catch::Contains;
 using minidl::testing::allclose;
 namespace fs = std::filesystem;
+using minidl::testing::TempDir;
+using minidl::testing::write_bytes;
 
 namespace {
-
-// A fresh directory per test case, removed at the end.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "minidl_st_XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string le64(uint64_t v) {
   std::string s;

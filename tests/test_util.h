@@ -1,8 +1,12 @@
 // Small helpers shared by the tests.
 #pragma once
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -56,6 +60,27 @@ inline Tensor strided_leaf(const Shape& shape, double scale = 1.0) {
   wide.back() *= 2;
   Tensor t = (randn(wide, kFloat64) * scale).slice(-1, 0, std::nullopt, 2);
   return t.detach().requires_grad_();
+}
+
+// A fresh directory (under the system temp dir) for one test, removed with everything in it
+// when the test ends.
+struct TempDir {
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "minidl_test_XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw Error("TempDir: cannot create " + pattern);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::filesystem::path path;
+};
+
+// Writes `bytes` to `path` as they are (for hand-made, possibly malformed files).
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace minidl::testing
