@@ -52,6 +52,10 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 	$(CXX) $(CXXFLAGS) -fopenmp $< $(LIB) $(LDLIBS) -o $@
 
+# bench: the runner (child processes, PyTorch, the table) and the workloads it times.
+$(BUILD)/bench: $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(LIB)
+	$(CXX) $(CXXFLAGS) -fopenmp $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+
 $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB)
 	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
@@ -86,4 +90,4 @@ clean:
 	rm -rf $(BUILD)
 
 .SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o)
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d) $(BUILD)/tools/bench_workloads.d

@@ -1,0 +1,41 @@
+// The workloads of BENCHMARKS.md on minidl's side, and how they are timed (tools/bench.cpp runs
+// them in child processes and sets them beside PyTorch's).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bench {
+
+using Json = nlohmann::json;
+
+struct RunOptions {
+  double min_time = 2.0;  // seconds of timed iterations, at least
+  int64_t seq = 0;        // sequence length, for workloads measured at several lengths
+};
+
+// The registry. `extras` maps a key of the RESULT json (both sides use the same keys) to the
+// key it gets in bench's --json output; each appears in the table's last column.
+struct Workload {
+  std::string id;    // "W1"
+  std::string name;  // "gemm": also the workload's name in torch_bench.py
+  std::function<Json(const RunOptions&)> run;
+  std::vector<std::pair<std::string, std::string>> extras;
+  std::vector<int64_t> seqs;  // several points (one child each) at these lengths; empty: one
+};
+
+const std::vector<Workload>& workloads();
+// By id ("W1") or name ("gemm"), case-insensitive; null if unknown.
+const Workload* find_workload(std::string key);
+
+// Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
+// one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
+double wait_quiet(double max_wait, double threshold = 0.1);
+// Peak resident memory of this process so far.
+double peak_rss_mib();
+
+}  // namespace bench
