@@ -2,65 +2,58 @@
 
 #include <sstream>
 
-#include "nn/summary.h"
-
 namespace minidl::nn {
 
-namespace {
-ModulePtr at_index(const std::vector<ModulePtr>& modules, int64_t index, const std::string& owner) {
-  const int64_t n = static_cast<int64_t>(modules.size());
-  MINIDL_CHECK(index >= -n && index < n, owner,
+// ---------------------------------------------------------------- ModuleSequence
+
+ModulePtr ModuleSequence::operator[](int64_t index) const {
+  const int64_t n = static_cast<int64_t>(modules_.size());
+  MINIDL_CHECK(index >= -n && index < n, type_name(),
                "index " << index << " is out of range for " << n << " module(s)");
-  return modules[index < 0 ? index + n : index];
-}
-}  // namespace
-
-// ---------------------------------------------------------------- Sequential
-
-Sequential::Sequential(const std::vector<ModulePtr>& modules) : Module("Sequential") {
-  for (const ModulePtr& m : modules) push_back(m);
+  return modules_[index < 0 ? index + n : index];
 }
 
-Sequential::Sequential(const NamedModules& named_modules) : Module("Sequential") {
-  for (const auto& [name, m] : named_modules) push_back(name, m);
-}
-
-void Sequential::push_back(ModulePtr module) {
-  push_back(std::to_string(modules_.size()), std::move(module));
-}
-
-void Sequential::push_back(const std::string& name, ModulePtr module) {
+void ModuleSequence::append_child(const std::string& name, ModulePtr module) {
   add_child(name, module);  // checks the name and the pointer
   modules_.push_back(std::move(module));
 }
 
-ModulePtr Sequential::operator[](int64_t index) const {
-  return at_index(modules_, index, type_name());
+// ---------------------------------------------------------------- Sequential
+
+Sequential::Sequential(const std::vector<ModulePtr>& modules) : ModuleSequence("Sequential") {
+  for (const ModulePtr& m : modules) push_back(m);
+}
+
+Sequential::Sequential(const NamedModules& named_modules) : ModuleSequence("Sequential") {
+  for (const auto& [name, m] : named_modules) push_back(name, m);
+}
+
+void Sequential::push_back(ModulePtr module) {
+  push_back(std::to_string(size()), std::move(module));
+}
+
+void Sequential::push_back(const std::string& name, ModulePtr module) {
+  append_child(name, std::move(module));
 }
 
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
-  for (const ModulePtr& m : modules_) x = (*m)(x);
+  for (const ModulePtr& m : *this) x = (*m)(x);
   return x;
 }
 
 // ---------------------------------------------------------------- ModuleList
 
-ModuleList::ModuleList(const std::vector<ModulePtr>& modules) : Module("ModuleList") {
+ModuleList::ModuleList(const std::vector<ModulePtr>& modules) : ModuleSequence("ModuleList") {
   extend(modules);
 }
 
 void ModuleList::push_back(ModulePtr module) {
-  add_child(std::to_string(modules_.size()), module);
-  modules_.push_back(std::move(module));
+  append_child(std::to_string(size()), std::move(module));
 }
 
 void ModuleList::extend(const std::vector<ModulePtr>& modules) {
   for (const ModulePtr& m : modules) push_back(m);
-}
-
-ModulePtr ModuleList::operator[](int64_t index) const {
-  return at_index(modules_, index, type_name());
 }
 
 // ---------------------------------------------------------------- ModuleDict

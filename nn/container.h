@@ -21,23 +21,10 @@ namespace minidl::nn {
 using ModulePtr = std::shared_ptr<Module>;
 using NamedModules = std::vector<std::pair<std::string, ModulePtr>>;
 
-// Chains single-tensor forwards: forward(x) = m_n(...m_1(m_0(x))); an empty Sequential returns x.
-class Sequential : public Module {
+// What Sequential and ModuleList share: an ordered list of child modules, indexable and
+// iterable.
+class ModuleSequence : public Module {
  public:
-  Sequential() : Module("Sequential") {}
-  // (A braced list {a, b} is ambiguous with the variadic form: spell std::vector<ModulePtr>{...}.)
-  explicit Sequential(const std::vector<ModulePtr>& modules);
-  // Children named by their keys (PyTorch's Sequential(OrderedDict(...))).
-  explicit Sequential(const NamedModules& named_modules);
-  template <typename First, typename... Rest>
-  explicit Sequential(std::shared_ptr<First> first, std::shared_ptr<Rest>... rest)
-      : Sequential(std::vector<ModulePtr>{std::move(first), std::move(rest)...}) {}
-
-  Tensor forward(const Tensor& input) override;
-
-  // Appends under the next position name ("3" for the fourth), or under `name`.
-  void push_back(ModulePtr module);
-  void push_back(const std::string& name, ModulePtr module);
   size_t size() const { return modules_.size(); }
   bool empty() const { return modules_.empty(); }
   // The index-th module; negative indices count from the end, as in Python.
@@ -54,35 +41,43 @@ class Sequential : public Module {
   std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
   std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
 
+ protected:
+  explicit ModuleSequence(std::string type_name) : Module(std::move(type_name)) {}
+  // Registers `module` under `name` and appends it to the list.
+  void append_child(const std::string& name, ModulePtr module);
+
  private:
   std::vector<ModulePtr> modules_;
 };
 
-// Holds modules in a list (registered as "0", "1", ...); has no forward of its own.
-class ModuleList : public Module {
+// Chains single-tensor forwards: forward(x) = m_n(...m_1(m_0(x))); an empty Sequential returns x.
+class Sequential : public ModuleSequence {
  public:
-  ModuleList() : Module("ModuleList") {}
+  Sequential() : ModuleSequence("Sequential") {}
+  // (A braced list {a, b} is ambiguous with the variadic form: spell std::vector<ModulePtr>{...}.)
+  explicit Sequential(const std::vector<ModulePtr>& modules);
+  // Children named by their keys (PyTorch's Sequential(OrderedDict(...))).
+  explicit Sequential(const NamedModules& named_modules);
+  template <typename First, typename... Rest>
+  explicit Sequential(std::shared_ptr<First> first, std::shared_ptr<Rest>... rest)
+      : Sequential(std::vector<ModulePtr>{std::move(first), std::move(rest)...}) {}
+
+  Tensor forward(const Tensor& input) override;
+
+  // Appends under the next position name ("3" for the fourth), or under `name`.
+  void push_back(ModulePtr module);
+  void push_back(const std::string& name, ModulePtr module);
+};
+
+// Holds modules in a list (registered as "0", "1", ...); has no forward of its own.
+class ModuleList : public ModuleSequence {
+ public:
+  ModuleList() : ModuleSequence("ModuleList") {}
   explicit ModuleList(const std::vector<ModulePtr>& modules);
 
   void push_back(ModulePtr module);
   void append(ModulePtr module) { push_back(std::move(module)); }
   void extend(const std::vector<ModulePtr>& modules);
-  size_t size() const { return modules_.size(); }
-  bool empty() const { return modules_.empty(); }
-  ModulePtr operator[](int64_t index) const;  // negative counts from the end
-  template <typename M>
-  std::shared_ptr<M> at(int64_t index) const {
-    auto typed = std::dynamic_pointer_cast<M>((*this)[index]);
-    MINIDL_CHECK(typed != nullptr, type_name(),
-                 "module " << index << " (" << (*this)[index]->type_name()
-                           << ") is not of the requested type");
-    return typed;
-  }
-  std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
-  std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
-
- private:
-  std::vector<ModulePtr> modules_;
 };
 
 // Holds modules by key, in insertion order; has no forward of its own.
