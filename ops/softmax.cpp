@@ -48,8 +48,9 @@ int64_t softmax_dim(const Tensor& x, int64_t dim, const char* op) {
 // Forward over a contiguous [outer, D, inner] x into y (same layout).
 //   softmax:     y = exp(x - m) / s            with m = max_d x, s = sum_d exp(x - m)
 //   log_softmax: y = x - (m + log s)
-// An all -inf row has m = -inf and x - m = NaN: the row becomes NaN (as PyTorch).
-template <typename T, bool Log>
+// An all -inf row has m = -inf and x - m = NaN: the row becomes NaN (as PyTorch), unless
+// ZeroEmpty (masked_softmax): then m is taken as 0, every exp is 0, s = 0 and the row is all 0.
+template <typename T, bool Log, bool ZeroEmpty = false>
 void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
   const int64_t D = g.size, inner = g.inner;
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
@@ -59,6 +60,7 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
     T m = kNegInf;
 #pragma omp simd reduction(max : m)
     for (int64_t d = 0; d < D; ++d) m = std::max(m, in[d]);
+    if (ZeroEmpty && m == kNegInf) m = 0;
     T s = 0;
     if (Log) {
 #pragma omp simd reduction(+ : s)
@@ -71,7 +73,7 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
       for (int64_t d = 0; d < D; ++d) out[d] = std::exp(in[d] - m);
 #pragma omp simd reduction(+ : s)
       for (int64_t d = 0; d < D; ++d) s += out[d];
-      const T inv = T(1) / s;
+      const T inv = (ZeroEmpty && s == 0) ? T(0) : T(1) / s;
 #pragma omp simd
       for (int64_t d = 0; d < D; ++d) out[d] *= inv;
     }
@@ -85,6 +87,9 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
 #pragma omp simd
       for (int64_t j = 0; j < width; ++j) m[j] = std::max(m[j], in[j]);
     }
+    if (ZeroEmpty)
+      for (int64_t j = 0; j < width; ++j)
+        if (m[j] == kNegInf) m[j] = 0;
     for (int64_t d = 0; d < D; ++d) {
       const T* in = x + offset + d * inner;
       T* out = y + offset + d * inner;
@@ -97,7 +102,8 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
         }
       }
     }
-    for (int64_t j = 0; j < width; ++j) s[j] = Log ? m[j] + std::log(s[j]) : T(1) / s[j];
+    for (int64_t j = 0; j < width; ++j)
+      s[j] = Log ? m[j] + std::log(s[j]) : (ZeroEmpty && s[j] == 0) ? T(0) : T(1) / s[j];
     for (int64_t d = 0; d < D; ++d) {
       const T* in = x + offset + d * inner;
       T* out = y + offset + d * inner;
@@ -159,7 +165,7 @@ void softmax_backward_kernel(const T* dy, const T* y, T* dx, const RowGeometry& 
   for_each_row(g, row, tile);
 }
 
-template <bool Log>
+template <bool Log, bool ZeroEmpty = false>
 Tensor softmax_forward(const Tensor& x, int64_t dim, const char* op) {
   check_floating(x, op);
   const int64_t d = softmax_dim(x, dim, op);
@@ -167,9 +173,9 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, const char* op) {
   Tensor out = empty(x.shape(), x.dtype());
   if (out.numel() == 0) return out;
   RowGeometry g = row_geometry(x.shape(), d);
-  MINIDL_DISPATCH_FLOATING(
-      x.dtype(), op,
-      softmax_forward_kernel<scalar_t, Log>(in.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g));
+  MINIDL_DISPATCH_FLOATING(x.dtype(), op,
+                           softmax_forward_kernel<scalar_t, Log, ZeroEmpty>(
+                               in.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g));
   return out;
 }
 
@@ -209,6 +215,32 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
     record("SoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+      return GradList{softmax_backward_data(g, saved_out.get(), dim)};
+    });
+  }
+  return out;
+}
+
+Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
+  const char* op = "masked_softmax";
+  check_floating(x, op);
+  Tensor filled = x;
+  if (mask.defined()) {
+    MINIDL_CHECK(mask.dtype() == kBool, op,
+                 "mask must be bool (true = excluded), got " << mask.dtype() << " of shape "
+                                                             << shape_str(mask.shape()));
+    MINIDL_CHECK(broadcast_shapes(mask.shape(), x.shape(), op) == x.shape(), op,
+                 "mask " << shape_str(mask.shape()) << " does not broadcast to the scores "
+                         << shape_str(x.shape()));
+    NoGradGuard no_grad;
+    filled = x.masked_fill(mask, -std::numeric_limits<double>::infinity());
+  }
+  Tensor out = softmax_forward<false, true>(filled, dim, op);
+  // y = softmax(x with excluded entries at -inf), empty rows 0 ;  dx = y * (dy - sum(dy * y, dim))
+  // (y = 0 at excluded entries and on empty rows, so their gradient is exactly 0)
+  if (needs_grad({x})) {
+    SavedTensor saved_out(out);
+    record("MaskedSoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
       return GradList{softmax_backward_data(g, saved_out.get(), dim)};
     });
   }

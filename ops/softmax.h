@@ -22,6 +22,11 @@ namespace minidl {
 
 // y = exp(x - max) / sum(exp(x - max)) along dim ;  dx = y * (dy - sum(dy * y, dim))
 Tensor softmax(const Tensor& x, int64_t dim);
+// Softmax for attention: entries where the bool `mask` (broadcastable to x; may be undefined) is
+// true are excluded (probability 0, gradient 0), as are -inf scores. A row with every entry
+// excluded is defined as all zeros, with zero gradient -- never NaN (plain softmax gives NaN).
+//   y = exp(x - max) / sum(exp(x - max)) over the included entries ;  dx = y * (dy - sum(dy * y))
+Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim);
 // y = x - max - log(sum(exp(x - max))) along dim ;  dx = dy - exp(y) * sum(dy, dim)
 Tensor log_softmax(const Tensor& x, int64_t dim);
 

@@ -197,3 +197,77 @@ TEST_CASE("softmax errors name the op and the shape", "[loss]") {
   CHECK_THROWS_WITH(log_softmax_backward_data(zeros({2, 3}, kFloat64), x, 1),
                     Catch::Contains("log_softmax_backward") && Catch::Contains("float64"));
 }
+
+TEST_CASE("masked_softmax excludes masked entries and zeroes fully masked rows", "[loss]") {
+  Tensor x =
+      tensor({{0.5, 3.0, 1.0, -2.0}, {1.0, 2.0, 3.0, 4.0}, {-kInf, 0.0, -kInf, 1.0}}, kFloat64);
+  Tensor mask =
+      tensor({{false, true, false, false}, {true, true, true, true}, {false, false, false, false}})
+          .to(kBool);
+  std::vector<double> kept = softmax(tensor({0.5, 1.0, -2.0}, kFloat64), 0).to_vector<double>();
+  std::vector<double> last = softmax(tensor({0.0, 1.0}, kFloat64), 0).to_vector<double>();
+  for (int64_t dim : {1, 0}) {
+    INFO("softmax dim is " << (dim == 1 ? "last" : "first (tiled kernel)"));
+    Tensor in = dim == 1 ? x : x.t().contiguous();
+    Tensor m = dim == 1 ? mask : mask.t().contiguous();
+    std::vector<double> y = masked_softmax(in, m, dim).to_vector<double>();
+    auto at = [&](int64_t row, int64_t col) {
+      return dim == 1 ? y[row * 4 + col] : y[col * 3 + row];
+    };
+    CHECK(at(0, 0) == Approx(kept[0]));
+    CHECK(at(0, 1) == 0.0);
+    CHECK(at(0, 2) == Approx(kept[1]));
+    CHECK(at(0, 3) == Approx(kept[2]));
+    for (int64_t c = 0; c < 4; ++c) CHECK(at(1, c) == 0.0);  // every entry masked
+    CHECK(at(2, 0) == 0.0);                                  // -inf scores count as masked
+    CHECK(at(2, 1) == Approx(last[0]));
+    CHECK(at(2, 3) == Approx(last[1]));
+  }
+  // An undefined mask: only -inf entries are excluded, and an all -inf row is 0, not NaN.
+  Tensor all_inf = full({2, 3}, -kInf, kFloat64);
+  for (double v : masked_softmax(all_inf, Tensor(), 1).to_vector<double>()) CHECK(v == 0.0);
+  // Gradients are finite everywhere and exactly 0 on masked entries and empty rows.
+  Tensor xr = x.clone().requires_grad_();
+  masked_softmax(xr, mask, 1).backward(arange(12.0, kFloat64).reshape({3, 4}).cos());
+  std::vector<double> g = xr.grad().to_vector<double>();
+  for (double v : g) CHECK(std::isfinite(v));
+  CHECK(g[1] == 0.0);
+  for (int64_t c = 4; c < 8; ++c) CHECK(g[c] == 0.0);
+  CHECK(std::string(masked_softmax(xr, mask, 1).grad_fn()->name) == "MaskedSoftmaxBackward");
+}
+
+TEST_CASE("masked_softmax with a broadcast mask equals softmax of the -inf-filled scores",
+          "[loss]") {
+  manual_seed(11);
+  Tensor x = randn({2, 3, 5}, kFloat64);
+  Tensor mask = tensor({false, true, false, false, true}).to(kBool);  // broadcast over [2, 3]
+  Tensor expected = softmax(x.masked_fill(mask, -kInf), -1);
+  CHECK(allclose(masked_softmax(x, mask, -1), expected, 1e-12, 1e-14));
+}
+
+TEST_CASE("gradcheck: masked_softmax on contiguous, transposed and strided scores", "[loss]") {
+  manual_seed(12);
+  Tensor mask =
+      tensor({{false, true, false, false}, {true, true, true, true}, {false, false, true, false}})
+          .to(kBool);
+  for (Tensor x : {leaf({3, 4}), transposed_leaf({3, 4}), strided_leaf({3, 4})}) {
+    check_gradients([&](const std::vector<Tensor>& in) { return masked_softmax(in[0], mask, 1); },
+                    {x});
+    check_gradients(
+        [&](const std::vector<Tensor>& in) { return masked_softmax(in[0], mask.t(), 0); }, {x.t()});
+  }
+}
+
+TEST_CASE("masked_softmax errors name the op, the mask and the scores", "[loss]") {
+  Tensor x = zeros({2, 3});
+  CHECK_THROWS_WITH(masked_softmax(x, zeros({2, 3}), 1), Catch::Contains("masked_softmax") &&
+                                                             Catch::Contains("bool") &&
+                                                             Catch::Contains("float32"));
+  CHECK_THROWS_WITH(masked_softmax(x, zeros({4}, kBool), 1), Catch::Contains("masked_softmax") &&
+                                                                 Catch::Contains("[4]") &&
+                                                                 Catch::Contains("[2, 3]"));
+  CHECK_THROWS_WITH(masked_softmax(x, zeros({2, 1, 3}, kBool), 1),
+                    Catch::Contains("masked_softmax") && Catch::Contains("[2, 1, 3]"));
+  CHECK_THROWS_WITH(masked_softmax(zeros({2, 3}, kInt64), Tensor(), 1),
+                    Catch::Contains("masked_softmax") && Catch::Contains("int64"));
+}
