@@ -1,0 +1,178 @@
+// Fused additive attention score Σ_u v[u] tanh(qp[b,i,u] + kp[b,j,u]) and its recomputing
+// backward (formulas in additive_attention.h).
+#include "ops/additive_attention.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/factories.h"
+#include "core/strided.h"
+
+// The kernels below assume floating-point operations do not trap: without this, GCC will not
+// if-convert tanh_simd's clamp around the division, and the u loops stay scalar (16x slower).
+// For the same reason tanh_simd calls only builtins: a function from <cmath> defined before this
+// pragma has other optimization options and would not be inlined into it.
+#pragma GCC optimize("no-trapping-math")
+
+namespace minidl {
+
+namespace {
+
+// tanh, written so that a `#pragma omp simd` loop vectorizes it (no calls, no branches).
+// float: tanh|x| = -m / (2 + m) with m = expm1(-2|x|) = 2^n (1 + q(r)) - 1 = 2^n q(r) + (2^n - 1),
+// n = round(-2|x| / ln 2), r = -2|x| - n ln 2 in [-ln2/2, ln2/2], q(r) = e^r - 1 as its degree-7
+// Taylor polynomial (so n = 0, i.e. small |x|, keeps full relative precision); |x| is clamped
+// to 9, where tanh rounds to 1. Absolute error < 2e-7. float64 keeps std::tanh (the gradient
+// checks run in float64). A NaN input gives ±1, not NaN.
+inline float tanh_simd(float x) {
+  const float magnitude = __builtin_fabsf(x);
+  const float a = magnitude < 9.0f ? magnitude : 9.0f;
+  const float y = -2.0f * a;  // in [-18, 0]
+  // n = round(y / ln 2) (y <= 0: truncating y / ln 2 - 1/2 rounds to nearest)
+  const int32_t n = static_cast<int32_t>(y * 1.44269504088896341f - 0.5f);
+  const float nf = static_cast<float>(n);
+  const float r = (y - nf * 0.693145751953125f) - nf * 1.42860682030941723e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  const float q = p * r;                 // e^r - 1
+  const int32_t bits = (n + 127) << 23;  // 2^n, n in [-26, 0]
+  float scale;
+  __builtin_memcpy(&scale, &bits, sizeof(scale));
+  const float m = scale * q + (scale - 1.0f);  // expm1(y)
+  return __builtin_copysignf(-m / (2.0f + m), x);
+}
+inline double tanh_simd(double x) {
+  return std::tanh(x);
+}
+
+// One query row: out[j] = Σ_u v[u] tanh(qr[u] + kb[j, u]) for j < keys.
+template <typename T>
+void score_row(const T* qr, const T* kb, const T* v, T* out, int64_t keys, int64_t units) {
+  for (int64_t j = 0; j < keys; ++j) {
+    const T* kr = kb + j * units;
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t u = 0; u < units; ++u) acc += v[u] * tanh_simd(qr[u] + kr[u]);
+    out[j] = acc;
+  }
+}
+
+// scores[b, i, j] = Σ_u v[u] tanh(q[b, i, u] + k[b, j, u]); q [B, Tq, U], k [B, Tk, U], v [U],
+// all contiguous. Parallel over the B·Tq rows.
+template <typename T>
+void scores_forward(const T* q, const T* k, const T* v, T* out, int64_t batch, int64_t queries,
+                    int64_t keys, int64_t units) {
+  const bool parallel = batch * queries * keys * units >= kParallelGrain && !omp_in_parallel();
+#pragma omp parallel for if (parallel)
+  for (int64_t row = 0; row < batch * queries; ++row)
+    score_row(q + row * units, k + (row / queries) * keys * units, v, out + row * keys, keys,
+              units);
+}
+
+// The gradient contributions of one query row qr [U] with its gradient row gr [Tk]: into
+// dqr [U], the keys' dkb [Tk, U] and dv [U].
+template <typename T>
+void grad_row(const T* qr, const T* kb, const T* v, const T* gr, T* dqr, T* dkb, T* dv,
+              int64_t keys, int64_t units) {
+  for (int64_t j = 0; j < keys; ++j) {
+    const T gij = gr[j];
+    if (gij == T(0)) continue;  // an excluded key
+    const T* kr = kb + j * units;
+    T* dkr = dkb + j * units;
+#pragma omp simd
+    for (int64_t u = 0; u < units; ++u) {
+      const T t = tanh_simd(qr[u] + kr[u]);
+      const T d = gij * v[u] * (T(1) - t * t);
+      dv[u] += gij * t;
+      dqr[u] += d;
+      dkr[u] += d;
+    }
+  }
+}
+
+// The gradients for g [B, Tq, Tk]: dq, dk (zero-initialized, [B, T, U]) and dv [U]. Parallel
+// over the batch (each b owns dq[b], dk[b]); dv is summed per thread, then reduced.
+template <typename T>
+void scores_backward(const T* q, const T* k, const T* v, const T* g, T* dq, T* dk, T* dv,
+                     int64_t batch, int64_t queries, int64_t keys, int64_t units) {
+  const bool parallel =
+      batch > 1 && batch * queries * keys * units >= kParallelGrain && !omp_in_parallel();
+  const int threads = parallel ? omp_get_max_threads() : 1;
+  std::vector<T> dv_partial(static_cast<size_t>(threads) * units, T(0));
+#pragma omp parallel for if (parallel) num_threads(threads)
+  for (int64_t b = 0; b < batch; ++b) {
+    T* dv_thread = dv_partial.data() + static_cast<int64_t>(omp_get_thread_num()) * units;
+    for (int64_t i = 0; i < queries; ++i) {
+      const int64_t row = b * queries + i;
+      grad_row(q + row * units, k + b * keys * units, v, g + row * keys, dq + row * units,
+               dk + b * keys * units, dv_thread, keys, units);
+    }
+  }
+  for (int th = 0; th < threads; ++th)
+    for (int64_t u = 0; u < units; ++u) dv[u] += dv_partial[th * units + u];
+}
+
+}  // namespace
+
+Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& key_proj,
+                                 const Tensor& v) {
+  const char* op = "additive_attention_scores";
+  MINIDL_CHECK(query_proj.defined() && key_proj.defined() && v.defined(), op,
+               "query_proj, key_proj and v must be defined");
+  MINIDL_CHECK(query_proj.dim() == 3 && key_proj.dim() == 3 && v.dim() == 1 &&
+                   query_proj.size(0) == key_proj.size(0) &&
+                   query_proj.size(2) == key_proj.size(2) && v.size(0) == query_proj.size(2),
+               op,
+               "expected query_proj [B, Tq, U], key_proj [B, Tk, U] and v [U], got "
+                   << shape_str(query_proj.shape()) << ", " << shape_str(key_proj.shape())
+                   << " and " << shape_str(v.shape()));
+  MINIDL_CHECK(query_proj.is_floating_point() && key_proj.dtype() == query_proj.dtype() &&
+                   v.dtype() == query_proj.dtype(),
+               op,
+               "query_proj, key_proj and v must share one floating dtype, got "
+                   << query_proj.dtype() << ", " << key_proj.dtype() << " and " << v.dtype());
+  const int64_t batch = query_proj.size(0), queries = query_proj.size(1), keys = key_proj.size(1),
+                units = v.size(0);
+  const Tensor q = query_proj.contiguous(), k = key_proj.contiguous(), vc = v.contiguous();
+  Tensor out = empty({batch, queries, keys}, query_proj.dtype());
+  MINIDL_DISPATCH_FLOATING(out.dtype(), op, {
+    scores_forward(q.data_ptr<scalar_t>(), k.data_ptr<scalar_t>(), vc.data_ptr<scalar_t>(),
+                   out.data_ptr<scalar_t>(), batch, queries, keys, units);
+  });
+  // out = Σ_u v tanh(qp + kp) ;  dqp = Σ_j g v (1 - t²) ,  dkp = Σ_i g v (1 - t²) ,  dv = Σ g t
+  if (needs_grad({query_proj, key_proj, v}))
+    record("AdditiveAttentionScoresBackward", out, {query_proj, key_proj, v},
+           [q = SavedTensor(q), k = SavedTensor(k), vs = SavedTensor(vc),
+            wants = std::vector<bool>{query_proj.requires_grad(), key_proj.requires_grad(),
+                                      v.requires_grad()}](const Tensor& grad) {
+             const Tensor& qt = q.get();
+             const Tensor& kt = k.get();
+             const Tensor& vt = vs.get();
+             const Tensor g = grad.contiguous();
+             Tensor dq = zeros(qt.shape(), qt.dtype()), dk = zeros(kt.shape(), kt.dtype()),
+                    dv = zeros(vt.shape(), vt.dtype());
+             MINIDL_DISPATCH_FLOATING(g.dtype(), "additive_attention_scores", {
+               scores_backward(
+                   qt.data_ptr<scalar_t>(), kt.data_ptr<scalar_t>(), vt.data_ptr<scalar_t>(),
+                   g.data_ptr<scalar_t>(), dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(),
+                   dv.data_ptr<scalar_t>(), qt.size(0), qt.size(1), kt.size(1), vt.size(0));
+             });
+             return GradList{wants[0] ? dq : Tensor(), wants[1] ? dk : Tensor(),
+                             wants[2] ? dv : Tensor()};
+           });
+  return out;
+}
+
+}  // namespace minidl
