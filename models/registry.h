@@ -1,0 +1,26 @@
+// Every model of the tutorials, by name: what `tools/train --list` shows and `--model NAME` picks.
+// The list is written out in models/registry.cpp (explicit, so a static library keeps every
+// model, and a reader sees them all in one place).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/task.h"
+
+namespace minidl::models {
+
+struct TaskInfo {
+  std::string name;      // "bahdanau-dates"
+  std::string tutorial;  // the tutorial model it realizes
+  std::string dataset;   // where its data comes from
+  std::function<std::unique_ptr<Task>()> make;
+};
+
+const std::vector<TaskInfo>& registered_tasks();
+// The task of this name; an error listing the known names if there is none.
+std::unique_ptr<Task> make_task(const std::string& name);
+
+}  // namespace minidl::models
