@@ -20,7 +20,13 @@
 //          each step) -- needed when the weights are returned.
 //   fused  ops/flash_attention.h: tiled online softmax, saves only out and the per-row
 //          log-sum-exp, recomputes tiles in backward; O(T) extra memory.
-// SdpaBackend::Auto picks fused whenever the weights are not requested.
+// SdpaBackend::Auto picks fused whenever the weights are not requested and the fused kernel
+// supports the call (flash_attention_supported): float32/float64, non-empty, dropout_p == 0
+// (dropout runs on the math path: the fused kernel has no dropout), and no floating attn_mask
+// that requires grad (its gradient is a [..., Tq, Tk] tensor). Math and Fused force a path;
+// Fused with need_weights, or with inputs it does not support, is an error.
+// Both paths give the same results (float32: within ~1e-6 relative; L is kept in the inputs'
+// dtype, so float64 agrees to rounding).
 #pragma once
 
 #include <optional>
