@@ -27,7 +27,7 @@ TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all lib test demo bench install uninstall clean format deps
+.PHONY: all lib test demo bench install uninstall clean format deps FORCE
 all: lib $(TOOL_BINS)
 lib: $(LIB)
 
@@ -53,10 +53,19 @@ $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 	$(CXX) $(CXXFLAGS) -fopenmp $< $(LIB) $(LDLIBS) -o $@
 
 # bench: the runner (child processes, PyTorch, the table) and the workloads it times.
-$(BUILD)/bench: $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(LIB)
+BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o
+$(BUILD)/bench: $(BENCH_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) -fopenmp $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
-$(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB)
+# The list of test sources is a prerequisite too (rewritten only when it changes), so a build
+# with another TEST_SRCS relinks even when every object is older than the binary.
+TEST_LIST := $(BUILD)/tests/sources.txt
+$(TEST_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TEST_SRCS)' | cmp -s - $@ || echo '$(TEST_SRCS)' > $@
+FORCE:
+
+$(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB) $(TEST_LIST)
 	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
 # The whole suite (Catch2; one case installs the library and builds a program against it).
@@ -89,5 +98,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o)
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d) $(BUILD)/tools/bench_workloads.d
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(BUILD)/tools/demo.d

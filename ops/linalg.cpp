@@ -97,6 +97,12 @@ Tensor with_unit_dims(const Tensor& t, const Shape& shape) {
 Tensor try_merge_rows(const Tensor& t) {
   const int64_t nd = t.dim();
   const int64_t cols = t.shape()[nd - 1];
+  // An empty tensor has no elements to step through: any valid strides describe it.
+  if (t.numel() == 0) {
+    int64_t rows = 1;
+    for (int64_t d = 0; d < nd - 1; ++d) rows *= t.shape()[d];
+    return make_view(t, {rows, cols}, {std::max<int64_t>(1, cols), 1}, t.storage_offset());
+  }
   int64_t rows = 1, row_stride = -1, next_stride = 0;
   for (int64_t d = nd - 2; d >= 0; --d) {
     const int64_t size = t.shape()[d];

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/autograd.h"
+#include "ops/loops.h"
 
 namespace minidl {
 
@@ -64,13 +65,14 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
     T s = 0;
     if (Log) {
 #pragma omp simd reduction(+ : s)
-      for (int64_t d = 0; d < D; ++d) s += std::exp(in[d] - m);
+      for (int64_t d = 0; d < D; ++d) s += exp_vec(in[d] - m);
       const T log_norm = m + std::log(s);
 #pragma omp simd
       for (int64_t d = 0; d < D; ++d) out[d] = in[d] - log_norm;
     } else {
       // Exponentiate first, then sum: the separate sum vectorizes (about 1.5x faster).
-      for (int64_t d = 0; d < D; ++d) out[d] = std::exp(in[d] - m);
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) out[d] = exp_vec(in[d] - m);
 #pragma omp simd reduction(+ : s)
       for (int64_t d = 0; d < D; ++d) s += out[d];
       const T inv = (ZeroEmpty && s == 0) ? T(0) : T(1) / s;
@@ -94,10 +96,10 @@ void softmax_forward_kernel(const T* x, T* y, const RowGeometry& g) {
       const T* in = x + offset + d * inner;
       T* out = y + offset + d * inner;
       if (Log) {
-        for (int64_t j = 0; j < width; ++j) s[j] += std::exp(in[j] - m[j]);
+        for (int64_t j = 0; j < width; ++j) s[j] += exp_vec(in[j] - m[j]);
       } else {
         for (int64_t j = 0; j < width; ++j) {
-          out[j] = std::exp(in[j] - m[j]);
+          out[j] = exp_vec(in[j] - m[j]);
           s[j] += out[j];
         }
       }
@@ -133,7 +135,7 @@ void softmax_backward_kernel(const T* dy, const T* y, T* dx, const RowGeometry& 
     if (Log) {
 #pragma omp simd reduction(+ : s)
       for (int64_t d = 0; d < D; ++d) s += gy[d];
-      for (int64_t d = 0; d < D; ++d) gx[d] = gy[d] - std::exp(out[d]) * s;
+      for (int64_t d = 0; d < D; ++d) gx[d] = gy[d] - exp_vec(out[d]) * s;
     } else {
 #pragma omp simd reduction(+ : s)
       for (int64_t d = 0; d < D; ++d) s += gy[d] * out[d];
@@ -155,7 +157,7 @@ void softmax_backward_kernel(const T* dy, const T* y, T* dx, const RowGeometry& 
       const T* out = y + offset + d * inner;
       T* gx = dx + offset + d * inner;
       if (Log) {
-        for (int64_t j = 0; j < width; ++j) gx[j] = gy[j] - std::exp(out[j]) * s[j];
+        for (int64_t j = 0; j < width; ++j) gx[j] = gy[j] - exp_vec(out[j]) * s[j];
       } else {
 #pragma omp simd
         for (int64_t j = 0; j < width; ++j) gx[j] = out[j] * (gy[j] - s[j]);

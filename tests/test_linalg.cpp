@@ -279,3 +279,14 @@ TEST_CASE("linear checks weight, input and bias", "[linalg]") {
   CHECK_THROWS_WITH(linear(ones({2, 3}, kInt64), ones({4, 3}, kInt64)),
                     Catch::Contains("linear") && Catch::Contains("int64"));
 }
+
+TEST_CASE("linear and matmul over inputs with a zero-size dim give empty results", "[linalg]") {
+  Tensor w = randn({4, 8}, kFloat64).requires_grad_(), b = randn({4}, kFloat64).requires_grad_();
+  Tensor x = zeros({2, 0, 8}, kFloat64).requires_grad_();
+  Tensor y = linear(x, w, b);
+  CHECK(y.shape() == Shape{2, 0, 4});
+  y.sum().backward();
+  CHECK(x.grad().shape() == Shape{2, 0, 8});
+  CHECK(w.grad().abs().sum().item<double>() == 0.0);  // no rows: nothing flows into the weight
+  CHECK(matmul(zeros({3, 0, 5}), zeros({5, 2})).shape() == Shape{3, 0, 2});
+}
