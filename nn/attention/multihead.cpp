@@ -1,0 +1,283 @@
+// Multi-head attention (torch.nn.MultiheadAttention):
+//
+//   out = Concat_h(softmax(q_h k_hᵀ / sqrt(head_dim) + mask) v_h) W_Oᵀ + b_O
+//   q = query W_Qᵀ + b_Q,  k = key W_Kᵀ + b_K,  v = value W_Vᵀ + b_V  (split into H heads)
+//
+// Layout: the projections run on the inputs as they are laid out ([L, B, E] or [B, L, E]), so
+// each is one GEMM on contiguous rows; the heads [B, H, T, head_dim] are strided views of the
+// projected tensors, and only the merged attention output is copied (to [.., .., E]) before
+// out_proj. Vaswani et al. 2017, section 3.2.2; PyTorch 1.13's F.multi_head_attention_forward.
+#include "nn/attention/multihead.h"
+
+#include <limits>
+
+#include "core/autograd.h"
+#include "core/factories.h"
+#include "nn/init.h"
+#include "ops/attention.h"
+#include "ops/compare.h"
+#include "ops/elementwise.h"
+#include "ops/linalg.h"
+#include "ops/reduction.h"
+#include "ops/shape_ops.h"
+
+namespace minidl::nn {
+
+namespace {
+
+constexpr const char* kOp = "MultiheadAttention";
+
+// projected [X, Y, H * D] -> heads [B, H, T, D], a view: (X, Y) is (B, T) with batch_first,
+// else (T, B).
+Tensor split_heads(const Tensor& projected, int64_t num_heads, bool batch_first) {
+  const Shape& s = projected.shape();
+  Tensor heads = projected.view({s[0], s[1], num_heads, s[2] / num_heads});
+  return batch_first ? heads.permute({0, 2, 1, 3}) : heads.permute({1, 2, 0, 3});
+}
+
+// packed [X, Y, n * H * D] (n projections side by side) -> the i-th one's heads [B, H, T, D].
+Tensor split_packed_heads(const Tensor& packed, int64_t n, int64_t i, int64_t num_heads,
+                          bool batch_first) {
+  const Shape& s = packed.shape();
+  const int64_t head_dim = s[2] / (n * num_heads);
+  Tensor heads = packed.view({s[0], s[1], n, num_heads, head_dim}).select(2, i);
+  return batch_first ? heads.permute({0, 2, 1, 3}) : heads.permute({1, 2, 0, 3});
+}
+
+}  // namespace
+
+MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, double dropout,
+                                       bool bias, bool add_bias_kv, bool add_zero_attn,
+                                       int64_t kdim, int64_t vdim, bool batch_first)
+    : MultiheadAttention([&] {
+        MultiheadAttentionOptions o(embed_dim, num_heads);
+        o.dropout = dropout;
+        o.bias = bias;
+        o.add_bias_kv = add_bias_kv;
+        o.add_zero_attn = add_zero_attn;
+        o.kdim = kdim;
+        o.vdim = vdim;
+        o.batch_first = batch_first;
+        return o;
+      }()) {}
+
+MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& opts)
+    : Module(kOp),
+      options(opts),
+      embed_dim(opts.embed_dim),
+      num_heads(opts.num_heads),
+      head_dim(0),
+      kdim(opts.kdim == 0 ? opts.embed_dim : opts.kdim),
+      vdim(opts.vdim == 0 ? opts.embed_dim : opts.vdim),
+      batch_first(opts.batch_first),
+      dropout(opts.dropout) {
+  MINIDL_CHECK(embed_dim > 0 && num_heads > 0, kOp,
+               "embed_dim and num_heads must be positive, got embed_dim="
+                   << embed_dim << ", num_heads=" << num_heads);
+  MINIDL_CHECK(embed_dim % num_heads == 0, kOp,
+               "embed_dim must be divisible by num_heads, got embed_dim="
+                   << embed_dim << ", num_heads=" << num_heads);
+  MINIDL_CHECK(opts.kdim >= 0 && opts.vdim >= 0, kOp,
+               "kdim and vdim must be positive (or 0 for embed_dim), got kdim="
+                   << opts.kdim << ", vdim=" << opts.vdim);
+  MINIDL_CHECK(dropout >= 0.0 && dropout <= 1.0, kOp,
+               "dropout probability has to be between 0 and 1, but got " << dropout);
+  head_dim = embed_dim / num_heads;
+  qkv_same_embed_dim = kdim == embed_dim && vdim == embed_dim;
+  const int64_t E = embed_dim;
+  if (qkv_same_embed_dim) {
+    in_proj_weight = register_parameter("in_proj_weight", empty({3 * E, E}));
+  } else {
+    q_proj_weight = register_parameter("q_proj_weight", empty({E, E}));
+    k_proj_weight = register_parameter("k_proj_weight", empty({E, kdim}));
+    v_proj_weight = register_parameter("v_proj_weight", empty({E, vdim}));
+  }
+  in_proj_bias = register_parameter("in_proj_bias", opts.bias ? empty({3 * E}) : Tensor());
+  if (opts.add_bias_kv) {
+    bias_k = register_parameter("bias_k", empty({1, 1, E}));
+    bias_v = register_parameter("bias_v", empty({1, 1, E}));
+  }
+  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, opts.bias));
+  reset_parameters();
+}
+
+void MultiheadAttention::reset_parameters() {
+  if (qkv_same_embed_dim) {
+    init::xavier_uniform_(in_proj_weight);
+  } else {
+    init::xavier_uniform_(q_proj_weight);
+    init::xavier_uniform_(k_proj_weight);
+    init::xavier_uniform_(v_proj_weight);
+  }
+  if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
+  if (out_proj->bias.defined()) init::zeros_(out_proj->bias);
+  if (bias_k.defined()) init::xavier_normal_(bias_k);
+  if (bias_v.defined()) init::xavier_normal_(bias_v);
+}
+
+AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key,
+                                            const Tensor& value, const Tensor& key_padding_mask,
+                                            bool need_weights, const Tensor& attn_mask,
+                                            bool average_attn_weights, bool is_causal) {
+  MINIDL_CHECK(query.defined() && key.defined() && value.defined(), kOp,
+               "query, key and value must all be defined");
+  const int64_t rank = query.dim();
+  MINIDL_CHECK(rank == 3 || rank == 2, kOp,
+               "expected query of rank 3 (" << (batch_first ? "[B, L, E]" : "[L, B, E]")
+                                            << ") or 2 (unbatched [L, E]), got shape "
+                                            << shape_str(query.shape()));
+  MINIDL_CHECK(key.dim() == rank && value.dim() == rank, kOp,
+               "query, key and value must have the same rank, got query "
+                   << shape_str(query.shape()) << ", key " << shape_str(key.shape()) << ", value "
+                   << shape_str(value.shape()));
+  const DType dtype = out_proj->weight.dtype();
+  MINIDL_CHECK(query.dtype() == dtype && key.dtype() == dtype && value.dtype() == dtype, kOp,
+               "query, key and value must have the module's dtype "
+                   << dtype << ", got " << query.dtype() << ", " << key.dtype() << ", "
+                   << value.dtype() << " (convert the inputs, or the module with to())");
+  MINIDL_CHECK(query.shape().back() == embed_dim, kOp,
+               "expected query with last dimension embed_dim=" << embed_dim << ", got shape "
+                                                               << shape_str(query.shape()));
+  MINIDL_CHECK(
+      key.shape().back() == kdim, kOp,
+      "expected key with last dimension kdim=" << kdim << ", got shape " << shape_str(key.shape()));
+  MINIDL_CHECK(value.shape().back() == vdim, kOp,
+               "expected value with last dimension vdim=" << vdim << ", got shape "
+                                                          << shape_str(value.shape()));
+  const bool self_attention = query.is_same(key) && key.is_same(value);
+  const bool shared_kv = key.is_same(value);
+  const bool batched = rank == 3;
+  // Unbatched inputs get a batch of one where the layout puts the batch.
+  const int64_t batch_dim = batch_first ? 0 : 1, time_dim = 1 - batch_dim;
+  const Tensor q_in = batched ? query : query.unsqueeze(batch_dim);
+  const Tensor k_in = batched ? key : key.unsqueeze(batch_dim);
+  const Tensor v_in = batched ? value : value.unsqueeze(batch_dim);
+  const int64_t B = q_in.size(batch_dim), L = q_in.size(time_dim), S = k_in.size(time_dim);
+  MINIDL_CHECK(k_in.size(batch_dim) == B && v_in.size(batch_dim) == B, kOp,
+               "query, key and value must have the same batch size, got query "
+                   << shape_str(query.shape()) << ", key " << shape_str(key.shape()) << ", value "
+                   << shape_str(value.shape()) << (batch_first ? " (batch_first)" : ""));
+  MINIDL_CHECK(v_in.size(time_dim) == S, kOp,
+               "key and value must have the same sequence length, got key "
+                   << shape_str(key.shape()) << ", value " << shape_str(value.shape()));
+
+  // ---- the projections: one GEMM per distinct input tensor
+  const int64_t E = embed_dim;
+  auto bias_rows = [&](int64_t first, int64_t count) {
+    return in_proj_bias.defined() ? in_proj_bias.narrow(0, first * E, count * E) : Tensor();
+  };
+  Tensor q, k, v;  // [B, H, T, head_dim] views
+  if (qkv_same_embed_dim && self_attention) {
+    Tensor qkv = linear(q_in, in_proj_weight, in_proj_bias);  // [X, Y, 3E]
+    q = split_packed_heads(qkv, 3, 0, num_heads, batch_first);
+    k = split_packed_heads(qkv, 3, 1, num_heads, batch_first);
+    v = split_packed_heads(qkv, 3, 2, num_heads, batch_first);
+  } else if (qkv_same_embed_dim && shared_kv) {
+    q = split_heads(linear(q_in, in_proj_weight.narrow(0, 0, E), bias_rows(0, 1)), num_heads,
+                    batch_first);
+    Tensor kv = linear(k_in, in_proj_weight.narrow(0, E, 2 * E), bias_rows(1, 2));  // [.., 2E]
+    k = split_packed_heads(kv, 2, 0, num_heads, batch_first);
+    v = split_packed_heads(kv, 2, 1, num_heads, batch_first);
+  } else {
+    const Tensor w_q = qkv_same_embed_dim ? in_proj_weight.narrow(0, 0, E) : q_proj_weight;
+    const Tensor w_k = qkv_same_embed_dim ? in_proj_weight.narrow(0, E, E) : k_proj_weight;
+    const Tensor w_v = qkv_same_embed_dim ? in_proj_weight.narrow(0, 2 * E, E) : v_proj_weight;
+    q = split_heads(linear(q_in, w_q, bias_rows(0, 1)), num_heads, batch_first);
+    k = split_heads(linear(k_in, w_k, bias_rows(1, 1)), num_heads, batch_first);
+    v = split_heads(linear(v_in, w_v, bias_rows(2, 1)), num_heads, batch_first);
+  }
+
+  // ---- the appended keys/values: bias_k/bias_v, then a zero one
+  int64_t appended = 0;
+  const Shape one_key{B, num_heads, 1, head_dim};
+  if (bias_k.defined()) {
+    k = cat({k, bias_k.view({1, num_heads, 1, head_dim}).expand(one_key)}, 2);
+    v = cat({v, bias_v.view({1, num_heads, 1, head_dim}).expand(one_key)}, 2);
+    ++appended;
+  }
+  if (options.add_zero_attn) {
+    k = cat({k, zeros(one_key, dtype)}, 2);
+    v = cat({v, zeros(one_key, dtype)}, 2);
+    ++appended;
+  }
+
+  // ---- masks, converted to the SDPA conventions (bool there = attend)
+  SdpaOptions sdpa;
+  sdpa.need_weights = need_weights;
+  sdpa.is_causal = is_causal;
+  sdpa.dropout_p = is_training() ? dropout : 0.0;
+  if (attn_mask.defined()) {
+    MINIDL_CHECK(attn_mask.dtype() == kBool || attn_mask.is_floating_point(), kOp,
+                 "attn_mask must be bool (true = not allowed) or floating (added), got "
+                     << attn_mask.dtype() << " of shape " << shape_str(attn_mask.shape()));
+    Tensor mask;
+    if (attn_mask.dim() == 2) {
+      MINIDL_CHECK(attn_mask.shape() == Shape({L, S}), kOp,
+                   "the 2-D attn_mask has shape " << shape_str(attn_mask.shape()) << ", expected ["
+                                                  << L << ", " << S << "]");
+      mask = attn_mask;
+    } else {
+      MINIDL_CHECK(attn_mask.dim() == 3 && attn_mask.shape() == Shape({B * num_heads, L, S}), kOp,
+                   "attn_mask has shape " << shape_str(attn_mask.shape()) << ", expected [" << L
+                                          << ", " << S << "] or [" << B * num_heads << ", " << L
+                                          << ", " << S << "] (batch * num_heads, L, S)");
+      mask = attn_mask.reshape({B, num_heads, L, S});
+    }
+    sdpa.attn_mask = mask.dtype() == kBool ? logical_not(mask) : mask.to(dtype);
+  }
+  if (key_padding_mask.defined()) {
+    const Shape expected = batched ? Shape{B, S} : Shape{S};
+    MINIDL_CHECK(key_padding_mask.dtype() == kBool || key_padding_mask.is_floating_point(), kOp,
+                 "key_padding_mask must be bool (true = padded) or floating (added), got "
+                     << key_padding_mask.dtype() << " of shape "
+                     << shape_str(key_padding_mask.shape()));
+    MINIDL_CHECK(key_padding_mask.shape() == expected, kOp,
+                 "key_padding_mask has shape " << shape_str(key_padding_mask.shape())
+                                               << ", expected " << shape_str(expected)
+                                               << (batched ? " (batch, S)" : " (S)"));
+    const Tensor padding = key_padding_mask.reshape({B, S});
+    if (padding.dtype() == kBool) {
+      sdpa.key_padding_mask = padding;
+    } else {
+      // An additive padding mask joins attn_mask (made additive too).
+      const Tensor added = padding.to(dtype).reshape({B, 1, 1, S});
+      if (!sdpa.attn_mask.defined())
+        sdpa.attn_mask = added;
+      else if (sdpa.attn_mask.dtype() == kBool)
+        sdpa.attn_mask =
+            masked_fill(zeros(sdpa.attn_mask.shape(), dtype), logical_not(sdpa.attn_mask),
+                        -std::numeric_limits<double>::infinity()) +
+            added;
+      else
+        sdpa.attn_mask = sdpa.attn_mask + added;
+    }
+  }
+
+  if (appended > 0) {  // the appended keys take part everywhere
+    auto extend = [&](const Tensor& mask, double value) {
+      Shape extra = mask.shape();
+      extra.back() = appended;
+      return cat({mask, full(extra, value, mask.dtype())}, -1);
+    };
+    if (sdpa.attn_mask.defined())
+      sdpa.attn_mask = extend(sdpa.attn_mask, sdpa.attn_mask.dtype() == kBool ? 1.0 : 0.0);
+    if (sdpa.key_padding_mask.defined()) sdpa.key_padding_mask = extend(sdpa.key_padding_mask, 0.0);
+  }
+
+  // ---- attention, merge the heads, output projection
+  SdpaResult attended = scaled_dot_product_attention(q, k, v, sdpa);    // [B, H, L, head_dim]
+  Tensor merged = batch_first ? attended.output.permute({0, 2, 1, 3})   // [B, L, H, D]
+                              : attended.output.permute({2, 0, 1, 3});  // [L, B, H, D]
+  merged = merged.reshape({q_in.size(0), q_in.size(1), E});
+  Tensor output = (*out_proj)(merged);
+  if (!batched) output = output.squeeze(batch_dim);
+  Tensor weights;
+  if (need_weights) {
+    weights = attended.weights;  // [B, H, L, S]
+    if (average_attn_weights) weights = mean(weights, {1});
+    if (!batched) weights = weights.squeeze(0);
+  }
+  return {output, weights};
+}
+
+}  // namespace minidl::nn
