@@ -1,5 +1,6 @@
-// Workloads W1-W5 (BENCHMARKS.md), each one function plus one registry line, and the timing loop
-// they share (same protocol as torch_bench.py).
+// Workloads W1-W5 (BENCHMARKS.md), each one function plus one registry line, the registry of all
+// workloads (the attention ones are in tools/bench_attention.cpp), and the timing loop they share
+// (same protocol as torch_bench.py).
 #include "tools/bench_workloads.h"
 
 #include <cblas.h>
@@ -75,11 +76,17 @@ long own_minor_faults() {
 // rounds that call every step once (each timed alone) until at least `min_iters` rounds ran and
 // `min_time` seconds passed (at most max_iters). Interleaving makes steps compared with each
 // other (matmul against raw sgemm) see the same machine load. One result per step.
+// With a `budget` (seconds, > 0) a slow step gets fewer iterations, as torch_bench.py's
+// long_attention: warm-up stops early when it alone would exceed the budget, and timing stops
+// (after at least 3 rounds) when one more round would.
 std::vector<Json> run_timed_interleaved(const std::vector<std::function<void()>>& steps,
                                         double min_time, int warmup = 3, int min_iters = 20,
-                                        int max_iters = 2000) {
-  for (const auto& step : steps)
-    for (int i = 0; i < warmup; ++i) step();
+                                        int max_iters = 2000, double budget = 0) {
+  for (int i = 0; i < warmup; ++i) {
+    const double t0 = now_seconds();
+    for (const auto& step : steps) step();
+    if (budget > 0 && (now_seconds() - t0) * (warmup + min_iters) > budget) break;
+  }
   std::vector<std::vector<double>> ms(steps.size());
   const long faults0 = own_minor_faults();
   const double busy0 = machine_busy_seconds(), cpu0 = own_cpu_seconds(), wall0 = now_seconds();
@@ -90,6 +97,7 @@ std::vector<Json> run_timed_interleaved(const std::vector<std::function<void()>>
       ms[s].push_back((now_seconds() - t0) * 1e3);
     }
     const double elapsed = now_seconds() - wall0;
+    if (budget > 0 && round >= 3 && elapsed * (round + 1) / round > budget) break;
     if (round >= max_iters || (round >= min_iters && elapsed >= min_time)) break;
   }
   const double wall = now_seconds() - wall0, own = own_cpu_seconds() - cpu0;
@@ -109,8 +117,8 @@ std::vector<Json> run_timed_interleaved(const std::vector<std::function<void()>>
   return results;
 }
 
-Json run_timed(const std::function<void()>& step, double min_time) {
-  return run_timed_interleaved({step}, min_time)[0];
+Json run_timed(const std::function<void()>& step, double min_time, double budget) {
+  return run_timed_interleaved({step}, min_time, 3, 20, 2000, budget)[0];
 }
 
 // ---------------------------------------------------------------- workloads
@@ -339,6 +347,12 @@ const std::vector<Workload>& workloads() {
        run_cnn_step,
        {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
        {}},
+      {"W6", "mha_step", run_mha_step, {}, {}},
+      {"W6L",
+       "long_attention",
+       run_long_attention,
+       {{"matmul_gflops_median", "gflops"}},
+       {2048, 4096, 8192, 16384}},
   };
   return list;
 }

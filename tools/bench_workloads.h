@@ -32,6 +32,15 @@ const std::vector<Workload>& workloads();
 // By id ("W1") or name ("gemm"), case-insensitive; null if unknown.
 const Workload* find_workload(std::string key);
 
+// torch_bench.py's run_timed: 3 warm-up calls, then timed calls until at least 20 ran and
+// min_time seconds passed; with budget > 0, fewer for a slow step (at least 3), to stay within
+// about `budget` seconds. Median/min/max ms and noise figures.
+Json run_timed(const std::function<void()>& step, double min_time, double budget = 0);
+
+// The attention workloads (tools/bench_attention.cpp).
+Json run_mha_step(const RunOptions& options);
+Json run_long_attention(const RunOptions& options);
+
 // Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
 // one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
 double wait_quiet(double max_wait, double threshold = 0.1);

@@ -1,0 +1,81 @@
+// The attention workloads of BENCHMARKS.md: W6 (a multi-head attention training step) and W6L
+// (one long sequence through scaled dot-product attention), each with a correctness check of
+// the path it timed against the materialized (math) attention.
+#include <cmath>
+
+#include "minidl.h"
+#include "tools/bench_workloads.h"
+
+namespace bench {
+
+namespace {
+
+double max_abs_diff(const minidl::Tensor& a, const minidl::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+}  // namespace
+
+// W6: MultiheadAttention(256, 8 heads, batch_first), input [8, 512, 256] (no gradient), self-
+// attention with need_weights = false (so the fused kernel runs), backward of output.sum() into
+// the parameters. Checked: the output equals the one with need_weights = true (math path).
+Json run_mha_step(const RunOptions& options) {
+  using namespace minidl;
+  manual_seed(0);
+  nn::MultiheadAttentionOptions mha_options(256, 8);
+  mha_options.batch_first = true;
+  auto mha = std::make_shared<nn::MultiheadAttention>(mha_options);
+  Tensor x = randn({8, 512, 256});
+  Tensor out;
+  Json res = run_timed(
+      [&] {
+        mha->zero_grad(/*set_to_none=*/true);
+        out = mha->forward(x, x, x, Tensor(), /*need_weights=*/false).output;
+        out.sum().backward();
+      },
+      options.min_time);
+  NoGradGuard no_grad;
+  Tensor reference = mha->forward(x, x, x, Tensor(), /*need_weights=*/true).output;
+  const double diff = max_abs_diff(out, reference);
+  res["max_abs_diff_vs_math"] = diff;
+  if (!(diff <= 1e-4))
+    res["error"] = "fused output differs from the math path by " + std::to_string(diff);
+  return res;
+}
+
+// W6L: q, k, v [1, T, 64] requiring gradients; out = scaled_dot_product_attention(q, k, v),
+// backward of out.sum(). The fused kernel never holds the T x T scores. Checked: the first 64
+// query rows against the math path on those rows alone (rows are independent), output and dq.
+Json run_long_attention(const RunOptions& options) {
+  using namespace minidl;
+  const int64_t T = options.seq > 0 ? options.seq : 4096, d = 64;
+  manual_seed(0);
+  Tensor q = randn({1, T, d}).requires_grad_(), k = randn({1, T, d}).requires_grad_(),
+         v = randn({1, T, d}).requires_grad_();
+  Tensor out;
+  Json res = run_timed(
+      [&] {
+        q.zero_grad(), k.zero_grad(), v.zero_grad();
+        out = scaled_dot_product_attention(q, k, v);
+        out.sum().backward();
+      },
+      options.min_time, /*budget=*/60.0);
+  res["seq"] = T;
+  // forward 2 matmuls + backward 4 matmuls of 2 T² d flops each (the work of the math path)
+  const double flops = 6.0 * 2.0 * static_cast<double>(T) * T * d;
+  res["matmul_gflops_median"] = flops / (res["ms_median"].get<double>() * 1e-3) / 1e9;
+
+  Tensor q_head = q.detach().slice(1, 0, 64).requires_grad_();
+  SdpaOptions math;
+  math.backend = SdpaBackend::Math;
+  Tensor reference = scaled_dot_product_attention(q_head, k.detach(), v.detach(), math).output;
+  reference.sum().backward();
+  const double diff = std::max(max_abs_diff(out.detach().slice(1, 0, 64), reference.detach()),
+                               max_abs_diff(q.grad().slice(1, 0, 64), q_head.grad()));
+  res["max_abs_diff_vs_math"] = diff;
+  if (!(diff <= 1e-4))
+    res["error"] = "fused attention differs from the math path by " + std::to_string(diff);
+  return res;
+}
+
+}  // namespace bench
