@@ -34,6 +34,7 @@ Json run_mha_step(const RunOptions& options) {
         out.sum().backward();
       },
       options.min_time);
+  res["peak_rss_mib"] = peak_rss_mib();  // of the timed steps, not of the check's math path
   NoGradGuard no_grad;
   Tensor reference = mha->forward(x, x, x, Tensor(), /*need_weights=*/true).output;
   const double diff = max_abs_diff(out, reference);
@@ -60,6 +61,7 @@ Json run_long_attention(const RunOptions& options) {
         out.sum().backward();
       },
       options.min_time, /*budget=*/60.0);
+  res["peak_rss_mib"] = peak_rss_mib();
   res["seq"] = T;
   // forward 2 matmuls + backward 4 matmuls of 2 T² d flops each (the work of the math path)
   const double flops = 6.0 * 2.0 * static_cast<double>(T) * T * d;
