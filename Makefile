@@ -16,13 +16,13 @@ CXXFLAGS_BASE = -std=c++17 -fopenmp -Wall -Wextra -Werror -I. -MMD -MP
 CXXFLAGS ?= -O3 -march=native
 TEST_CXXFLAGS ?= -O2 -march=native
 TEST_DEFS = -DMINIDL_FIXTURE_DIR=\"$(CURDIR)/tests/fixtures\"
-LDLIBS = $(BLAS_LIBS) -fopenmp -lz -lpthread
+LDLIBS = $(BLAS_LIBS) -fopenmp -lz -lpng -lpthread
 
 LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp models/*.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
-TOOLS     := bench demo
+TOOLS     := bench demo train predict
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 DEPS_STAMP := $(BUILD)/.deps-installed
@@ -92,11 +92,11 @@ uninstall:
 	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
 
 format:
-	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp nn/attention/* \
+	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp nn/attention/* models/* \
 	  tests/*.cpp tests/*.h tools/*.cpp)
 
 clean:
 	rm -rf $(BUILD)
 
 .SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS)
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(BUILD)/tools/demo.d
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)

@@ -20,6 +20,10 @@ struct TaskInfo {
 };
 
 const std::vector<TaskInfo>& registered_tasks();
+// The registered names, in the registry's order.
+std::vector<std::string> task_names();
+// The entry of this name; an error listing the known names if there is none.
+const TaskInfo& find_task(const std::string& name);
 // The task of this name; an error listing the known names if there is none.
 std::unique_ptr<Task> make_task(const std::string& name);
 

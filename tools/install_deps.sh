@@ -5,7 +5,7 @@
 #   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
 #   tools/install_deps.sh --demo     also the demo's data set (Debian's dataset-fashion-mnist)
 set -e
-packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev"
+packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox"
 for option in "$@"; do
   case "$option" in
     --torch) packages="$packages python3-torch python3-numpy" ;;

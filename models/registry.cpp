@@ -1,0 +1,42 @@
+// Every model of the tutorials, by name (see models/registry.h). To add one: include its header
+// and add its line to the list, e.g.
+//   #include "models/bahdanau.h"
+//   {"bahdanau-dates", "Bahdanau attention seq2seq (Keras tutorial)", "date normalization, "
+//    "generated in code", make_bahdanau_dates_task},
+#include "models/registry.h"
+
+#include <sstream>
+
+#include "core/error.h"
+
+namespace minidl::models {
+
+const std::vector<TaskInfo>& registered_tasks() {
+  static const std::vector<TaskInfo> tasks = {
+      // {name, tutorial, dataset, factory}
+  };
+  return tasks;
+}
+
+std::vector<std::string> task_names() {
+  std::vector<std::string> names;
+  for (const TaskInfo& info : registered_tasks()) names.push_back(info.name);
+  return names;
+}
+
+const TaskInfo& find_task(const std::string& name) {
+  for (const TaskInfo& info : registered_tasks())
+    if (info.name == name) return info;
+  std::string known;
+  for (const std::string& n : task_names()) known += (known.empty() ? "" : ", ") + n;
+  MINIDL_FAIL("make_task",
+              "unknown model \"" << name << "\"; known: " << (known.empty() ? "(none)" : known));
+}
+
+std::unique_ptr<Task> make_task(const std::string& name) {
+  std::unique_ptr<Task> task = find_task(name).make();
+  MINIDL_CHECK(task != nullptr, "make_task", "the factory of \"" << name << "\" returned null");
+  return task;
+}
+
+}  // namespace minidl::models

@@ -1,0 +1,356 @@
+// The training loop of tools/train (models/training.h) on a toy task: y = x0 + x1 + x2.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "models/registry.h"
+#include "models/training.h"
+#include "nn/checkpoint.h"
+#include "nn/container.h"
+#include "nn/dropout.h"
+#include "nn/linear.h"
+#include "tests/test_util.h"
+
+using namespace minidl;
+using namespace minidl::models;
+using minidl::testing::TempDir;
+
+namespace {
+
+// Regression of the sum of three numbers by a small MLP with dropout (so training draws from
+// the default generator, which resuming must restore).
+class SumTask : public Task {
+ public:
+  explicit SumTask(int sleep_ms = 0) : sleep_ms_(sleep_ms) {}
+
+  void setup(const TaskOptions& options) override {
+    seed_ = options.seed;
+    Generator gen(options.seed + 17);
+    auto make = [&](int64_t n, std::vector<float>& x, std::vector<float>& y) {
+      for (int64_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int k = 0; k < 3; ++k) {
+          const float v = static_cast<float>(gen.normal());
+          x.push_back(v);
+          sum += v;
+        }
+        y.push_back(sum);
+      }
+    };
+    make(options.smoke ? 40 : 80, train_x_, train_y_);
+    make(32, valid_x_, valid_y_);
+    model_ = std::make_shared<nn::Sequential>(
+        std::make_shared<nn::Linear>(3, 16), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Dropout>(0.1), std::make_shared<nn::Linear>(16, 1));
+  }
+  nn::Module& model() override { return *model_; }
+  TrainDefaults defaults() const override {
+    TrainDefaults d;
+    d.epochs = 3;
+    d.batch_size = 10;
+    d.lr = 0.01;
+    d.optimizer = "adam";
+    return d;
+  }
+  int64_t start_epoch(int64_t epoch, int64_t batch_size) override {
+    const int64_t n = static_cast<int64_t>(train_y_.size());
+    order_.resize(n);
+    for (int64_t i = 0; i < n; ++i) order_[i] = i;
+    Generator gen(seed_ * 1000 + epoch);
+    for (int64_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[gen.randint(0, i + 1)]);
+    batch_size_ = batch_size;
+    return (n + batch_size - 1) / batch_size;
+  }
+  Tensor batch_loss(int64_t index, int64_t* items) override {
+    if (sleep_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
+    const int64_t n = static_cast<int64_t>(order_.size());
+    const int64_t first = index * batch_size_, count = std::min(batch_size_, n - first);
+    std::vector<float> x, y;
+    for (int64_t i = first; i < first + count; ++i) {
+      const int64_t j = order_[i];
+      x.insert(x.end(), train_x_.begin() + 3 * j, train_x_.begin() + 3 * j + 3);
+      y.push_back(train_y_[j]);
+    }
+    *items = count;
+    return mse_loss((*model_)(from_vector(x, {count, 3})), from_vector(y, {count, 1}));
+  }
+  Metrics evaluate(const std::string& split) override {
+    REQUIRE(split == "valid");
+    NoGradGuard no_grad;
+    model_->eval();
+    const int64_t n = static_cast<int64_t>(valid_y_.size());
+    Tensor out = (*model_)(from_vector(valid_x_, {n, 3}));
+    Tensor target = from_vector(valid_y_, {n, 1});
+    const double mse = mse_loss(out, target).item<double>();
+    const double mae = (out - target).abs().mean().item<double>();
+    return {{"loss", mse}, {"mae", mae}};
+  }
+  Prediction predict(const std::string& input) override { return {input, {}, {}, Tensor()}; }
+  std::vector<std::string> example_inputs() const override { return {"1 2 3"}; }
+
+ private:
+  int sleep_ms_;
+  uint64_t seed_ = 0;
+  std::vector<float> train_x_, train_y_, valid_x_, valid_y_;
+  std::vector<int64_t> order_;
+  int64_t batch_size_ = 1;
+  std::shared_ptr<nn::Sequential> model_;
+};
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TrainOptions toy_options(const std::string& dir, int64_t epochs) {
+  TrainOptions o;
+  o.model = "toy-sum";
+  o.seed = 7;
+  o.epochs = epochs;
+  o.checkpoint_dir = dir;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("train: the loss decreases and each epoch is validated", "[tools]") {
+  SumTask task;
+  TrainOptions o;
+  o.epochs = 6;
+  o.seed = 3;
+  TrainResult r = train(task, o);
+  CHECK(r.settings.batch_size == 10);
+  CHECK(r.settings.lr == 0.01);
+  CHECK(r.steps == 6 * 8);
+  CHECK(r.losses.size() == 48);
+  CHECK(r.epochs_completed == 6);
+  CHECK_FALSE(r.stopped_early);
+  REQUIRE(r.records.size() == 6);
+  CHECK(r.records.back().train_loss < 0.5 * r.records.front().train_loss);
+  CHECK(r.records.back().valid[0].second < r.records.front().valid[0].second);
+  CHECK(r.records[2].epoch == 3);
+  CHECK(r.records[2].step == 24);
+  CHECK(r.best_metric == "loss");
+  CHECK(r.items == 480);
+  CHECK(r.items_per_second > 0);
+}
+
+TEST_CASE("train: the CSV log, the checkpoints and the run's metadata", "[tools]") {
+  TempDir dir;
+  SumTask task;
+  TrainOptions o = toy_options(dir.path.string(), 3);
+  o.optimizer = "SGD";
+  o.lr = 0.05;
+  std::ostringstream progress;
+  o.progress = ProgressStyle::kLines;
+  o.out = &progress;
+  TrainResult r = train(task, o);
+  CHECK(r.settings.optimizer == "sgd");
+
+  const auto lines = read_lines(dir.file("log.csv"));
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "epoch,step,train_loss,valid_loss,valid_mae,elapsed_seconds");
+  CHECK(lines[1].rfind("1,8,", 0) == 0);
+  CHECK(lines[3].rfind("3,24,", 0) == 0);
+  CHECK(progress.str().find("epoch 1/3  batch 8/8") != std::string::npos);
+  CHECK(progress.str().find("valid: loss") != std::string::npos);
+
+  CHECK(std::filesystem::exists(dir.file("checkpoint.safetensors")));
+  CHECK(std::filesystem::exists(dir.file("best.safetensors")));
+  const nn::Metadata meta = nn::load_safetensors_metadata(dir.file("checkpoint.safetensors"));
+  CHECK(meta.at("user.epoch") == "3");
+  CHECK(meta.at("user.batch") == "0");
+  CHECK(meta.at("user.optimizer") == "sgd");
+  CHECK(meta.at("step") == "24");
+
+  const CheckpointConfig config = read_checkpoint_config(dir.path.string());
+  CHECK(config.model == "toy-sum");
+  CHECK(config.task.seed == 7);
+  CHECK_FALSE(config.task.smoke);
+
+  // A fresh task rebuilt from the metadata, with the parameters loaded, validates the same.
+  SumTask again;
+  setup_task(again, config.task);
+  load_model_parameters(again.model(), dir.path.string());
+  CHECK(again.evaluate("valid")[0].second == r.records.back().valid[0].second);
+}
+
+TEST_CASE("train: resuming gives the same losses as an uninterrupted run", "[tools]") {
+  TempDir whole_dir, split_dir;
+  SumTask whole_task;
+  TrainResult whole = train(whole_task, toy_options(whole_dir.path.string(), 4));
+  REQUIRE(whole.losses.size() == 32);
+
+  SECTION("stopped at an epoch's end") {
+    SumTask first_task, second_task;
+    TrainResult first = train(first_task, toy_options(split_dir.path.string(), 2));
+    TrainOptions o = toy_options(split_dir.path.string(), 4);
+    o.resume = true;
+    TrainResult second = train(second_task, o);
+    CHECK(second.start_step == 16);
+    REQUIRE(second.losses.size() == 16);
+    for (size_t i = 0; i < 16; ++i) CHECK(first.losses[i] == whole.losses[i]);
+    for (size_t i = 0; i < 16; ++i) CHECK(second.losses[i] == whole.losses[16 + i]);
+    const auto lines = read_lines(split_dir.file("log.csv"));
+    CHECK(lines.size() == 5);
+    CHECK(second.records.back().valid == whole.records.back().valid);
+  }
+  SECTION("stopped in the middle of an epoch (max_steps)") {
+    SumTask first_task, second_task;
+    TrainOptions o = toy_options(split_dir.path.string(), 4);
+    o.max_steps = 13;
+    TrainResult first = train(first_task, o);
+    CHECK(first.stopped_early);
+    CHECK(first.steps == 13);
+    CHECK(first.records.back().epoch == Approx(1.625));
+    o.max_steps = 0;
+    o.resume = true;
+    TrainResult second = train(second_task, o);
+    REQUIRE(second.losses.size() == 19);
+    for (size_t i = 0; i < 19; ++i) CHECK(second.losses[i] == whole.losses[13 + i]);
+    CHECK(second.records.back().valid == whole.records.back().valid);
+    // The log: epoch 1, the partial 1.625, then epochs 2, 3, 4.
+    CHECK(read_lines(split_dir.file("log.csv")).size() == 6);
+  }
+}
+
+TEST_CASE("train: a resumed run keeps the checkpoint's settings unless overridden", "[tools]") {
+  TempDir dir;
+  SumTask first, second, third;
+  TrainOptions o = toy_options(dir.path.string(), 2);
+  o.optimizer = "sgd";
+  o.lr = 0.02;
+  o.batch_size = 16;
+  o.max_steps = 3;  // stops in the middle of epoch 1 (5 batches of 16)
+  train(first, o);
+  TrainOptions again = toy_options(dir.path.string(), 0);
+  again.resume = true;
+  again.max_steps = 4;
+  TrainResult r = train(second, again);
+  CHECK(r.settings.optimizer == "sgd");
+  CHECK(r.settings.lr == 0.02);
+  CHECK(r.settings.batch_size == 16);
+  CHECK(r.settings.epochs == 2);
+  again.max_steps = 0;
+  again.batch_size = 10;
+  CHECK_THROWS_WITH(train(third, again), Catch::Contains("--batch-size") && Catch::Contains("16"));
+  again.batch_size = 0;
+  again.lr = 0.03125;
+  TrainResult faster = train(third, again);
+  CHECK(faster.settings.lr == 0.03125);
+  const nn::Metadata meta = nn::load_safetensors_metadata(dir.file("checkpoint.safetensors"));
+  CHECK(meta.at("user.lr") == "0.03125");
+  CHECK(meta.at("optimizer.param_groups.0.lr") == "0.03125");
+}
+
+TEST_CASE("train: the time budget stops training and leaves a resumable checkpoint", "[tools]") {
+  TempDir dir;
+  SumTask task(/*sleep_ms=*/5);
+  TrainOptions o = toy_options(dir.path.string(), 50);
+  o.time_budget = 0.15;
+  const auto start = std::chrono::steady_clock::now();
+  TrainResult r = train(task, o);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(r.stopped_early);
+  CHECK(r.steps >= 1);
+  CHECK(r.steps < 50 * 8);
+  CHECK(seconds < 2.0);
+  const nn::Metadata meta = nn::load_safetensors_metadata(dir.file("checkpoint.safetensors"));
+  CHECK(meta.at("step") == std::to_string(r.steps));
+
+  // Resumable: the next run starts where this one stopped.
+  SumTask next(/*sleep_ms=*/0);
+  o.time_budget = 0;
+  o.resume = true;
+  o.max_steps = r.steps + 3;
+  TrainResult more = train(next, o);
+  CHECK(more.start_step == r.steps);
+  CHECK(more.steps == r.steps + 3);
+  CHECK(more.losses.size() == 3);
+}
+
+TEST_CASE("train: the progress bar and lines", "[tools]") {
+  SumTask task;
+  TrainOptions o;
+  o.epochs = 2;
+  std::ostringstream bar;
+  o.progress = ProgressStyle::kBar;
+  o.out = &bar;
+  train(task, o);
+  const std::string text = bar.str();
+  CHECK(text.find("\repoch 1/2 [########################] 8/8  loss ") != std::string::npos);
+  CHECK(text.find("items/s  ETA ") != std::string::npos);
+  CHECK(text.find("\nepoch 2/2  step 16  train_loss ") != std::string::npos);
+  CHECK(text.find("training the task: 81 parameters, adam (lr 0.01), batch 10, 2 epochs") !=
+        std::string::npos);
+
+  std::ostringstream quiet;
+  o.progress = ProgressStyle::kQuiet;
+  o.out = &quiet;
+  train(task, o);
+  CHECK(quiet.str().empty());
+}
+
+TEST_CASE("train: option errors", "[tools]") {
+  SumTask task;
+  TrainOptions o;
+  o.optimizer = "adamax";
+  CHECK_THROWS_WITH(train(task, o), Catch::Contains("unknown optimizer \"adamax\"") &&
+                                        Catch::Contains("adam, adamw, sgd, rmsprop, adagrad"));
+  CHECK_THROWS_WITH(make_optimizer("lbfgs", {}, 0.1),
+                    Catch::Contains("make_optimizer") && Catch::Contains("lbfgs"));
+  CHECK_THROWS_WITH(make_optimizer("adam", {}, -1), Catch::Contains("learning rate"));
+  o = TrainOptions();
+  o.epochs = -2;
+  CHECK_THROWS_WITH(validate_options(o), Catch::Contains("--epochs") && Catch::Contains("-2"));
+  o = TrainOptions();
+  o.lr = -0.1;
+  CHECK_THROWS_WITH(validate_options(o), Catch::Contains("--lr"));
+  o = TrainOptions();
+  o.time_budget = -1;
+  CHECK_THROWS_WITH(validate_options(o), Catch::Contains("--time-budget"));
+  o = TrainOptions();
+  o.resume = true;
+  CHECK_THROWS_WITH(validate_options(o), Catch::Contains("--checkpoint-dir"));
+
+  TempDir dir;
+  o = toy_options(dir.path.string(), 1);
+  o.resume = true;
+  CHECK_THROWS_WITH(train(task, o), Catch::Contains("no checkpoint"));
+  // Resuming with another seed than the checkpoint's would train on other data.
+  o.resume = false;
+  train(task, o);
+  o.resume = true;
+  o.seed = 8;
+  CHECK_THROWS_WITH(train(task, o), Catch::Contains("seed 7"));
+
+  CHECK_THROWS_WITH(
+      make_task("no-such-model"),
+      Catch::Contains("unknown model \"no-such-model\"") && Catch::Contains("known:"));
+  CHECK_THROWS_WITH(read_checkpoint_config(dir.file("missing.safetensors")),
+                    Catch::Contains("no checkpoint"));
+}
+
+TEST_CASE("train: optimizers by name and metric directions", "[tools]") {
+  std::vector<Tensor> params = {zeros({2}).requires_grad_()};
+  CHECK(make_optimizer("adam", params, 0.1)->name() == "Adam");
+  CHECK(make_optimizer("AdamW", params, 0.1)->name() == "AdamW");
+  CHECK(make_optimizer("sgd", params, 0.1)->name() == "SGD");
+  CHECK(make_optimizer("rmsprop", params, 0.1)->name() == "RMSprop");
+  CHECK(make_optimizer("adagrad", params, 0.1)->name() == "Adagrad");
+  CHECK(make_optimizer("rmsprop", params, 0.25)->param_groups()[0].lr() == 0.25);
+  CHECK(lower_is_better("loss"));
+  CHECK(lower_is_better("wer"));
+  CHECK(lower_is_better("valid_nats_per_char"));
+  CHECK_FALSE(lower_is_better("exact_match"));
+  CHECK_FALSE(lower_is_better("accuracy"));
+  CHECK_FALSE(lower_is_better("bleu"));
+  CHECK(format_duration(12.34) == "12.3s");
+  CHECK(format_duration(185) == "3m05s");
+  CHECK(format_metrics({{"a", 0.5}, {"b", 2}}) == "a 0.5000  b 2.0000");
+}

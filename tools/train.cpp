@@ -1,0 +1,154 @@
+// tools/train: trains a model of the registry (models/registry.h) with the loop of
+// models/training.h, then reports test metrics, speed and example predictions, and draws the
+// training curves.
+//
+//   build/train --list
+//   build/train --model bahdanau-dates --epochs 10 --checkpoint-dir runs/dates
+//   build/train --model bahdanau-dates --checkpoint-dir runs/dates --resume --epochs 20
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "models/plot.h"
+#include "models/registry.h"
+#include "models/training.h"
+
+using namespace minidl;
+using namespace minidl::models;
+
+namespace {
+
+void list_models() {
+  const auto& tasks = registered_tasks();
+  if (tasks.empty()) {
+    std::cout << "no models are registered (models/registry.cpp)\n";
+    return;
+  }
+  size_t width = 4;
+  for (const TaskInfo& t : tasks) width = std::max(width, t.name.size());
+  for (const TaskInfo& t : tasks) {
+    std::cout << t.name << std::string(width + 2 - t.name.size(), ' ') << t.tutorial << "\n"
+              << std::string(width + 2, ' ') << "data: " << t.dataset << "\n";
+  }
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"minidl train: trains a model of the tutorials (see --list)"};
+  TrainOptions options;
+  bool list = false;
+  int64_t examples = 5;
+  app.add_flag("--list", list, "list every model with its tutorial and dataset");
+  app.add_option("--model", options.model, "the model to train (see --list)");
+  app.add_option("--epochs", options.epochs, "epochs in total (default: the model's)");
+  app.add_option("--batch-size", options.batch_size, "examples per batch (default: the model's)");
+  app.add_option("--lr", options.lr, "learning rate (default: the model's)");
+  app.add_option("--optimizer", options.optimizer,
+                 "adam, adamw, sgd, rmsprop or adagrad (default: the model's)");
+  app.add_option("--clip-grad-norm", options.clip_grad_norm,
+                 "clip the gradients' norm to this (0: no clipping; default: the model's)");
+  app.add_option("--threads", options.threads, "OpenMP threads (default: OMP_NUM_THREADS)");
+  auto* seed_option = app.add_option("--seed", options.seed, "random seed of data and model")
+                          ->capture_default_str();
+  auto* data_option =
+      app.add_option("--data", options.data_path, "data path (default: the model's)");
+  app.add_option("--checkpoint-dir", options.checkpoint_dir,
+                 "where checkpoints, log.csv and curves.png go (default: runs/MODEL)");
+  app.add_flag("--resume", options.resume,
+               "continue from the checkpoint in --checkpoint-dir (same seed, data, smoke)");
+  app.add_option("--time-budget", options.time_budget, "stop training after this many seconds");
+  auto* smoke_option = app.add_flag("--smoke", options.smoke, "a tiny model on a few examples");
+  app.add_option("--max-steps", options.max_steps, "stop after this many optimizer steps");
+  app.add_option("--examples", examples, "example predictions in the report")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (list) {
+    list_models();
+    return 0;
+  }
+  if (options.model.empty()) {
+    std::string known;
+    for (const std::string& name : task_names()) known += (known.empty() ? "" : ", ") + name;
+    std::cerr << "train: --model is required; known models: " << (known.empty() ? "(none)" : known)
+              << "\n";
+    return 2;
+  }
+  const TaskInfo& info = find_task(options.model);
+  if (options.checkpoint_dir.empty()) options.checkpoint_dir = "runs/" + options.model;
+  if (options.resume) {
+    // What was not given again comes from the checkpoint.
+    const CheckpointConfig config = read_checkpoint_config(options.checkpoint_dir);
+    MINIDL_CHECK(config.model == options.model, "train",
+                 "--resume: " << options.checkpoint_dir << " holds model \"" << config.model
+                              << "\", not \"" << options.model << "\"");
+    if (seed_option->count() == 0) options.seed = config.task.seed;
+    if (data_option->count() == 0) options.data_path = config.task.data_path;
+    if (smoke_option->count() == 0) options.smoke = config.task.smoke;
+  }
+  options.progress = isatty(fileno(stdout)) ? ProgressStyle::kBar : ProgressStyle::kLines;
+  validate_options(options);
+
+  std::cout << "minidl train: " << info.name << " -- " << info.tutorial << "\n"
+            << "data: " << info.dataset
+            << (options.data_path.empty() ? "" : " (" + options.data_path + ")") << "; seed "
+            << options.seed << (options.smoke ? "; smoke run" : "") << "\n";
+  std::unique_ptr<Task> task = info.make();
+  const TrainResult r = train(*task, options);
+
+  // The report.
+  std::printf("\ntrained %lld steps (%lld epochs%s) in %s, %.0f items/s\n",
+              static_cast<long long>(r.steps - r.start_step),
+              static_cast<long long>(r.epochs_completed), r.stopped_early ? ", stopped early" : "",
+              format_duration(r.train_seconds).c_str(), r.items_per_second);
+  if (!r.best_metric.empty())
+    std::printf("best validation %s %.4f (epoch %.4g)\n", r.best_metric.c_str(), r.best_value,
+                r.best_epoch);
+  const Metrics test = task->evaluate("test");
+  std::cout << "test: " << format_metrics(test) << "\n";
+  std::vector<std::string> inputs = task->example_inputs();
+  if (static_cast<int64_t>(inputs.size()) > examples) inputs.resize(std::max<int64_t>(examples, 0));
+  if (!inputs.empty()) std::cout << "examples:\n";
+  for (const std::string& input : inputs) {
+    NoGradGuard no_grad;
+    std::cout << "  " << input << "  ->  " << task->predict(input).output << "\n";
+  }
+
+  namespace fs = std::filesystem;
+  const std::string dir = options.checkpoint_dir;
+  std::cout << "checkpoint: " << (fs::path(dir) / "checkpoint.safetensors").string();
+  if (fs::exists(fs::path(dir) / "best.safetensors"))
+    std::cout << " (best: " << (fs::path(dir) / "best.safetensors").string() << ")";
+  std::cout << "\nlog: " << (fs::path(dir) / "log.csv").string() << "\n";
+  const std::string csv = (fs::path(dir) / "log.csv").string();
+  const std::string png = (fs::path(dir) / "curves.png").string();
+  if (!fs::exists(csv)) {
+    std::cout << "curves: none (no epoch was logged)\n";
+  } else if (!gnuplot_available()) {
+    std::cout << "curves: not drawn, gnuplot is not installed (tools/install_deps.sh)\n";
+  } else {
+    plot_training_curves(csv, png);
+    std::cout << "curves: " << png << "\n";
+  }
+  std::cout << "predict: " << (fs::path(argv[0]).parent_path() / "predict").string()
+            << " --checkpoint " << dir << " --input \"...\"\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << "\n" << (dynamic_cast<const Error*>(&e) ? "" : "train: ") << e.what() << "\n";
+    return 1;
+  }
+}
