@@ -1,19 +1,20 @@
 // Every model of the tutorials, by name (see models/registry.h). To add one: include its header
-// and add its line to the list, e.g.
-//   #include "models/bahdanau.h"
-//   {"bahdanau-dates", "Bahdanau attention seq2seq (Keras tutorial)", "date normalization, "
-//    "generated in code", make_bahdanau_dates_task},
+// and add its line {name, tutorial, dataset, factory} to the list.
 #include "models/registry.h"
 
 #include <sstream>
 
 #include "core/error.h"
+#include "models/bahdanau_seq2seq.h"
 
 namespace minidl::models {
 
 const std::vector<TaskInfo>& registered_tasks() {
   static const std::vector<TaskInfo> tasks = {
-      // {name, tutorial, dataset, factory}
+      {"bahdanau-dates",
+       "Bahdanau attention encoder-decoder (Keras NMT-with-attention tutorial)",
+       "date normalization: human-written dates -> ISO 8601, generated in code",
+       make_bahdanau_dates_task},
   };
   return tasks;
 }
