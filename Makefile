@@ -73,7 +73,6 @@ test: $(BUILD)/minidl_tests
 	MINIDL_BUILD_DIR=$(BUILD) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests $(TEST_ARGS)
 
 demo: $(BUILD)/demo
-	@tools/install_deps.sh --demo
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/demo
 
 bench: $(BUILD)/bench

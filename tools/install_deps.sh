@@ -3,16 +3,14 @@
 # its dependency stamp is absent; safe to run by hand. Needs root (or sudo) for apt-get.
 #   tools/install_deps.sh            build + test dependencies
 #   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
-#   tools/install_deps.sh --demo     also the demo's data set (Debian's dataset-fashion-mnist)
 #   tools/install_deps.sh --data     also the tutorial models' data sets (tools/train): CMUdict,
-#                                    word lists, fortunes, FreeDict German-English
+#                                    word lists, fortunes, FreeDict German-English, Fashion-MNIST
 set -e
 packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox"
 for option in "$@"; do
   case "$option" in
     --torch) packages="$packages python3-torch python3-numpy" ;;
-    --demo) packages="$packages dataset-fashion-mnist" ;;
-    --data) packages="$packages pocketsphinx-en-us wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish fortunes fortunes-min dict-freedict-deu-eng" ;;
+    --data) packages="$packages pocketsphinx-en-us wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish fortunes fortunes-min dict-freedict-deu-eng dataset-fashion-mnist" ;;
     *) echo "install_deps.sh: unknown option $option" >&2; exit 2 ;;
   esac
 done
