@@ -14,48 +14,11 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/strided.h"
-
-// The kernels below assume floating-point operations do not trap: without this, GCC will not
-// if-convert tanh_simd's clamp around the division, and the u loops stay scalar (16x slower).
-// For the same reason tanh_simd calls only builtins: a function from <cmath> defined before this
-// pragma has other optimization options and would not be inlined into it.
-#pragma GCC optimize("no-trapping-math")
+#include "ops/loops.h"
 
 namespace minidl {
 
 namespace {
-
-// tanh, written so that a `#pragma omp simd` loop vectorizes it (no calls, no branches).
-// float: tanh|x| = -m / (2 + m) with m = expm1(-2|x|) = 2^n (1 + q(r)) - 1 = 2^n q(r) + (2^n - 1),
-// n = round(-2|x| / ln 2), r = -2|x| - n ln 2 in [-ln2/2, ln2/2], q(r) = e^r - 1 as its degree-7
-// Taylor polynomial (so n = 0, i.e. small |x|, keeps full relative precision); |x| is clamped
-// to 9, where tanh rounds to 1. Absolute error < 2e-7. float64 keeps std::tanh (the gradient
-// checks run in float64). A NaN input gives ±1, not NaN.
-inline float tanh_simd(float x) {
-  const float magnitude = __builtin_fabsf(x);
-  const float a = magnitude < 9.0f ? magnitude : 9.0f;
-  const float y = -2.0f * a;  // in [-18, 0]
-  // n = round(y / ln 2) (y <= 0: truncating y / ln 2 - 1/2 rounds to nearest)
-  const int32_t n = static_cast<int32_t>(y * 1.44269504088896341f - 0.5f);
-  const float nf = static_cast<float>(n);
-  const float r = (y - nf * 0.693145751953125f) - nf * 1.42860682030941723e-6f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  const float q = p * r;                 // e^r - 1
-  const int32_t bits = (n + 127) << 23;  // 2^n, n in [-26, 0]
-  float scale;
-  __builtin_memcpy(&scale, &bits, sizeof(scale));
-  const float m = scale * q + (scale - 1.0f);  // expm1(y)
-  return __builtin_copysignf(-m / (2.0f + m), x);
-}
-inline double tanh_simd(double x) {
-  return std::tanh(x);
-}
 
 // One query row: out[j] = Σ_u v[u] tanh(qr[u] + kb[j, u]) for j < keys.
 template <typename T>
@@ -64,7 +27,7 @@ void score_row(const T* qr, const T* kb, const T* v, T* out, int64_t keys, int64
     const T* kr = kb + j * units;
     T acc = 0;
 #pragma omp simd reduction(+ : acc)
-    for (int64_t u = 0; u < units; ++u) acc += v[u] * tanh_simd(qr[u] + kr[u]);
+    for (int64_t u = 0; u < units; ++u) acc += v[u] * tanh_vec(qr[u] + kr[u]);
     out[j] = acc;
   }
 }
@@ -93,7 +56,7 @@ void grad_row(const T* qr, const T* kb, const T* v, const T* gr, T* dqr, T* dkb,
     T* dkr = dkb + j * units;
 #pragma omp simd
     for (int64_t u = 0; u < units; ++u) {
-      const T t = tanh_simd(qr[u] + kr[u]);
+      const T t = tanh_vec(qr[u] + kr[u]);
       const T d = gij * v[u] * (T(1) - t * t);
       dv[u] += gij * t;
       dqr[u] += d;

@@ -7,6 +7,7 @@
 // coalesces dimensions and hands out 1-d runs.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -159,6 +160,62 @@ inline T exp_vec(T x) {
     return exp_float(x);
   } else {
     return std::exp(x);
+  }
+}
+
+// tanh for float32 without a libm call or a branch, so `#pragma omp simd` loops vectorize.
+// tanh|x| = -m / (2 + m) with m = expm1(-2|x|) = 2^n (1 + q(r)) - 1 = 2^n q(r) + (2^n - 1),
+// n = round(-2|x| / ln 2), r = -2|x| - n ln 2 in [-ln2/2, ln2/2], q(r) = e^r - 1 as its degree-7
+// Taylor polynomial (so n = 0, i.e. small |x|, keeps full relative precision); |x| is clamped
+// to 9, where tanh rounds to 1. Absolute error < 2e-7; tanh(±inf) = ±1, NaN propagates.
+// The clamp, the sign and the NaN are handled on the bits as integers: a float clamp or select
+// there lets GCC move the division under a branch, which it then cannot vectorize unless
+// compiled with -fno-trapping-math.
+inline float tanh_float(float x) {
+  constexpr int32_t kNine = 0x41100000;  // bits of 9.0f
+  constexpr int32_t kInf = 0x7f800000;   // bits of +inf; larger magnitudes are NaN
+  int32_t x_bits;
+  std::memcpy(&x_bits, &x, sizeof(x));
+  const int32_t magnitude_bits = x_bits & 0x7fffffff;
+  // |x| clamped to 9 (NaN too): min(|x|, 9) = |x| + min(9 - |x|, 0), the min by the sign mask
+  const int32_t excess = kNine - magnitude_bits;
+  const int32_t a_bits = magnitude_bits + (excess & (excess >> 31));
+  float a;
+  std::memcpy(&a, &a_bits, sizeof(a));
+  const float y = -2.0f * a;  // in [-18, 0]
+  // n = round(y / ln 2) (y <= 0: truncating y / ln 2 - 1/2 rounds to nearest)
+  const int32_t n = static_cast<int32_t>(y * 1.44269504088896341f - 0.5f);
+  const float nf = static_cast<float>(n);
+  const float r = (y - nf * 0.693145751953125f) - nf * 1.42860682030941723e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  const float q = p * r;                 // e^r - 1
+  const int32_t bits = (n + 127) << 23;  // 2^n, n in [-26, 0]
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  const float m = scale * q + (scale - 1.0f);  // expm1(y)
+  const float t = -m / (2.0f + m);             // tanh|x|, >= 0
+  int32_t t_bits;
+  std::memcpy(&t_bits, &t, sizeof(t));
+  const int32_t nan_bits = ((kInf - magnitude_bits) >> 31) & 0x7fc00000;  // a NaN for a NaN
+  const int32_t out_bits = t_bits | (x_bits & INT32_MIN) | nan_bits;      // with x's sign
+  float out;
+  std::memcpy(&out, &out_bits, sizeof(out));
+  return out;
+}
+
+// tanh: the vectorizable version for float, libm's for double.
+template <typename T>
+inline T tanh_vec(T x) {
+  if constexpr (std::is_same<T, float>::value) {
+    return tanh_float(x);
+  } else {
+    return std::tanh(x);
   }
 }
 

@@ -59,23 +59,42 @@ template <typename T, typename O>
 void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
   using Acc = std::conditional_t<std::is_floating_point<T>::value, double, int64_t>;
   const int64_t M = g.out_numel, R = g.reduce_numel;
-  // Reduced dims are the leading dims of a contiguous tensor (a bias gradient: [N, C] -> [C]):
-  // add rows into the output, vectorized along it.
-  bool leading = x.is_contiguous();
-  for (size_t i = 0; leading && i < g.reduced_shape.size(); ++i)
-    leading = g.reduced_shape[i] == 1 || g.reduced_strides[i] >= M;
-  if (leading && M > 1) {
-    const T* px = x.data_ptr<T>();
-    std::vector<Acc> acc(M, 0);
-#pragma omp parallel for if (M * R >= kParallelGrain && M >= 64)
-    for (int64_t m0 = 0; m0 < M; m0 += 64) {
-      int64_t m1 = std::min(M, m0 + 64);
-      for (int64_t r = 0; r < R; ++r) {
-        const T* row = px + r * M;
-        for (int64_t m = m0; m < m1; ++m) acc[m] += row[m];
-      }
+  // A contiguous tensor whose reduced dims are adjacent is [outer, R, inner]: a bias gradient
+  // [N, C] -> [C] (outer = 1), a mean over channels [N, C, H, W] -> [N, H, W]. With inner > 1,
+  // add the R rows of each outer slice into its output row, vectorized along the row.
+  int64_t inner = 0;
+  if (x.is_contiguous() && R > 0) {
+    bool adjacent = true;
+    int64_t prev_stride = -1;  // stride of the previous reduced dim of size > 1
+    for (size_t i = 0; i < g.reduced_shape.size(); ++i) {
+      if (g.reduced_shape[i] == 1) continue;
+      adjacent =
+          adjacent && (prev_stride < 0 || prev_stride == g.reduced_strides[i] * g.reduced_shape[i]);
+      prev_stride = g.reduced_strides[i];
+      inner = g.reduced_strides[i];
     }
-    for (int64_t m = 0; m < M; ++m) out[m] = static_cast<O>(acc[m]);
+    if (!adjacent) inner = 0;
+  }
+  const int64_t outer = inner > 0 ? M / inner : 0;
+  // (Short rows between many slices, e.g. [4096, 100, 3] -> [4096, 3], go faster row by row.)
+  if (inner > 1 && (outer == 1 || inner >= 16)) {
+    const T* px = x.data_ptr<T>();
+    constexpr int64_t kBlock = 64;
+    const int64_t blocks = (inner + kBlock - 1) / kBlock;
+#pragma omp parallel for if (M * R >= kParallelGrain && outer * blocks > 1)
+    for (int64_t task = 0; task < outer * blocks; ++task) {
+      const int64_t o = task / blocks, i0 = (task % blocks) * kBlock;
+      const int64_t len = std::min(inner - i0, kBlock);
+      Acc acc[kBlock] = {};
+      const T* slice = px + o * R * inner + i0;
+      for (int64_t r = 0; r < R; ++r) {
+        const T* row = slice + r * inner;
+#pragma omp simd
+        for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+      }
+      O* dst = out + o * inner + i0;
+      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<O>(acc[i]);
+    }
     return;
   }
   // Any other layout, row by row (see ReduceRows: contiguous rows, a long single row split

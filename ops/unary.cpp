@@ -100,7 +100,7 @@ Tensor cos(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out = map_floating(x, "tanh", [](auto v) { return std::tanh(v); });
+  Tensor out = map_floating(x, "tanh", [](auto v) { return tanh_vec(v); });
   // out = tanh x ;  dx = dout (1 - out^2)
   return with_grad("TanhBackward", x, out, out, [](auto g, auto y) { return g * (1 - y * y); });
 }

@@ -203,6 +203,44 @@ TEST_CASE("large sums take the parallel and vectorized paths and agree", "[reduc
   CHECK(ones({1000, 1000}).t().sum({0}).to_vector<float>() == std::vector<float>(1000, 1000.0f));
 }
 
+TEST_CASE("sums over middle dims ([outer, R, inner] rows) match loops", "[reduction]") {
+  manual_seed(4);
+  // x [A, B, C, D] reduced over the adjacent dims {first..last}, against plain loops.
+  auto check = [](const Tensor& x, const Dims& dims) {
+    const Shape& s = x.shape();
+    const std::vector<double> v = x.to(kFloat64).to_vector<double>();
+    int64_t outer = 1, r = 1, inner = 1;
+    for (int64_t d = 0; d < 4; ++d)
+      (d < dims.front() ? outer : d > dims.back() ? inner : r) *= s[d];
+    std::vector<double> want(outer * inner, 0.0);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < r; ++k)
+        for (int64_t i = 0; i < inner; ++i) want[o * inner + i] += v[(o * r + k) * inner + i];
+    Shape out_shape;
+    for (int64_t d = 0; d < 4; ++d)
+      if (d < dims.front() || d > dims.back()) out_shape.push_back(s[d]);
+    const Tensor got = x.sum(dims).to(kFloat64);
+    CHECK(got.shape() == out_shape);
+    CHECK(allclose(got, from_vector(want, out_shape, kFloat64), 1e-6, 1e-6));
+    const Tensor kept = x.is_floating_point() ? x.mean(dims, true) : Tensor();
+    if (kept.defined()) {
+      Shape keep_shape = s;
+      for (int64_t d : dims) keep_shape[d] = 1;
+      CHECK(kept.shape() == keep_shape);
+      CHECK(allclose(kept.to(kFloat64).reshape(out_shape),
+                     from_vector(want, out_shape, kFloat64) * (1.0 / static_cast<double>(r)), 1e-6,
+                     1e-6));
+    }
+  };
+  check(randn({3, 5, 7, 70}, kFloat64), {1});       // inner 490: vectorized rows
+  check(randn({3, 5, 7, 70}, kFloat64), {1, 2});    // two adjacent reduced dims
+  check(randn({4, 6, 1, 3}, kFloat64), {1, 2});     // short rows (inner 3)
+  check(randn({1, 9, 33, 2}, kFloat64), {1});       // outer 1 (a leading reduction)
+  check(randn({8, 8, 64, 64}), {1});                // float32, parallel, partial blocks
+  check(randint(-50, 50, {2, 3, 4, 100}), {1, 2});  // int64 accumulates exactly
+  check(randn({2, 4, 5, 6}, kFloat64).permute({0, 2, 1, 3}), {1});  // strided: the other path
+}
+
 // ---------------------------------------------------------------- var / std
 
 TEST_CASE("var and std with correction and keepdim match PyTorch", "[reduction]") {

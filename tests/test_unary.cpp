@@ -185,6 +185,39 @@ TEST_CASE("exp_float matches libm's exp to about one ulp everywhere", "[elementw
   CHECK(allclose(exp(x), exp(x.to(kFloat64)).to(kFloat32), 3e-7, 0.0));
 }
 
+TEST_CASE("tanh_float matches float64 std::tanh within 2e-7 everywhere", "[elementwise]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  double worst = 0;
+  auto check = [&](float x) {
+    const double got = tanh_float(x), want = std::tanh(static_cast<double>(x));
+    worst = std::max(worst, std::fabs(got - want));
+  };
+  for (float x = -12.0f; x < 12.0f; x += 0.000731f) check(x);  // every branch of n
+  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-45f, 1e-7f, -3e-5f, 0.3465f, 8.999f, 9.0f,
+                  9.001f, 20.0f, -20.0f, 1e10f, -1e30f, 3.4e38f, -3.4e38f, inf, -inf})
+    check(x);
+  CHECK(worst < 2e-7);
+  // tiny arguments keep their relative precision, the sign of zero is kept, saturation is exact
+  CHECK(std::fabs(tanh_float(1e-30f) - 1e-30f) <= 1e-36f);
+  CHECK(std::fabs(tanh_float(-3e-5f) - static_cast<float>(std::tanh(-3e-5))) <= 1e-11f);
+  CHECK(std::signbit(tanh_float(-0.0f)));
+  CHECK(tanh_float(inf) == 1.0f);
+  CHECK(tanh_float(-inf) == -1.0f);
+  CHECK(tanh_float(-1e30f) == -1.0f);
+  CHECK(std::isnan(tanh_float(std::nanf(""))));
+  CHECK(std::isnan(tanh_float(-std::nanf(""))));
+  CHECK(tanh_vec(0.5) == std::tanh(0.5));  // float64 keeps libm
+  // and the op uses it on a large (parallel, vectorized) tensor, NaN included
+  Tensor x = linspace(-20.0, 20.0, 100001);
+  CHECK(allclose(tanh(x), tanh(x.to(kFloat64)).to(kFloat32), 0.0, 2e-7));
+  Tensor special = tensor({std::nanf(""), inf, -inf, 0.0f});
+  Tensor t = tanh(special);
+  CHECK(std::isnan(t.data_ptr<float>()[0]));
+  CHECK(t.data_ptr<float>()[1] == 1.0f);
+  CHECK(t.data_ptr<float>()[2] == -1.0f);
+  CHECK(t.data_ptr<float>()[3] == 0.0f);
+}
+
 TEST_CASE("clamp: bounds, dtypes and NaN", "[elementwise]") {
   Tensor x = tensor({-2.0f, -0.5f, 0.0f, 0.7f, 3.0f, std::nanf("")});
   std::vector<float> both = clamp(x, -1.0, 1.0).to_vector<float>();
