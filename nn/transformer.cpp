@@ -36,8 +36,17 @@ void check_input(const Tensor& x, int64_t d_model, const char* module, const cha
                            << d_model << ", got shape " << shape_str(x.shape()));
 }
 
-Tensor activate(const Tensor& x, const std::string& activation) {
-  return activation == "gelu" ? gelu(x) : relu(x);
+// FF(x) = dropout_out(linear2(dropout(activation(linear1(x)))))
+Tensor feed_forward(const Tensor& x, Linear& linear1, Dropout& dropout, Linear& linear2,
+                    Dropout& dropout_out, const std::string& activation) {
+  const Tensor hidden = linear1(x);
+  return dropout_out(linear2(dropout(activation == "gelu" ? gelu(hidden) : relu(hidden))));
+}
+
+// One residual sub-layer: x + f(norm(x)) (pre-norm, norm_first) or norm(x + f(x)) (post-norm).
+template <typename F>
+Tensor residual(const Tensor& x, LayerNorm& norm, bool norm_first, F f) {
+  return norm_first ? x + f(norm(x)) : norm(x + f(x));
 }
 
 MultiheadAttentionOptions attention_options(const TransformerLayerOptions& o) {
@@ -123,18 +132,11 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
                                      src_mask, /*average_attn_weights=*/true, is_causal)
                            .output);
   };
-  auto feed_forward = [&](const Tensor& x) {
-    return (*dropout2)((*linear2)((*dropout)(activate((*linear1)(x), options.activation))));
+  auto ff = [&](const Tensor& x) {
+    return feed_forward(x, *linear1, *dropout, *linear2, *dropout2, options.activation);
   };
-  Tensor x = src;
-  if (options.norm_first) {
-    x = x + self_attention((*norm1)(x));
-    x = x + feed_forward((*norm2)(x));
-  } else {
-    x = (*norm1)(x + self_attention(x));
-    x = (*norm2)(x + feed_forward(x));
-  }
-  return x;
+  const Tensor x = residual(src, *norm1, options.norm_first, self_attention);
+  return residual(x, *norm2, options.norm_first, ff);
 }
 
 // ---------------------------------------------------------------- TransformerDecoderLayer
@@ -185,20 +187,12 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                      /*average_attn_weights=*/true, memory_is_causal)
                            .output);
   };
-  auto feed_forward = [&](const Tensor& x) {
-    return (*dropout3)((*linear2)((*dropout)(activate((*linear1)(x), options.activation))));
+  auto ff = [&](const Tensor& x) {
+    return feed_forward(x, *linear1, *dropout, *linear2, *dropout3, options.activation);
   };
-  Tensor x = tgt;
-  if (options.norm_first) {
-    x = x + self_attention((*norm1)(x));
-    x = x + cross_attention((*norm2)(x));
-    x = x + feed_forward((*norm3)(x));
-  } else {
-    x = (*norm1)(x + self_attention(x));
-    x = (*norm2)(x + cross_attention(x));
-    x = (*norm3)(x + feed_forward(x));
-  }
-  return x;
+  Tensor x = residual(tgt, *norm1, options.norm_first, self_attention);
+  x = residual(x, *norm2, options.norm_first, cross_attention);
+  return residual(x, *norm3, options.norm_first, ff);
 }
 
 // ---------------------------------------------------------------- the stacks

@@ -2,7 +2,6 @@
 // one input row (H = 1, kH = 1): the memory layouts agree, so both share every kernel.
 #include "ops/conv.h"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 
 #include "core/autograd.h"
 #include "core/strided.h"
+#include "ops/linalg.h"
 
 namespace minidl {
 
@@ -54,29 +54,11 @@ struct ConvGeometry {
   }
 };
 
-// t itself if contiguous, else a contiguous copy (no tape entry: the op records its own).
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), t.dtype());
-  copy_data(copy, t);
-  return copy;
-}
+using detail::dense;  // ops/linalg.h
 
 // ---------------------------------------------------------------- BLAS
 
-// C = op(A) op(B) + beta C, row-major.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-}
+using detail::gemm;  // ops/linalg.h
 
 // ---------------------------------------------------------------- im2col / col2im
 
@@ -283,7 +265,7 @@ void conv_forward(const T* x, const T* w, const T* b, T* out, const ConvGeometry
         im2col(x_ng, g, col);
         cols = col;
       }
-      gemm(false, false, Og, P, K, w + grp * Og * K, K, cols, P, b ? T(1) : T(0),
+      gemm(false, false, Og, P, K, T(1), w + grp * Og * K, K, cols, P, b ? T(1) : T(0),
            out_n + grp * Og * P, P);
     }
   });
@@ -334,13 +316,13 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
           im2col(x + in_offset, g, col);
           cols = col;
         }
-        gemm(false, true, Og, K, P, dout_ng, P, cols, P, T(1), dw_t + grp * Og * K, K);
+        gemm(false, true, Og, K, P, T(1), dout_ng, P, cols, P, T(1), dw_t + grp * Og * K, K);
       }
       if (dx) {
         if (direct) {
-          gemm(true, false, K, P, Og, w_g, K, dout_ng, P, T(0), dx + in_offset, P);
+          gemm(true, false, K, P, Og, T(1), w_g, K, dout_ng, P, T(0), dx + in_offset, P);
         } else {
-          gemm(true, false, K, P, Og, w_g, K, dout_ng, P, T(0), col, P);
+          gemm(true, false, K, P, Og, T(1), w_g, K, dout_ng, P, T(0), col, P);
           col2im(col, g, dx + in_offset);
         }
       }

@@ -23,7 +23,6 @@
 // Measured (2-core AVX2, OpenBLAS): 80-105 GFLOP per CPU-second, 75-85% of a large sgemm.
 #include "ops/flash_attention.h"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -36,6 +35,7 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/strided.h"
+#include "ops/linalg.h"
 #include "ops/loops.h"
 #include "ops/reduction.h"
 
@@ -50,19 +50,7 @@ constexpr const char* kOp = "flash_attention";
 constexpr int64_t kFwdBr = 128, kFwdBc = 256;
 constexpr int64_t kBwdBr = 128, kBwdBc = 128;
 
-// C = alpha op(A) op(B) + beta C, row-major.
-inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-}
-inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
-                 int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-}
+using detail::gemm;  // C = alpha op(A) op(B) + beta C (ops/linalg.h)
 
 // Everything the kernels read: q, k, v and the masks are read in place through their strides.
 template <typename T>

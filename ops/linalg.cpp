@@ -16,21 +16,35 @@
 
 namespace minidl {
 
+void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+              c, static_cast<int>(ldc));
+}
+void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                  const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
+                  double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+              c, static_cast<int>(ldc));
+}
+
+Tensor detail::dense(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor copy = empty(t.shape(), t.dtype());
+  copy_data(copy, t);
+  return copy;
+}
+
 namespace {
 
-// ---------------------------------------------------------------- BLAS plumbing
+using detail::dense;
 
-// C = op(A) op(B) + beta C in row-major storage; op(X) is X or X^T as the flag says.
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b,
-          int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-}
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, const double* a, int lda,
-          const double* b, int ldb, double beta, double* c, int ldc) {
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
-}
+// ---------------------------------------------------------------- BLAS plumbing
 
 // How BLAS can read a rows x cols matrix stored with (row_stride, col_stride): row-major with
 // leading dim `ld` (unit col_stride), or `transposed` -- as the transpose of a row-major
@@ -62,14 +76,6 @@ void check_blas_int(int64_t value, const char* op, const char* what) {
 }
 
 // ---------------------------------------------------------------- raw views (no tape entries)
-
-// t itself if contiguous, else a contiguous copy.
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), t.dtype());
-  copy_data(copy, t);
-  return copy;
-}
 
 // t with its last two dims swapped.
 Tensor transposed(const Tensor& t) {
@@ -168,9 +174,8 @@ void matmul_kernel(const Tensor& out, Tensor a, Tensor b, bool accumulate, const
   const T* pa = a.data_ptr<T>();
   const T* pb = b.data_ptr<T>();
   auto product = [&](int64_t row_count, const T* a_at, const T* b_at, T* c_at) {
-    gemm(la.transposed, lb.transposed, static_cast<int>(row_count), static_cast<int>(m),
-         static_cast<int>(k), a_at, static_cast<int>(la.ld), b_at, static_cast<int>(lb.ld), beta,
-         c_at, static_cast<int>(m));
+    detail::gemm(la.transposed, lb.transposed, row_count, m, k, T(1), a_at, la.ld, b_at, lb.ld,
+                 beta, c_at, m);
   };
   if (a.dim() == 2 && b.dim() == 2) {
     product(rows, pa, pb, pc);

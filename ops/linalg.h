@@ -30,4 +30,21 @@ Tensor bmm(const Tensor& a, const Tensor& b);
 // (optional: pass an undefined Tensor) -> y [..., out].
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+namespace detail {
+
+// t itself if contiguous, else a contiguous copy that records nothing on the tape (the calling
+// op records its own backward): how kernels that read raw pointers get their operands.
+Tensor dense(const Tensor& t);
+
+// For kernels that tile their own products on raw pointers (conv, flash and sliding-window
+// attention): C = alpha op(A) op(B) + beta C in row-major storage, op(X) = X or Xᵀ as the flag
+// says, one cblas_sgemm / cblas_dgemm call. Sizes and leading dims must fit in an int.
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+          int64_t ldc);
+
+}  // namespace detail
+
 }  // namespace minidl

@@ -35,12 +35,7 @@ namespace {
 
 const char* kOp = "linear_attention";
 
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), t.dtype());
-  copy_data(copy, t);
-  return copy;
-}
+using detail::dense;  // ops/linalg.h
 
 // phi(x) = elu(x) + 1 > 0
 Tensor feature_map(const Tensor& x) {

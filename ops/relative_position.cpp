@@ -10,6 +10,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/strided.h"
+#include "ops/linalg.h"
 
 namespace minidl {
 
@@ -29,13 +30,7 @@ inline RowRuns row_runs(int64_t i, int64_t num_keys, int64_t k) {
   return {lo, hi};
 }
 
-// t itself if contiguous, else a contiguous copy (no tape entry).
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), t.dtype());
-  copy_data(copy, t);
-  return copy;
-}
+using detail::dense;  // ops/linalg.h
 
 void check_max_relative_position(int64_t k, const char* op) {
   MINIDL_CHECK(k >= 0, op, "max_relative_position must be >= 0, got " << k);

@@ -10,7 +10,6 @@
 // the GEMMs inside run single-threaded. Every task writes only its own rows of the outputs.
 #include "ops/sliding_window_attention.h"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include "core/strided.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
+#include "ops/linalg.h"
 
 namespace minidl {
 
@@ -30,27 +30,9 @@ namespace {
 
 const char* kOp = "sliding_window_attention";
 
-// t itself if contiguous, else a contiguous copy (no tape entry: the op records its own).
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), t.dtype());
-  copy_data(copy, t);
-  return copy;
-}
+using detail::dense;  // ops/linalg.h
 
-// C [m, n] = op(A) op(B) (beta = 0), row-major.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
-}
+using detail::gemm;  // C = alpha op(A) op(B) + beta C (ops/linalg.h)
 
 // The problem: N = prod(leading dims) independent sequences of length T.
 struct BandGeometry {
@@ -102,7 +84,7 @@ void forward_kernel(const T* q, const T* k, const T* v, const T* drop, T* out, T
     const T* qn = q + n * g.T * E;
     const T* kn = k + n * g.T * E;
     const T* vn = v + n * g.T * Ev;
-    gemm(false, true, rows, keys, E, qn + i0 * E, E, kn + j0 * E, E, scores, keys);
+    gemm(false, true, rows, keys, E, T(1), qn + i0 * E, E, kn + j0 * E, E, T(0), scores, keys);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       T* row = scores + r * keys;
@@ -130,8 +112,8 @@ void forward_kernel(const T* q, const T* k, const T* v, const T* drop, T* out, T
         row[j - j0] = (c >= 0 && c < W) ? (keep ? band[c] * keep[c] : band[c]) : T(0);
       }
     }
-    gemm(false, false, rows, Ev, keys, scores, keys, vn + j0 * Ev, Ev, out + (n * g.T + i0) * Ev,
-         Ev);
+    gemm(false, false, rows, Ev, keys, T(1), scores, keys, vn + j0 * Ev, Ev, T(0),
+         out + (n * g.T + i0) * Ev, Ev);
   });
 }
 
@@ -148,8 +130,8 @@ void backward_scores_kernel(const T* dout, const T* k, const T* v, const T* p, c
     const int64_t i0 = b * g.block, i1 = std::min(g.T, i0 + g.block), rows = i1 - i0;
     const int64_t j0 = std::max<int64_t>(0, i0 - g.wl), j1 = std::min(g.T, i1 + g.wr);
     const int64_t keys = j1 - j0;
-    gemm(false, true, rows, keys, Ev, dout + (n * g.T + i0) * Ev, Ev, v + (n * g.T + j0) * Ev, Ev,
-         dp, keys);
+    gemm(false, true, rows, keys, Ev, T(1), dout + (n * g.T + i0) * Ev, Ev, v + (n * g.T + j0) * Ev,
+         Ev, T(0), dp, keys);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       T* row = dp + r * keys;
@@ -173,7 +155,7 @@ void backward_scores_kernel(const T* dout, const T* k, const T* v, const T* p, c
       }
     }
     if (dq)
-      gemm(false, false, rows, E, keys, dp, keys, k + (n * g.T + j0) * E, E,
+      gemm(false, false, rows, E, keys, T(1), dp, keys, k + (n * g.T + j0) * E, E, T(0),
            dq + (n * g.T + i0) * E, E);
   });
 }
@@ -204,13 +186,13 @@ void backward_keys_kernel(const T* q, const T* dout, const T* p, const T* drop, 
     };
     if (dk) {
       gather(ds_band, nullptr);
-      gemm(true, false, cols, E, queries, gathered, cols, q + (n * g.T + q0) * E, E,
+      gemm(true, false, cols, E, queries, T(1), gathered, cols, q + (n * g.T + q0) * E, E, T(0),
            dk + (n * g.T + j0) * E, E);
     }
     if (dv) {
       gather(p, drop);
-      gemm(true, false, cols, Ev, queries, gathered, cols, dout + (n * g.T + q0) * Ev, Ev,
-           dv + (n * g.T + j0) * Ev, Ev);
+      gemm(true, false, cols, Ev, queries, T(1), gathered, cols, dout + (n * g.T + q0) * Ev, Ev,
+           T(0), dv + (n * g.T + j0) * Ev, Ev);
     }
   });
 }

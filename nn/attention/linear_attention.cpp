@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "nn/attention/projection.h"
 #include "ops/elementwise.h"
 #include "ops/linear_attention.h"
 #include "ops/reduction.h"
@@ -23,12 +24,7 @@ LinearAttention::LinearAttention(int64_t embed_dim, int64_t num_heads, bool caus
       head_dim(0),
       causal(causal),
       batch_first(batch_first) {
-  MINIDL_CHECK(embed_dim > 0 && num_heads > 0, kModule,
-               "embed_dim and num_heads must be positive, got embed_dim="
-                   << embed_dim << ", num_heads=" << num_heads);
-  MINIDL_CHECK(embed_dim % num_heads == 0, kModule,
-               "embed_dim " << embed_dim << " must be divisible by num_heads " << num_heads);
-  head_dim = embed_dim / num_heads;
+  head_dim = detail::checked_head_dim(embed_dim, num_heads, kModule);
   q_proj = register_module("q_proj", std::make_shared<Linear>(embed_dim, embed_dim, bias));
   k_proj = register_module("k_proj", std::make_shared<Linear>(embed_dim, embed_dim, bias));
   v_proj = register_module("v_proj", std::make_shared<Linear>(embed_dim, embed_dim, bias));
@@ -50,12 +46,13 @@ AttentionOutput LinearAttention::forward(const Tensor& query, const Tensor& key,
                "input dtype " << query.dtype() << " does not match the parameters' "
                               << q_proj->weight.dtype());
   const bool batched = query.dim() == 3;
-  auto to_bf = [&](const Tensor& t) {
-    return !batched ? t.unsqueeze(0) : batch_first ? t : t.transpose(0, 1);
-  };
-  Tensor qb = to_bf(query), kb = to_bf(key), vb = to_bf(value);
-  const int64_t B = qb.size(0), T = qb.size(1), S = kb.size(1);
-  MINIDL_CHECK(kb.size(0) == B && vb.size(0) == B && vb.size(1) == S, kModule,
+  const int64_t batch_dim = batch_first ? 0 : 1, time_dim = 1 - batch_dim;
+  const Tensor qb = detail::with_batch(query, batched, batch_first);  // [B, T, E] or [T, B, E]
+  const Tensor kb = detail::with_batch(key, batched, batch_first);
+  const Tensor vb = detail::with_batch(value, batched, batch_first);
+  const int64_t B = qb.size(batch_dim), T = qb.size(time_dim), S = kb.size(time_dim);
+  MINIDL_CHECK(kb.size(batch_dim) == B && vb.size(batch_dim) == B && vb.size(time_dim) == S,
+               kModule,
                "query " << shape_str(query.shape()) << ", key " << shape_str(key.shape())
                         << " and value " << shape_str(value.shape())
                         << " must agree on the batch size, key and value on the length");
@@ -70,25 +67,17 @@ AttentionOutput LinearAttention::forward(const Tensor& query, const Tensor& key,
     if (!batched) mask = mask.unsqueeze(0);
     check_key_padding_mask(mask, B, S, kModule);
   }
-  // [B, L, E] -> [B, H, L, head_dim]
-  auto split = [&](const Tensor& t, int64_t length) {
-    return t.view({B, length, num_heads, head_dim}).transpose(1, 2);
+  auto heads = [&](const Tensor& projected) {  // -> [B, H, L, head_dim]
+    return detail::split_heads(projected, 1, 0, num_heads, batch_first);
   };
-  Tensor q = split((*q_proj)(qb), T), k = split((*k_proj)(kb), S), v = split((*v_proj)(vb), S);
-  Tensor heads = linear_attention(q, k, v, causal, mask, eps);  // [B, H, T, head_dim]
-  Tensor out = (*out_proj)(heads.transpose(1, 2).reshape({B, T, embed_dim}));
-  if (!batched) {
-    out = out.squeeze(0);
-  } else if (!batch_first) {
-    out = out.transpose(0, 1);
-  }
+  const Tensor q = heads((*q_proj)(qb)), k = heads((*k_proj)(kb)), v = heads((*v_proj)(vb));
+  const Tensor attended = linear_attention(q, k, v, causal, mask, eps);  // [B, H, T, head_dim]
+  const Tensor out = (*out_proj)(detail::merge_heads(attended, batch_first));
   AttentionOutput result;
-  result.output = out;
-  if (need_weights) {
-    Tensor w = linear_attention_weights(q, k, causal, mask, eps);  // [B, H, T, S]
-    if (average_attn_weights) w = w.mean({1});
-    result.weights = batched ? w : w.squeeze(0);
-  }
+  result.output = batched ? out : out.squeeze(batch_dim);
+  if (need_weights)  // [B, H, T, S]
+    result.weights = detail::returned_weights(linear_attention_weights(q, k, causal, mask, eps),
+                                              average_attn_weights, batched);
   return result;
 }
 

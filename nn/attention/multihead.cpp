@@ -10,9 +10,11 @@
 #include "nn/attention/multihead.h"
 
 #include <limits>
+#include <tuple>
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "nn/attention/projection.h"
 #include "nn/init.h"
 #include "ops/attention.h"
 #include "ops/compare.h"
@@ -26,23 +28,6 @@ namespace minidl::nn {
 namespace {
 
 constexpr const char* kOp = "MultiheadAttention";
-
-// projected [X, Y, H * D] -> heads [B, H, T, D], a view: (X, Y) is (B, T) with batch_first,
-// else (T, B).
-Tensor split_heads(const Tensor& projected, int64_t num_heads, bool batch_first) {
-  const Shape& s = projected.shape();
-  Tensor heads = projected.view({s[0], s[1], num_heads, s[2] / num_heads});
-  return batch_first ? heads.permute({0, 2, 1, 3}) : heads.permute({1, 2, 0, 3});
-}
-
-// packed [X, Y, n * H * D] (n projections side by side) -> the i-th one's heads [B, H, T, D].
-Tensor split_packed_heads(const Tensor& packed, int64_t n, int64_t i, int64_t num_heads,
-                          bool batch_first) {
-  const Shape& s = packed.shape();
-  const int64_t head_dim = s[2] / (n * num_heads);
-  Tensor heads = packed.view({s[0], s[1], n, num_heads, head_dim}).select(2, i);
-  return batch_first ? heads.permute({0, 2, 1, 3}) : heads.permute({1, 2, 0, 3});
-}
 
 }  // namespace
 
@@ -71,28 +56,22 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& opts)
       vdim(opts.vdim == 0 ? opts.embed_dim : opts.vdim),
       batch_first(opts.batch_first),
       dropout(opts.dropout) {
-  MINIDL_CHECK(embed_dim > 0 && num_heads > 0, kOp,
-               "embed_dim and num_heads must be positive, got embed_dim="
-                   << embed_dim << ", num_heads=" << num_heads);
-  MINIDL_CHECK(embed_dim % num_heads == 0, kOp,
-               "embed_dim must be divisible by num_heads, got embed_dim="
-                   << embed_dim << ", num_heads=" << num_heads);
+  head_dim = detail::checked_head_dim(embed_dim, num_heads, kOp);
   MINIDL_CHECK(opts.kdim >= 0 && opts.vdim >= 0, kOp,
                "kdim and vdim must be positive (or 0 for embed_dim), got kdim="
                    << opts.kdim << ", vdim=" << opts.vdim);
   MINIDL_CHECK(dropout >= 0.0 && dropout <= 1.0, kOp,
                "dropout probability has to be between 0 and 1, but got " << dropout);
-  head_dim = embed_dim / num_heads;
   qkv_same_embed_dim = kdim == embed_dim && vdim == embed_dim;
   const int64_t E = embed_dim;
   if (qkv_same_embed_dim) {
-    in_proj_weight = register_parameter("in_proj_weight", empty({3 * E, E}));
+    detail::register_in_proj(*this, E, opts.bias, in_proj_weight, in_proj_bias);
   } else {
     q_proj_weight = register_parameter("q_proj_weight", empty({E, E}));
     k_proj_weight = register_parameter("k_proj_weight", empty({E, kdim}));
     v_proj_weight = register_parameter("v_proj_weight", empty({E, vdim}));
+    in_proj_bias = register_parameter("in_proj_bias", opts.bias ? empty({3 * E}) : Tensor());
   }
-  in_proj_bias = register_parameter("in_proj_bias", opts.bias ? empty({3 * E}) : Tensor());
   if (opts.add_bias_kv) {
     bias_k = register_parameter("bias_k", empty({1, 1, E}));
     bias_v = register_parameter("bias_v", empty({1, 1, E}));
@@ -103,13 +82,13 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& opts)
 
 void MultiheadAttention::reset_parameters() {
   if (qkv_same_embed_dim) {
-    init::xavier_uniform_(in_proj_weight);
+    detail::reset_in_proj(in_proj_weight, in_proj_bias);
   } else {
     init::xavier_uniform_(q_proj_weight);
     init::xavier_uniform_(k_proj_weight);
     init::xavier_uniform_(v_proj_weight);
+    if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
   }
-  if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
   if (out_proj->bias.defined()) init::zeros_(out_proj->bias);
   if (bias_k.defined()) init::xavier_normal_(bias_k);
   if (bias_v.defined()) init::xavier_normal_(bias_v);
@@ -149,9 +128,9 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
   const bool batched = rank == 3;
   // Unbatched inputs get a batch of one where the layout puts the batch.
   const int64_t batch_dim = batch_first ? 0 : 1, time_dim = 1 - batch_dim;
-  const Tensor q_in = batched ? query : query.unsqueeze(batch_dim);
-  const Tensor k_in = batched ? key : key.unsqueeze(batch_dim);
-  const Tensor v_in = batched ? value : value.unsqueeze(batch_dim);
+  const Tensor q_in = detail::with_batch(query, batched, batch_first);
+  const Tensor k_in = detail::with_batch(key, batched, batch_first);
+  const Tensor v_in = detail::with_batch(value, batched, batch_first);
   const int64_t B = q_in.size(batch_dim), L = q_in.size(time_dim), S = k_in.size(time_dim);
   MINIDL_CHECK(k_in.size(batch_dim) == B && v_in.size(batch_dim) == B, kOp,
                "query, key and value must have the same batch size, got query "
@@ -167,24 +146,25 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     return in_proj_bias.defined() ? in_proj_bias.narrow(0, first * E, count * E) : Tensor();
   };
   Tensor q, k, v;  // [B, H, T, head_dim] views
+  // projected [X, Y, n E] -> the i-th of its n projections' heads
+  auto heads = [&](const Tensor& projected, int64_t n, int64_t i) {
+    return detail::split_heads(projected, n, i, num_heads, batch_first);
+  };
   if (qkv_same_embed_dim && self_attention) {
-    Tensor qkv = linear(q_in, in_proj_weight, in_proj_bias);  // [X, Y, 3E]
-    q = split_packed_heads(qkv, 3, 0, num_heads, batch_first);
-    k = split_packed_heads(qkv, 3, 1, num_heads, batch_first);
-    v = split_packed_heads(qkv, 3, 2, num_heads, batch_first);
+    std::tie(q, k, v) =
+        detail::project_packed_qkv(q_in, in_proj_weight, in_proj_bias, num_heads, batch_first);
   } else if (qkv_same_embed_dim && shared_kv) {
-    q = split_heads(linear(q_in, in_proj_weight.narrow(0, 0, E), bias_rows(0, 1)), num_heads,
-                    batch_first);
+    q = heads(linear(q_in, in_proj_weight.narrow(0, 0, E), bias_rows(0, 1)), 1, 0);
     Tensor kv = linear(k_in, in_proj_weight.narrow(0, E, 2 * E), bias_rows(1, 2));  // [.., 2E]
-    k = split_packed_heads(kv, 2, 0, num_heads, batch_first);
-    v = split_packed_heads(kv, 2, 1, num_heads, batch_first);
+    k = heads(kv, 2, 0);
+    v = heads(kv, 2, 1);
   } else {
     const Tensor w_q = qkv_same_embed_dim ? in_proj_weight.narrow(0, 0, E) : q_proj_weight;
     const Tensor w_k = qkv_same_embed_dim ? in_proj_weight.narrow(0, E, E) : k_proj_weight;
     const Tensor w_v = qkv_same_embed_dim ? in_proj_weight.narrow(0, 2 * E, E) : v_proj_weight;
-    q = split_heads(linear(q_in, w_q, bias_rows(0, 1)), num_heads, batch_first);
-    k = split_heads(linear(k_in, w_k, bias_rows(1, 1)), num_heads, batch_first);
-    v = split_heads(linear(v_in, w_v, bias_rows(2, 1)), num_heads, batch_first);
+    q = heads(linear(q_in, w_q, bias_rows(0, 1)), 1, 0);
+    k = heads(linear(k_in, w_k, bias_rows(1, 1)), 1, 0);
+    v = heads(linear(v_in, w_v, bias_rows(2, 1)), 1, 0);
   }
 
   // ---- the appended keys/values: bias_k/bias_v, then a zero one
@@ -265,18 +245,12 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
   }
 
   // ---- attention, merge the heads, output projection
-  SdpaResult attended = scaled_dot_product_attention(q, k, v, sdpa);    // [B, H, L, head_dim]
-  Tensor merged = batch_first ? attended.output.permute({0, 2, 1, 3})   // [B, L, H, D]
-                              : attended.output.permute({2, 0, 1, 3});  // [L, B, H, D]
-  merged = merged.reshape({q_in.size(0), q_in.size(1), E});
-  Tensor output = (*out_proj)(merged);
+  SdpaResult attended = scaled_dot_product_attention(q, k, v, sdpa);  // [B, H, L, head_dim]
+  Tensor output = (*out_proj)(detail::merge_heads(attended.output, batch_first));
   if (!batched) output = output.squeeze(batch_dim);
-  Tensor weights;
-  if (need_weights) {
-    weights = attended.weights;  // [B, H, L, S]
-    if (average_attn_weights) weights = mean(weights, {1});
-    if (!batched) weights = weights.squeeze(0);
-  }
+  Tensor weights;  // [B, H, L, S]
+  if (need_weights)
+    weights = detail::returned_weights(attended.weights, average_attn_weights, batched);
   return {output, weights};
 }
 

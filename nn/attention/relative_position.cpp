@@ -15,6 +15,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "nn/activation.h"
+#include "nn/attention/projection.h"
 #include "nn/init.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
@@ -69,20 +70,13 @@ RelativeMultiheadAttention::RelativeMultiheadAttention(int64_t embed_dim, int64_
       max_relative_position(max_relative_position),
       dropout(dropout),
       batch_first(batch_first) {
-  MINIDL_CHECK(embed_dim > 0 && num_heads > 0, kOp,
-               "embed_dim and num_heads must be positive, got embed_dim="
-                   << embed_dim << " and num_heads=" << num_heads);
-  MINIDL_CHECK(embed_dim % num_heads == 0, kOp,
-               "embed_dim must be divisible by num_heads, got embed_dim="
-                   << embed_dim << " and num_heads=" << num_heads);
+  head_dim = detail::checked_head_dim(embed_dim, num_heads, kOp);
   MINIDL_CHECK(max_relative_position >= 0, kOp,
                "max_relative_position must be >= 0, got " << max_relative_position);
   MINIDL_CHECK(dropout >= 0.0 && dropout <= 1.0, kOp,
                "dropout probability has to be between 0 and 1, but got " << dropout);
-  head_dim = embed_dim / num_heads;
   const int64_t buckets = 2 * max_relative_position + 1;
-  in_proj_weight = register_parameter("in_proj_weight", empty({3 * embed_dim, embed_dim}));
-  in_proj_bias = register_parameter("in_proj_bias", bias ? empty({3 * embed_dim}) : Tensor());
+  detail::register_in_proj(*this, embed_dim, bias, in_proj_weight, in_proj_bias);
   relative_key = register_parameter("relative_key", empty({buckets, head_dim}));
   relative_value = register_parameter("relative_value", empty({buckets, head_dim}));
   out_proj = register_module("out_proj", std::make_shared<Linear>(embed_dim, embed_dim, bias));
@@ -90,11 +84,10 @@ RelativeMultiheadAttention::RelativeMultiheadAttention(int64_t embed_dim, int64_
 }
 
 void RelativeMultiheadAttention::reset_parameters() {
-  init::xavier_uniform_(in_proj_weight);
+  detail::reset_in_proj(in_proj_weight, in_proj_bias);
   init::xavier_uniform_(relative_key);
   init::xavier_uniform_(relative_value);
   out_proj->reset_parameters();
-  if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
   if (out_proj->bias.defined()) init::zeros_(out_proj->bias);
 }
 
@@ -109,8 +102,8 @@ AttentionOutput RelativeMultiheadAttention::forward(const Tensor& x, const Tenso
   MINIDL_CHECK(
       x.dtype() == in_proj_weight.dtype(), kOp,
       "input dtype " << x.dtype() << " does not match the parameters' " << in_proj_weight.dtype());
-  const Tensor input = batch_first ? x : x.transpose(0, 1);  // [B, T, E]
-  const int64_t B = input.size(0), T = input.size(1), H = num_heads, d = head_dim;
+  const int64_t B = x.size(batch_first ? 0 : 1), T = x.size(batch_first ? 1 : 0);
+  const int64_t H = num_heads, d = head_dim;
   const int64_t k = max_relative_position;
   MINIDL_CHECK(T > 0, kOp, "the sequence is empty (input shape " << shape_str(x.shape()) << ")");
   check_key_padding_mask(key_padding_mask, B, T, kOp);
@@ -133,11 +126,10 @@ AttentionOutput RelativeMultiheadAttention::forward(const Tensor& x, const Tenso
   }
   const Tensor mask = combined_mask(key_padding_mask, bool_attn_mask, is_causal, B, H, T);
 
-  // [B, T, 3E] -> [3, B, H, T, d]: q, k, v are strided views BLAS reads in place.
-  const Tensor qkv =
-      linear(input, in_proj_weight, in_proj_bias).reshape({B, T, 3, H, d}).permute({2, 0, 3, 1, 4});
-  const Tensor q = qkv.select(0, 0) * (1.0 / std::sqrt(static_cast<double>(d)));
-  const Tensor keys = qkv.select(0, 1), values = qkv.select(0, 2);
+  // q, k, v [B, H, T, d]: strided views of one projection, which BLAS reads in place.
+  const auto [queries, keys, values] =
+      detail::project_packed_qkv(x, in_proj_weight, in_proj_bias, H, batch_first);
+  const Tensor q = queries * (1.0 / std::sqrt(static_cast<double>(d)));
 
   // e = q kᵀ + gather(q relative_keyᵀ)   [B, H, T, T]   (q already scaled by 1 / sqrt(d))
   Tensor scores = relative_position_gather_add(matmul(q, keys.transpose(-1, -2)),
@@ -148,19 +140,11 @@ AttentionOutput RelativeMultiheadAttention::forward(const Tensor& x, const Tenso
   // z = α v + bucket(α) relative_value   [B, H, T, d]
   const Tensor z =
       matmul(weights, values) + matmul(relative_position_bucket(weights, k), relative_value);
-  Tensor out = (*out_proj)(z.permute({0, 2, 1, 3}).reshape({B, T, embed_dim}));
-  if (!batch_first) out = out.transpose(0, 1);
+  Tensor out = (*out_proj)(detail::merge_heads(z, batch_first));
 
   AttentionOutput result;
   result.output = out;
-  if (need_weights && average_attn_weights) {
-    // The mean over heads as one GEMV per batch, [1, H] @ [H, T * T]: a single streaming pass
-    // (mean({1}) walks the strided head dim element by element, ~8x slower at H = 8, T = 256).
-    const Tensor average = full({1, H}, 1.0 / static_cast<double>(H), x.dtype());
-    result.weights = matmul(average, weights.reshape({B, H, T * T})).view({B, T, T});
-  } else if (need_weights) {
-    result.weights = weights;
-  }
+  if (need_weights) result.weights = detail::returned_weights(weights, average_attn_weights, true);
   return result;
 }
 

@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "nn/attention/projection.h"
 #include "nn/init.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
@@ -29,23 +30,16 @@ SlidingWindowAttention::SlidingWindowAttention(int64_t embed_dim, int64_t num_he
       causal(causal),
       dropout(dropout),
       batch_first(batch_first) {
-  MINIDL_CHECK(embed_dim > 0 && num_heads > 0, kModule,
-               "embed_dim and num_heads must be positive, got embed_dim="
-                   << embed_dim << ", num_heads=" << num_heads);
-  MINIDL_CHECK(embed_dim % num_heads == 0, kModule,
-               "embed_dim " << embed_dim << " must be divisible by num_heads " << num_heads);
+  head_dim = detail::checked_head_dim(embed_dim, num_heads, kModule);
   MINIDL_CHECK(window >= 0, kModule, "window must be >= 0, got " << window);
   MINIDL_CHECK(dropout >= 0 && dropout <= 1, kModule, "dropout must be in [0, 1], got " << dropout);
-  head_dim = embed_dim / num_heads;
-  in_proj_weight = register_parameter("in_proj_weight", empty({3 * embed_dim, embed_dim}));
-  in_proj_bias = register_parameter("in_proj_bias", bias ? empty({3 * embed_dim}) : Tensor());
+  detail::register_in_proj(*this, embed_dim, bias, in_proj_weight, in_proj_bias);
   out_proj = register_module("out_proj", std::make_shared<Linear>(embed_dim, embed_dim, bias));
   reset_parameters();
 }
 
 void SlidingWindowAttention::reset_parameters() {
-  init::xavier_uniform_(in_proj_weight);
-  if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
+  detail::reset_in_proj(in_proj_weight, in_proj_bias);
   if (out_proj->bias.defined()) init::zeros_(out_proj->bias);
 }
 
@@ -59,8 +53,8 @@ AttentionOutput SlidingWindowAttention::forward(const Tensor& x, const Tensor& k
       x.dtype() == in_proj_weight.dtype(), kModule,
       "input dtype " << x.dtype() << " does not match the parameters' " << in_proj_weight.dtype());
   const bool batched = x.dim() == 3;
-  Tensor xb = !batched ? x.unsqueeze(0) : batch_first ? x : x.transpose(0, 1);  // [B, T, E]
-  const int64_t B = xb.size(0), T = xb.size(1);
+  const Tensor xb = detail::with_batch(x, batched, batch_first);  // [B, T, E] or [T, B, E]
+  const int64_t B = xb.size(batch_first ? 0 : 1), T = xb.size(batch_first ? 1 : 0);
   Tensor mask = key_padding_mask;
   if (mask.defined()) {
     MINIDL_CHECK(batched || mask.dim() == 1, kModule,
@@ -69,27 +63,16 @@ AttentionOutput SlidingWindowAttention::forward(const Tensor& x, const Tensor& k
     if (!batched) mask = mask.unsqueeze(0);
     check_key_padding_mask(mask, B, T, kModule);
   }
-  // [B, T, 3E] -> [3, B, H, T, head_dim]
-  Tensor qkv = linear(xb, in_proj_weight, in_proj_bias)
-                   .view({B, T, 3, num_heads, head_dim})
-                   .permute({2, 0, 3, 1, 4});
-  SlidingWindowResult heads = sliding_window_attention(
-      qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), window, causal ? 0 : window, mask,
-      std::nullopt, need_weights, is_training() ? dropout : 0.0);
-  Tensor merged = heads.output.permute({0, 2, 1, 3}).reshape({B, T, embed_dim});
-  Tensor out = (*out_proj)(merged);
-  if (!batched) {
-    out = out.squeeze(0);
-  } else if (!batch_first) {
-    out = out.transpose(0, 1);
-  }
+  const auto [q, k, v] =  // [B, H, T, head_dim] each
+      detail::project_packed_qkv(xb, in_proj_weight, in_proj_bias, num_heads, batch_first);
+  SlidingWindowResult heads =
+      sliding_window_attention(q, k, v, window, causal ? 0 : window, mask, std::nullopt,
+                               need_weights, is_training() ? dropout : 0.0);
+  Tensor out = (*out_proj)(detail::merge_heads(heads.output, batch_first));
   AttentionOutput result;
-  result.output = out;
-  if (need_weights) {
-    Tensor w = heads.weights;  // [B, H, T, W]
-    if (average_attn_weights) w = w.mean({1});
-    result.weights = batched ? w : w.squeeze(0);
-  }
+  result.output = batched ? out : out.squeeze(batch_first ? 0 : 1);
+  if (need_weights)  // [B, H, T, W]
+    result.weights = detail::returned_weights(heads.weights, average_attn_weights, batched);
   return result;
 }
 
