@@ -353,6 +353,11 @@ const std::vector<Workload>& workloads() {
        run_long_attention,
        {{"matmul_gflops_median", "gflops"}},
        {2048, 4096, 8192, 16384}},
+      {"W8",
+       "nmt_step",
+       run_nmt_step,
+       {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
+       {}},
   };
   return list;
 }

@@ -40,6 +40,7 @@ Json run_timed(const std::function<void()>& step, double min_time, double budget
 // The attention workloads (tools/bench_attention.cpp).
 Json run_mha_step(const RunOptions& options);
 Json run_long_attention(const RunOptions& options);
+Json run_nmt_step(const RunOptions& options);
 
 // Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
 // one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
