@@ -26,13 +26,17 @@ using nn::Vocab;
 // ---------------------------------------------------------------- the model
 
 BahdanauSeq2Seq::BahdanauSeq2Seq(int64_t source_vocab, int64_t target_vocab, int64_t embedding_dim,
-                                 int64_t hidden_size, int64_t attention_units)
+                                 int64_t hidden_size, int64_t attention_units,
+                                 const std::string& score)
     : Module("BahdanauSeq2Seq"),
       source_vocab(source_vocab),
       target_vocab(target_vocab),
       embedding_dim(embedding_dim),
       hidden_size(hidden_size),
-      attention_units(attention_units) {
+      attention_units(attention_units),
+      score(score) {
+  MINIDL_CHECK(score == "additive" || score == "dot", "BahdanauSeq2Seq",
+               "unknown score '" << score << "' (expected \"additive\" or \"dot\")");
   MINIDL_CHECK(source_vocab > Vocab::kEos && target_vocab > Vocab::kEos && embedding_dim > 0 &&
                    hidden_size > 0 && attention_units > 0,
                "BahdanauSeq2Seq",
@@ -50,8 +54,11 @@ BahdanauSeq2Seq::BahdanauSeq2Seq(int64_t source_vocab, int64_t target_vocab, int
                                                                   true, /*batch_first=*/true));
   decoder = register_module("decoder", std::make_shared<nn::LSTM>(embedding_dim, hidden_size, 1,
                                                                   true, /*batch_first=*/true));
-  attention = register_module("attention", std::make_shared<nn::BahdanauAttention>(
-                                               attention_units, hidden_size, hidden_size));
+  if (score == "additive")
+    attention = register_module("attention", std::make_shared<nn::BahdanauAttention>(
+                                                 attention_units, hidden_size, hidden_size));
+  else
+    dot_attention = register_module("attention", std::make_shared<nn::DotProductAttention>());
   output = register_module("output", std::make_shared<nn::Linear>(2 * hidden_size, target_vocab));
 }
 
@@ -59,7 +66,7 @@ std::string BahdanauSeq2Seq::extra_repr() const {
   std::ostringstream s;
   s << "source_vocab=" << source_vocab << ", target_vocab=" << target_vocab
     << ", embedding_dim=" << embedding_dim << ", hidden_size=" << hidden_size
-    << ", attention_units=" << attention_units;
+    << ", attention_units=" << attention_units << ", score=" << score;
   return s.str();
 }
 
@@ -100,8 +107,21 @@ BahdanauSeq2Seq::Encoded BahdanauSeq2Seq::encode(const Tensor& source,
     encoded.h = state.first;
     encoded.c = state.second;
   }
-  encoded.projected_keys = attention->precompute_keys(encoded.keys);
+  if (attention) encoded.projected_keys = attention->precompute_keys(encoded.keys);
   return encoded;
+}
+
+nn::AttentionOutput BahdanauSeq2Seq::attend(const Tensor& queries, const Encoded& encoded) {
+  if (attention)
+    return attention->forward_precomputed(queries, encoded.projected_keys, encoded.keys,
+                                          encoded.padding_mask);
+  // Dot-product attention takes [B, Tq, H] queries: a decoding step's [B, H] is Tq = 1.
+  if (queries.dim() == 2) {
+    nn::AttentionOutput out = dot_attention->forward(queries.unsqueeze(1), encoded.keys,
+                                                     encoded.keys, encoded.padding_mask);
+    return {out.output.squeeze(1), out.weights.squeeze(1)};
+  }
+  return dot_attention->forward(queries, encoded.keys, encoded.keys, encoded.padding_mask);
 }
 
 std::pair<Tensor, Tensor> BahdanauSeq2Seq::forward(const Tensor& source,
@@ -117,8 +137,7 @@ std::pair<Tensor, Tensor> BahdanauSeq2Seq::forward(const Tensor& source,
   Encoded encoded = encode(source, lengths);
   Tensor embedded = (*target_embedding)(target_input);                        // [B, Tt, E]
   Tensor decoded = decoder->forward(embedded, {encoded.h, encoded.c}).first;  // [B, Tt, H]
-  nn::AttentionOutput attended = attention->forward_precomputed(decoded, encoded.projected_keys,
-                                                                encoded.keys, encoded.padding_mask);
+  nn::AttentionOutput attended = attend(decoded, encoded);
   Tensor logits = (*output)(cat({decoded, attended.output}, 2));  // one GEMM for every step
   return {logits, attended.weights};
 }
@@ -140,8 +159,7 @@ std::pair<Tensor, Tensor> BahdanauSeq2Seq::step(const StepWeights& weights, cons
                                                 const Tensor& prev, Tensor& h, Tensor& c) {
   Tensor gates_input = index_select(weights.input_table, 0, prev);  // [N, 4H]
   std::tie(h, c) = lstm_cell(gates_input, h, c, weights.w_hh, weights.b_hh);
-  nn::AttentionOutput attended =
-      attention->forward_precomputed(h, encoded.projected_keys, encoded.keys, encoded.padding_mask);
+  nn::AttentionOutput attended = attend(h, encoded);
   return {(*output)(cat({h, attended.output}, 1)), attended.weights};
 }
 
@@ -223,7 +241,8 @@ BahdanauSeq2Seq::Decoded BahdanauSeq2Seq::beam_search(const std::vector<int64_t>
     if (beams.keys.size(0) != n) {  // the encoder's result, once per live hypothesis
       Tensor rows = zeros({n}, kInt64);
       beams.keys = index_select(one.keys, 0, rows);
-      beams.projected_keys = index_select(one.projected_keys, 0, rows);
+      if (one.projected_keys.defined())
+        beams.projected_keys = index_select(one.projected_keys, 0, rows);
     }
     std::vector<int64_t> prev(n);
     for (int64_t i = 0; i < n; ++i)
@@ -283,8 +302,11 @@ BahdanauSeq2Seq::Decoded BahdanauSeq2Seq::beam_search(const std::vector<int64_t>
 
 // ---------------------------------------------------------------- the date task
 
-BahdanauDatesConfig BahdanauDatesConfig::smoke() {
+BahdanauDatesConfig BahdanauDatesConfig::smoke() const {
   BahdanauDatesConfig config;
+  config.name = name;
+  config.score = score;
+  config.optimizer = optimizer;
   config.train_size = 64;
   config.valid_size = 16;
   config.test_size = 16;
@@ -301,13 +323,13 @@ BahdanauDatesTask::BahdanauDatesTask(BahdanauDatesConfig config)
     : base_config_(config), config_(config) {}
 
 BahdanauSeq2Seq& BahdanauDatesTask::seq2seq() {
-  MINIDL_CHECK(model_, "bahdanau-dates", "call setup before using the model");
+  MINIDL_CHECK(model_, config_.name, "call setup before using the model");
   return *model_;
 }
 
 void BahdanauDatesTask::setup(const TaskOptions& options) {
   options_ = options;
-  config_ = options.smoke ? BahdanauDatesConfig::smoke() : base_config_;
+  config_ = options.smoke ? base_config_.smoke() : base_config_;
   splits_ =
       make_date_splits(config_.train_size, config_.valid_size, config_.test_size, options.seed);
   std::vector<std::string> humans, isos;
@@ -327,7 +349,7 @@ void BahdanauDatesTask::setup(const TaskOptions& options) {
   manual_seed(options.seed);
   model_ = std::make_shared<BahdanauSeq2Seq>(source_vocab_.size(), target_vocab_.size(),
                                              config_.embedding_dim, config_.hidden_size,
-                                             config_.attention_units);
+                                             config_.attention_units, config_.score);
   order_.clear();
   batch_size_ = 0;
 }
@@ -337,15 +359,14 @@ TrainDefaults BahdanauDatesTask::defaults() const {
   defaults.epochs = config_.epochs;
   defaults.batch_size = config_.batch_size;
   defaults.lr = config_.lr;
-  defaults.optimizer = "rmsprop";
+  defaults.optimizer = config_.optimizer;
   defaults.clip_grad_norm = config_.clip_grad_norm;
   return defaults;
 }
 
 int64_t BahdanauDatesTask::start_epoch(int64_t epoch, int64_t batch_size) {
-  MINIDL_CHECK(model_, "bahdanau-dates", "call setup before start_epoch");
-  MINIDL_CHECK(batch_size >= 1, "bahdanau-dates",
-               "batch_size must be positive, got " << batch_size);
+  MINIDL_CHECK(model_, config_.name, "call setup before start_epoch");
+  MINIDL_CHECK(batch_size >= 1, config_.name, "batch_size must be positive, got " << batch_size);
   batch_size_ = batch_size;
   order_.resize(train_.size());
   std::iota(order_.begin(), order_.end(), 0);
@@ -398,11 +419,11 @@ Tensor sequence_loss(const Tensor& logits, const Tensor& targets) {
 }  // namespace
 
 Tensor BahdanauDatesTask::batch_loss(int64_t index, int64_t* items) {
-  MINIDL_CHECK(batch_size_ > 0, "bahdanau-dates", "call start_epoch before batch_loss");
+  MINIDL_CHECK(batch_size_ > 0, config_.name, "call start_epoch before batch_loss");
   const int64_t total = static_cast<int64_t>(order_.size());
   const int64_t first = index * batch_size_;
   MINIDL_CHECK(
-      index >= 0 && first < total, "bahdanau-dates",
+      index >= 0 && first < total, config_.name,
       "batch " << index << " out of range [0, " << (total + batch_size_ - 1) / batch_size_ << ")");
   const int64_t count = std::min(batch_size_, total - first);
   std::vector<const Example*> examples;
@@ -417,14 +438,14 @@ const std::vector<DatePair>& BahdanauDatesTask::split(const std::string& name) c
   if (name == "train") return splits_.train;
   if (name == "valid") return splits_.valid;
   if (name == "test") return splits_.test;
-  MINIDL_FAIL("bahdanau-dates",
+  MINIDL_FAIL(config_.name,
               "unknown split '" << name << "' (expected \"train\", \"valid\" or \"test\")");
 }
 
 Metrics BahdanauDatesTask::evaluate(const std::string& name) {
-  MINIDL_CHECK(model_, "bahdanau-dates", "call setup before evaluate");
+  MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const std::vector<DatePair>& pairs = split(name);
-  MINIDL_CHECK(!pairs.empty(), "bahdanau-dates", "split '" << name << "' is empty");
+  MINIDL_CHECK(!pairs.empty(), config_.name, "split '" << name << "' is empty");
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
@@ -464,8 +485,8 @@ Metrics BahdanauDatesTask::evaluate(const std::string& name) {
 }
 
 Prediction BahdanauDatesTask::predict(const std::string& input, int64_t beam_width) {
-  MINIDL_CHECK(model_, "bahdanau-dates", "call setup before predict");
-  MINIDL_CHECK(!input.empty(), "bahdanau-dates", "predict needs a non-empty input");
+  MINIDL_CHECK(model_, config_.name, "call setup before predict");
+  MINIDL_CHECK(!input.empty(), config_.name, "predict needs a non-empty input");
   const bool was_training = model_->is_training();
   model_->eval();
   std::vector<int64_t> source = source_vocab_.encode(input);

@@ -9,6 +9,9 @@
 //   context, w   = BahdanauAttention(query = out, keys = values = keys)  [B, Tt, H], [B, Tt, Ts]
 //   logits       = Dense([out; context])                              [B, Tt, V]
 //
+// With score = "dot" the attention is instead the parameter-free softmax(out keysᵀ) keys of the
+// Keras "From Theory to Code" seq2seq (models/dot_attention_seq2seq.h); the rest is the same.
+//
 // The decoder's input does not depend on the attention (the context joins the decoder's output,
 // not its input), so under teacher forcing the whole target runs at once: one LSTM call, one
 // batched attention, one output GEMM. Decoding (greedy or beam search) runs step by step with
@@ -24,6 +27,7 @@
 #include "models/date_data.h"
 #include "models/task.h"
 #include "nn/attention/bahdanau.h"
+#include "nn/attention/dot_product.h"
 #include "nn/data.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
@@ -35,10 +39,13 @@ namespace minidl::models {
 class BahdanauSeq2Seq : public nn::Module {
  public:
   // Token ids follow nn::Vocab: 0 = <pad>, decoding starts with <bos> = 1 and stops at <eos> = 2.
+  // score: "additive" (BahdanauAttention with attention_units) or "dot" (DotProductAttention,
+  // unscaled, no parameters; attention_units unused).
   BahdanauSeq2Seq(int64_t source_vocab, int64_t target_vocab, int64_t embedding_dim = 32,
-                  int64_t hidden_size = 128, int64_t attention_units = 128);
+                  int64_t hidden_size = 128, int64_t attention_units = 128,
+                  const std::string& score = "additive");
 
-  // The encoder's result: keys = values [B, Ts, H], W2(keys) [B, Ts, U], the padding mask
+  // The encoder's result: keys = values [B, Ts, H], W2(keys) [B, Ts, U] (additive only), the mask
   // [B, Ts] (true = padded; undefined when no row is padded) and the final states h, c [1, B, H].
   struct Encoded {
     Tensor keys, projected_keys, padding_mask, h, c;
@@ -72,9 +79,11 @@ class BahdanauSeq2Seq : public nn::Module {
   std::string extra_repr() const override;
 
   int64_t source_vocab, target_vocab, embedding_dim, hidden_size, attention_units;
+  std::string score;
   std::shared_ptr<nn::Embedding> source_embedding, target_embedding;
   std::shared_ptr<nn::LSTM> encoder, decoder;
-  std::shared_ptr<nn::BahdanauAttention> attention;
+  std::shared_ptr<nn::BahdanauAttention> attention;        // score "additive"
+  std::shared_ptr<nn::DotProductAttention> dot_attention;  // score "dot"
   std::shared_ptr<nn::Linear> output;  // Dense over [decoder output; context] -> target vocab
 
  private:
@@ -84,6 +93,8 @@ class BahdanauSeq2Seq : public nn::Module {
     Tensor input_table, w_hh, b_hh;
   };
   StepWeights step_weights();
+  // The attention of queries [B, H] or [B, Tt, H] over the encoder's keys.
+  nn::AttentionOutput attend(const Tensor& queries, const Encoded& encoded);
   // One decoding step for a batch of previous tokens prev [N]: advances h, c [N, H] and returns
   // (logits [N, V], attention weights [N, Ts]).
   std::pair<Tensor, Tensor> step(const StepWeights& weights, const Encoded& encoded,
@@ -92,14 +103,17 @@ class BahdanauSeq2Seq : public nn::Module {
 
 // The sizes of the date task; make_bahdanau_dates_task() uses the defaults.
 struct BahdanauDatesConfig {
+  std::string name = "bahdanau-dates";  // the task's name (in errors)
+  std::string score = "additive";       // the model's attention: "additive" or "dot"
+  std::string optimizer = "rmsprop";
   int64_t train_size = 30000, valid_size = 1000, test_size = 1000;
   int64_t embedding_dim = 32, hidden_size = 64, attention_units = 64;
   // TrainDefaults: about 99.9% exact match on the held-out dates after 2-3 epochs, 100% by 5.
   int64_t epochs = 5, batch_size = 64;
   double lr = 2e-3;
   double clip_grad_norm = 0;
-  // The smoke configuration (TaskOptions::smoke): a tiny model on a few examples.
-  static BahdanauDatesConfig smoke();
+  // The smoke configuration (TaskOptions::smoke): this one's model and data made tiny.
+  BahdanauDatesConfig smoke() const;
 };
 
 // The task behind `tools/train --model bahdanau-dates` and `make demo`.

@@ -6,15 +6,19 @@
 
 #include "core/error.h"
 #include "models/bahdanau_seq2seq.h"
+#include "models/dot_attention_seq2seq.h"
 
 namespace minidl::models {
 
 const std::vector<TaskInfo>& registered_tasks() {
   static const std::vector<TaskInfo> tasks = {
-      {"bahdanau-dates",
-       "Bahdanau attention encoder-decoder (Keras NMT-with-attention tutorial)",
+      {"bahdanau-dates", "Bahdanau attention encoder-decoder (Keras NMT-with-attention tutorial)",
        "date normalization: human-written dates -> ISO 8601, generated in code",
        make_bahdanau_dates_task},
+      {"dot-attention-dates",
+       "LSTM encoder-decoder with a dot-product attention layer (Keras \"From Theory to Code\")",
+       "date normalization: human-written dates -> ISO 8601, generated in code",
+       make_dot_attention_dates_task},
   };
   return tasks;
 }
