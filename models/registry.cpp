@@ -6,7 +6,9 @@
 
 #include "core/error.h"
 #include "models/bahdanau_seq2seq.h"
+#include "models/bilstm_attention_classifier.h"
 #include "models/dot_attention_seq2seq.h"
+#include "models/transformer_classifier.h"
 
 namespace minidl::models {
 
@@ -19,6 +21,14 @@ const std::vector<TaskInfo>& registered_tasks() {
        "LSTM encoder-decoder with a dot-product attention layer (Keras \"From Theory to Code\")",
        "date normalization: human-written dates -> ISO 8601, generated in code",
        make_dot_attention_dates_task},
+      {"bilstm-attention-langid",
+       "character BiLSTM with attention pooling as a word classifier (BiLSTMAttentionNER tutorial)",
+       "language identification of words: eight Debian word lists (wamerican ... wswedish)",
+       make_bilstm_attention_langid_task},
+      {"transformer-langid",
+       "character Transformer encoder with masked mean pooling (TransformerEncoderBlock tutorial)",
+       "language identification of words: eight Debian word lists (wamerican ... wswedish)",
+       make_transformer_langid_task},
   };
   return tasks;
 }

@@ -1,0 +1,125 @@
+// The language-ID word classifiers (BiLSTM + attention pooling, Transformer encoder + mean
+// pooling) on the smoke task: shapes, the loss falls, pooling weights sum to 1 over the real
+// characters and are 0 on padding, predict, a checkpoint round trip, and error paths.
+#include <filesystem>
+
+#include "core/factories.h"
+#include "models/bilstm_attention_classifier.h"
+#include "models/transformer_classifier.h"
+#include "nn/checkpoint.h"
+#include "nn/optim.h"
+#include "tests/test_util.h"
+
+using namespace minidl;
+using namespace minidl::models;
+
+namespace {
+
+std::unique_ptr<Task> smoke_task(const std::string& name) {
+  auto task =
+      name == "bilstm" ? make_bilstm_attention_langid_task() : make_transformer_langid_task();
+  TaskOptions options;
+  options.smoke = true;
+  options.seed = 5;
+  task->setup(options);
+  return task;
+}
+
+void run_smoke(const std::string& name) {
+  auto task = smoke_task(name);
+  auto& lang = dynamic_cast<LangIdTask&>(*task);
+  CHECK(lang.data().languages.size() == 8);
+  CHECK(lang.data().train.size() == 8 * 16);
+
+  // Shapes and pooling weights on a padded batch.
+  std::vector<const LangIdExample*> words = {&lang.data().train[0], &lang.data().train[1],
+                                             &lang.data().train[2]};
+  LangIdTask::Batch batch = lang.make_batch(words);
+  auto [logits, weights] = lang.classifier().classify(batch.ids, batch.lengths);
+  const int64_t steps = batch.ids.size(1);
+  CHECK(logits.shape() == Shape({3, 8}));
+  REQUIRE(weights.shape() == Shape({3, steps}));
+  const std::vector<float> w = weights.to_vector<float>();
+  for (int64_t b = 0; b < 3; ++b) {
+    double sum = 0;
+    for (int64_t t = 0; t < steps; ++t) {
+      if (t >= batch.lengths[b]) CHECK(w[b * steps + t] == 0.0f);
+      sum += w[b * steps + t];
+    }
+    CHECK(sum == Approx(1.0).margin(1e-5));
+  }
+
+  // The loss falls over a few steps on one batch.
+  optim::Adam optimizer(task->model().parameters(), optim::AdamOptions(1e-2));
+  task->start_epoch(0, 32);
+  int64_t items = 0;
+  double first = 0, last = 0;
+  for (int step = 0; step < 15; ++step) {
+    optimizer.zero_grad();
+    Tensor loss = task->batch_loss(0, &items);
+    if (step == 0) first = loss.item<double>();
+    last = loss.item<double>();
+    loss.backward();
+    optimizer.step();
+  }
+  CHECK(items > 0);
+  CHECK(last < first * 0.8);
+
+  Metrics metrics = task->evaluate("valid");
+  CHECK(metrics[0].first == "accuracy");
+  CHECK(metrics.size() == 2 + 8);
+
+  // Predict: a language name and a [1, chars] map over the characters.
+  Prediction p = task->predict("schön");
+  CHECK(p.target_tokens == std::vector<std::string>{p.output});
+  CHECK(p.source_tokens.size() == 5);
+  CHECK(p.attention.shape() == Shape({1, 5}));
+  CHECK(p.attention.sum().item<double>() == Approx(1.0).margin(1e-5));
+
+  // A checkpoint round trip gives identical predictions.
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("minidl_langid_test_" + name)).string();
+  std::filesystem::create_directories(dir);
+  nn::save_checkpoint(dir + "/", task->model(), optimizer, nullptr, 15);
+  auto restored = smoke_task(name);
+  optim::Adam optimizer2(restored->model().parameters(), optim::AdamOptions(1e-2));
+  nn::load_checkpoint(dir + "/", restored->model(), optimizer2, nullptr);
+  std::filesystem::remove_all(dir);
+  for (const std::string& text : task->example_inputs()) {
+    Prediction a = task->predict(text), b = restored->predict(text);
+    CHECK(a.output == b.output);
+    CHECK(a.attention.to_vector<float>() == b.attention.to_vector<float>());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("bilstm attention langid smoke", "[langid]") {
+  run_smoke("bilstm");
+}
+
+TEST_CASE("transformer langid smoke", "[langid]") {
+  run_smoke("transformer");
+}
+
+TEST_CASE("langid classifiers: error paths", "[langid]") {
+  BiLSTMAttentionClassifier bilstm(10, 3, 4, 4, 4);
+  TransformerClassifier transformer(10, 3, 8, 2, 1, 8, 0.0, 6);
+  Tensor ids = ones({2, 4}, kInt64);
+  CHECK_THROWS_WITH(bilstm.classify(ids, {4}),
+                    Catch::Contains("BiLSTMAttentionClassifier") && Catch::Contains("[2, 4]"));
+  CHECK_THROWS_WITH(bilstm.classify(ids, {4, 5}),
+                    Catch::Contains("BiLSTMAttentionClassifier") && Catch::Contains("length 5"));
+  CHECK_THROWS_WITH(bilstm.classify(ones({2, 4}), {4, 4}),
+                    Catch::Contains("BiLSTMAttentionClassifier") && Catch::Contains("[2, 4]"));
+  CHECK_THROWS_WITH(transformer.classify(ones({1, 7}, kInt64), {7}),
+                    Catch::Contains("TransformerClassifier") && Catch::Contains("max_length 6"));
+  CHECK_THROWS_WITH(transformer.classify(ids, {0, 4}),
+                    Catch::Contains("TransformerClassifier") && Catch::Contains("length 0"));
+  CHECK_THROWS_WITH(BiLSTMAttentionClassifier(0, 3), Catch::Contains("vocab_size 0"));
+  CHECK_THROWS_WITH(make_bilstm_attention_langid_task()->predict("x"),
+                    Catch::Contains("bilstm-attention-langid") && Catch::Contains("setup"));
+  auto task = smoke_task("bilstm");
+  CHECK_THROWS_WITH(task->evaluate("dev"), Catch::Contains("unknown split 'dev'"));
+  CHECK_THROWS_WITH(task->batch_loss(0, nullptr), Catch::Contains("start_epoch"));
+}
