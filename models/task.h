@@ -38,6 +38,10 @@ struct TrainDefaults {
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam | adamw | sgd | rmsprop
   double clip_grad_norm = 0;       // 0 = no clipping
+  // The learning rate over training (models/training.h, scheduled_lr): "constant", or "cosine"
+  // (decay to 1% of lr by the last step); both ramp up linearly over the first warmup_steps.
+  std::string schedule = "constant";
+  int64_t warmup_steps = 0;
 };
 
 // One decoded input, with what a heat map needs.

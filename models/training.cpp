@@ -241,6 +241,8 @@ bool lower_is_better(const std::string& metric) {
 void validate_options(const TrainOptions& o) {
   const char* op = "train";
   MINIDL_CHECK(o.epochs >= 0, op, "--epochs must be positive, got " << o.epochs);
+  MINIDL_CHECK(o.warmup_steps >= -1, op,
+               "--warmup-steps must be non-negative, got " << o.warmup_steps);
   MINIDL_CHECK(o.batch_size >= 0, op, "--batch-size must be positive, got " << o.batch_size);
   MINIDL_CHECK(std::isfinite(o.lr) && o.lr >= 0, op, "--lr must be positive, got " << o.lr);
   MINIDL_CHECK(std::isfinite(o.clip_grad_norm), op,
@@ -266,6 +268,12 @@ TrainDefaults resolve_settings(const TrainDefaults& defaults, const TrainOptions
   if (options.lr > 0) s.lr = options.lr;
   if (!options.optimizer.empty()) s.optimizer = lower(options.optimizer);
   if (options.clip_grad_norm >= 0) s.clip_grad_norm = options.clip_grad_norm;
+  if (!options.schedule.empty()) s.schedule = lower(options.schedule);
+  if (options.warmup_steps >= 0) s.warmup_steps = options.warmup_steps;
+  MINIDL_CHECK(s.schedule == "constant" || s.schedule == "cosine", "train",
+               "unknown learning-rate schedule \"" << s.schedule << "\"; known: constant, cosine");
+  MINIDL_CHECK(s.warmup_steps >= 0, "train",
+               "the warmup steps must be non-negative, got " << s.warmup_steps);
   MINIDL_CHECK(s.epochs > 0, "train", "the number of epochs must be positive, got " << s.epochs);
   MINIDL_CHECK(s.batch_size > 0, "train", "the batch size must be positive, got " << s.batch_size);
   MINIDL_CHECK(s.lr > 0, "train", "the learning rate must be positive, got " << s.lr);
@@ -283,7 +291,19 @@ nn::Metadata checkpoint_metadata(const TrainOptions& options, const TrainDefault
           {"lr", number_text(settings.lr)},
           {"batch_size", std::to_string(settings.batch_size)},
           {"epochs", std::to_string(settings.epochs)},
-          {"clip_grad_norm", number_text(settings.clip_grad_norm)}};
+          {"clip_grad_norm", number_text(settings.clip_grad_norm)},
+          {"schedule", settings.schedule},
+          {"warmup_steps", std::to_string(settings.warmup_steps)}};
+}
+
+double scheduled_lr(const TrainDefaults& settings, int64_t step, int64_t total_steps) {
+  const int64_t warmup = settings.warmup_steps;
+  if (warmup > 0 && step < warmup)
+    return settings.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (settings.schedule != "cosine") return settings.lr;
+  const double span = static_cast<double>(std::max<int64_t>(1, total_steps - 1 - warmup));
+  const double progress = std::clamp(static_cast<double>(step - warmup) / span, 0.0, 1.0);
+  return settings.lr * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * progress)));
 }
 
 CheckpointConfig read_checkpoint_config(const std::string& dir_or_path) {
@@ -374,6 +394,9 @@ TrainResult train(Task& task, const TrainOptions& options) {
     base.epochs = parse_int(required(saved, "user.epochs", last_path), "user.epochs", last_path);
     base.clip_grad_norm = parse_double(required(saved, "user.clip_grad_norm", last_path),
                                        "user.clip_grad_norm", last_path);
+    if (saved.count("user.schedule")) base.schedule = saved.at("user.schedule");
+    if (saved.count("user.warmup_steps"))
+      base.warmup_steps = parse_int(saved.at("user.warmup_steps"), "user.warmup_steps", last_path);
     const int64_t saved_batch =
         parse_int(required(saved, "user.batch", last_path), "user.batch", last_path);
     MINIDL_CHECK(
@@ -396,6 +419,8 @@ TrainResult train(Task& task, const TrainOptions& options) {
          << model.num_parameters() << " parameters, " << s.optimizer << " (lr " << s.lr
          << "), batch " << s.batch_size << ", " << s.epochs << " epochs";
     if (s.clip_grad_norm > 0) text << ", gradient norm clipped at " << s.clip_grad_norm;
+    if (s.schedule != "constant") text << ", " << s.schedule << " learning rate";
+    if (s.warmup_steps > 0) text << " after " << s.warmup_steps << " warmup steps";
     if (options.time_budget > 0) text << ", time budget " << format_duration(options.time_budget);
     progress.line(text.str());
   }
@@ -482,6 +507,8 @@ TrainResult train(Task& task, const TrainOptions& options) {
                                   << " (try a smaller --lr or --clip-grad-norm)");
       loss.backward();
       if (s.clip_grad_norm > 0) nn::utils::clip_grad_norm_(params, s.clip_grad_norm);
+      const double lr = scheduled_lr(s, step, s.epochs * n);
+      for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(lr);
       optimizer->step();
       result.losses.push_back(value);
       loss_sum += value * static_cast<double>(items);

@@ -48,7 +48,9 @@ struct TrainOptions {
   double lr = 0;
   std::string optimizer;       // adam | adamw | sgd | rmsprop | adagrad
   double clip_grad_norm = -1;  // 0 = no clipping
-  int threads = 0;             // > 0: omp_set_num_threads(threads)
+  std::string schedule;        // constant | cosine
+  int64_t warmup_steps = -1;
+  int threads = 0;  // > 0: omp_set_num_threads(threads)
   // The task's setup.
   uint64_t seed = 0;
   std::string data_path;
@@ -95,6 +97,12 @@ const std::vector<std::string>& optimizer_names();
 // an unknown name is an error listing the known ones.
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name,
                                                  std::vector<Tensor> params, double lr);
+
+// The learning rate of optimizer step `step` (0-based) of `total_steps` under settings.schedule:
+// lr * min(1, (step + 1) / warmup_steps) during the warmup, then lr ("constant") or
+// lr * (0.01 + 0.99 * (1 + cos(pi * progress)) / 2) ("cosine"), progress going from 0 after the
+// warmup to 1 at the last step.
+double scheduled_lr(const TrainDefaults& settings, int64_t step, int64_t total_steps);
 
 // Whether a smaller value of this metric is better: one of the '_'-separated words of its name is
 // loss, wer, per, cer, error(s), perplexity, ppl, nats, bpc, mse, mae or rmse ("valid_loss",

@@ -354,3 +354,44 @@ TEST_CASE("train: optimizers by name and metric directions", "[tools]") {
   CHECK(format_duration(185) == "3m05s");
   CHECK(format_metrics({{"a", 0.5}, {"b", 2}}) == "a 0.5000  b 2.0000");
 }
+
+TEST_CASE("train: learning-rate schedules (warmup, cosine) and resuming under them", "[tools]") {
+  TrainDefaults s;
+  s.lr = 0.1;
+  CHECK(scheduled_lr(s, 0, 100) == 0.1);  // constant
+  CHECK(scheduled_lr(s, 99, 100) == 0.1);
+  s.warmup_steps = 4;
+  CHECK(scheduled_lr(s, 0, 100) == Approx(0.025));
+  CHECK(scheduled_lr(s, 3, 100) == Approx(0.1));
+  s.schedule = "cosine";
+  CHECK(scheduled_lr(s, 4, 100) == Approx(0.1));  // decay starts after the warmup
+  CHECK(scheduled_lr(s, 99, 100) == Approx(0.001));
+  CHECK(scheduled_lr(s, 52, 101) == Approx(0.1 * (0.01 + 0.99 * 0.5)));  // halfway
+  CHECK(scheduled_lr(s, 150, 100) == Approx(0.001));                     // past the end: the floor
+
+  // A cosine run interrupted mid-epoch and resumed matches the uninterrupted one.
+  TempDir whole_dir, split_dir;
+  SumTask whole_task, first_task, second_task;
+  TrainOptions o = toy_options(whole_dir.path.string(), 4);
+  o.schedule = "cosine";
+  o.warmup_steps = 3;
+  TrainResult whole = train(whole_task, o);
+  o.checkpoint_dir = split_dir.path.string();
+  o.max_steps = 11;
+  train(first_task, o);
+  TrainOptions resumed = toy_options(split_dir.path.string(), 4);
+  resumed.resume = true;  // the schedule comes from the checkpoint
+  TrainResult second = train(second_task, resumed);
+  REQUIRE(second.losses.size() == whole.losses.size() - 11);
+  for (size_t i = 0; i < second.losses.size(); ++i) CHECK(second.losses[i] == whole.losses[11 + i]);
+  CHECK(second.settings.schedule == "cosine");
+  CHECK(second.settings.warmup_steps == 3);
+
+  SumTask task;
+  TrainOptions bad = toy_options("", 1);
+  bad.schedule = "step";
+  CHECK_THROWS_WITH(train(task, bad), Catch::Contains("schedule \"step\""));
+  bad.schedule = "";
+  bad.warmup_steps = -3;
+  CHECK_THROWS_WITH(train(task, bad), Catch::Contains("warmup"));
+}

@@ -53,6 +53,10 @@ int run(int argc, char** argv) {
                  "adam, adamw, sgd, rmsprop or adagrad (default: the model's)");
   app.add_option("--clip-grad-norm", options.clip_grad_norm,
                  "clip the gradients' norm to this (0: no clipping; default: the model's)");
+  app.add_option("--schedule", options.schedule,
+                 "learning rate schedule: constant or cosine (default: the model's)");
+  app.add_option("--warmup-steps", options.warmup_steps,
+                 "linear learning-rate warmup steps (default: the model's)");
   app.add_option("--threads", options.threads, "OpenMP threads (default: OMP_NUM_THREADS)");
   auto* seed_option = app.add_option("--seed", options.seed, "random seed of data and model")
                           ->capture_default_str();
