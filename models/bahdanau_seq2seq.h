@@ -1,6 +1,7 @@
 // Tutorial model: the Bahdanau-attention encoder-decoder of the Keras tutorials (Embedding, LSTM
 // encoder and decoder, additive attention, Dense softmax; RMSprop, categorical cross-entropy).
-// Dataset: date normalization (models/date_data.h: human-written dates -> ISO 8601, generated).
+// Datasets: date normalization (models/date_data.h: human-written dates -> ISO 8601, generated)
+// and CMUdict grapheme-to-phoneme conversion (models/g2p_data.h, `bahdanau-g2p`).
 //
 // The model, for a source [B, Ts] and a target [B, Tt] of token ids (0 = padding):
 //
@@ -24,11 +25,10 @@
 #include <utility>
 #include <vector>
 
-#include "models/date_data.h"
-#include "models/task.h"
+#include "models/seq2seq_model.h"
+#include "models/seq2seq_task.h"
 #include "nn/attention/bahdanau.h"
 #include "nn/attention/dot_product.h"
-#include "nn/data.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
 #include "nn/module.h"
@@ -36,9 +36,8 @@
 
 namespace minidl::models {
 
-class BahdanauSeq2Seq : public nn::Module {
+class BahdanauSeq2Seq : public Seq2SeqModel {
  public:
-  // Token ids follow nn::Vocab: 0 = <pad>, decoding starts with <bos> = 1 and stops at <eos> = 2.
   // score: "additive" (BahdanauAttention with attention_units) or "dot" (DotProductAttention,
   // unscaled, no parameters; attention_units unused).
   BahdanauSeq2Seq(int64_t source_vocab, int64_t target_vocab, int64_t embedding_dim = 32,
@@ -53,28 +52,14 @@ class BahdanauSeq2Seq : public nn::Module {
   // source [B, Ts] int64, right-padded with 0; lengths[b] = the real length of row b (>= 1).
   Encoded encode(const Tensor& source, const std::vector<int64_t>& lengths);
 
-  using Module::forward;
-  using Module::operator();
-  // Teacher forcing: (logits [B, Tt, V], attention weights [B, Tt, Ts]) for target_input [B, Tt]
-  // (<bos> followed by the target, padded with 0).
   std::pair<Tensor, Tensor> forward(const Tensor& source, const std::vector<int64_t>& lengths,
-                                    const Tensor& target_input);
-
-  // One decoded sequence: its tokens (without <eos>), the attention [tokens, Ts] of each output
-  // step (rows sum to 1 over the real source positions) and its log-probability (including
-  // <eos> when it was emitted).
-  struct Decoded {
-    std::vector<int64_t> tokens;
-    Tensor attention;
-    double log_prob = 0;
-  };
-  // Greedy decoding of a batch (no tape): at most max_length tokens per row.
-  std::vector<Decoded> greedy_decode(const Tensor& source, const std::vector<int64_t>& lengths,
-                                     int64_t max_length);
-  // Beam search for one source sequence (ids without padding): keeps the beam_width best
-  // partial outputs by total log-probability; the result is the best finished one. Width 1 is
-  // greedy decoding.
-  Decoded beam_search(const std::vector<int64_t>& source, int64_t beam_width, int64_t max_length);
+                                    const Tensor& target_input) override;
+  // State rows: keys, projected keys, padding mask, h [N, H], c [N, H]; shared: the [V, 4H]
+  // table Embedding_tgt · W_ih^T + b_ih (the input projection of every possible previous token),
+  // W_hh, b_hh. A step runs the fused LSTM cell, then attends with the new h.
+  State start(const Tensor& source, const std::vector<int64_t>& lengths) override;
+  std::pair<Tensor, Tensor> step(const Tensor& prev, State& state) override;
+  int64_t target_vocab_size() const override { return target_vocab; }
 
   std::string extra_repr() const override;
 
@@ -87,18 +72,9 @@ class BahdanauSeq2Seq : public nn::Module {
   std::shared_ptr<nn::Linear> output;  // Dense over [decoder output; context] -> target vocab
 
  private:
-  // What a decoding step needs: the decoder's weights and the [V, 4H] table
-  // Embedding_tgt · W_ih^T + b_ih (the input projection of every possible previous token).
-  struct StepWeights {
-    Tensor input_table, w_hh, b_hh;
-  };
-  StepWeights step_weights();
-  // The attention of queries [B, H] or [B, Tt, H] over the encoder's keys.
-  nn::AttentionOutput attend(const Tensor& queries, const Encoded& encoded);
-  // One decoding step for a batch of previous tokens prev [N]: advances h, c [N, H] and returns
-  // (logits [N, V], attention weights [N, Ts]).
-  std::pair<Tensor, Tensor> step(const StepWeights& weights, const Encoded& encoded,
-                                 const Tensor& prev, Tensor& h, Tensor& c);
+  // The attention of queries [B, H] or [B, Tt, H] over keys [B, Ts, H].
+  nn::AttentionOutput attend(const Tensor& queries, const Tensor& keys,
+                             const Tensor& projected_keys, const Tensor& padding_mask);
 };
 
 // The sizes of the date task; make_bahdanau_dates_task() uses the defaults.
@@ -116,50 +92,20 @@ struct BahdanauDatesConfig {
   BahdanauDatesConfig smoke() const;
 };
 
-// The task behind `tools/train --model bahdanau-dates` and `make demo`.
-class BahdanauDatesTask : public Task {
+// The task behind `tools/train --model bahdanau-dates` and `make demo`: a Seq2SeqTask on the
+// date data with this model (metrics exact_match, token_accuracy, loss).
+class BahdanauDatesTask : public Seq2SeqTask {
  public:
   explicit BahdanauDatesTask(BahdanauDatesConfig config = {});
-
-  void setup(const TaskOptions& options) override;
-  nn::Module& model() override { return seq2seq(); }
-  TrainDefaults defaults() const override;
-  int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
-  Tensor batch_loss(int64_t index, int64_t* items) override;
-  // exact_match (greedy), char_accuracy, loss (teacher forcing).
-  Metrics evaluate(const std::string& split) override;
-  Prediction predict(const std::string& input) override { return predict(input, 1); }
-  // beam_width 1 = greedy decoding.
-  Prediction predict(const std::string& input, int64_t beam_width);
-  std::vector<std::string> example_inputs() const override;
-
-  BahdanauSeq2Seq& seq2seq();  // the model (after setup)
-  const DateSplits& splits() const { return splits_; }
-  const BahdanauDatesConfig& config() const { return config_; }
+  BahdanauSeq2Seq& bahdanau();  // the model (after setup)
+  const BahdanauDatesConfig& dates_config() const { return dates_config_; }
 
  private:
-  // One encoded example: source ids, target ids (without <bos>/<eos>).
-  struct Example {
-    std::vector<int64_t> source, target;
-  };
-  struct Batch {
-    Tensor source, target_input, target_output;
-    std::vector<int64_t> lengths;
-  };
-  Batch make_batch(const std::vector<const Example*>& examples) const;
-  const std::vector<DatePair>& split(const std::string& name) const;
-
-  BahdanauDatesConfig base_config_, config_;  // as constructed; as used (smoke or not)
-  TaskOptions options_;
-  DateSplits splits_;
-  nn::Vocab source_vocab_, target_vocab_;
-  std::vector<Example> train_;
-  std::shared_ptr<BahdanauSeq2Seq> model_;
-  std::vector<int64_t> order_;
-  int64_t batch_size_ = 0;
-  int64_t max_target_length_ = 0;
+  BahdanauDatesConfig dates_config_;
 };
 
 std::unique_ptr<Task> make_bahdanau_dates_task();
+// The same model on CMUdict grapheme-to-phoneme conversion (wer, per): `bahdanau-g2p`.
+std::unique_ptr<Task> make_bahdanau_g2p_task();
 
 }  // namespace minidl::models

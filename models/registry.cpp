@@ -7,8 +7,10 @@
 #include "core/error.h"
 #include "models/bahdanau_seq2seq.h"
 #include "models/bilstm_attention_classifier.h"
+#include "models/bilstm_seq2seq.h"
 #include "models/dot_attention_seq2seq.h"
 #include "models/transformer_classifier.h"
+#include "models/translation_seq2seq.h"
 
 namespace minidl::models {
 
@@ -21,6 +23,23 @@ const std::vector<TaskInfo>& registered_tasks() {
        "LSTM encoder-decoder with a dot-product attention layer (Keras \"From Theory to Code\")",
        "date normalization: human-written dates -> ISO 8601, generated in code",
        make_dot_attention_dates_task},
+      {"bahdanau-g2p", "Bahdanau attention encoder-decoder (Keras NMT-with-attention tutorial)",
+       "CMUdict grapheme-to-phoneme (Debian pocketsphinx-en-us), split 90/5/5 by word",
+       make_bahdanau_g2p_task},
+      {"translation-g2p",
+       "attention decoder with LSTMCell, multi-layer LSTM encoder (PyTorch seq2seq translation "
+       "tutorial)",
+       "CMUdict grapheme-to-phoneme (Debian pocketsphinx-en-us), split 90/5/5 by word",
+       make_translation_g2p_task},
+      {"translation-deu-eng",
+       "attention decoder with LSTMCell, multi-layer LSTM encoder (PyTorch seq2seq translation "
+       "tutorial)",
+       "German -> English phrase pairs from Debian dict-freedict-deu-eng (BLEU)",
+       make_translation_deu_eng_task},
+      {"bilstm-g2p",
+       "bidirectional-LSTM encoder-decoder with pack_padded_sequence and Luong attention",
+       "CMUdict grapheme-to-phoneme (Debian pocketsphinx-en-us), split 90/5/5 by word",
+       make_bilstm_g2p_task},
       {"bilstm-attention-langid",
        "character BiLSTM with attention pooling as a word classifier (BiLSTMAttentionNER tutorial)",
        "language identification of words: eight Debian word lists (wamerican ... wswedish)",

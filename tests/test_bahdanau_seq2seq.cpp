@@ -41,7 +41,7 @@ std::unique_ptr<BahdanauDatesTask> smoke_task(uint64_t seed = 3) {
 
 TEST_CASE("bahdanau seq2seq smoke: shapes, training, decoding, checkpoint", "[bahdanau-dates]") {
   auto task = smoke_task();
-  BahdanauSeq2Seq& model = task->seq2seq();
+  BahdanauSeq2Seq& model = task->bahdanau();
   CHECK(task->defaults().optimizer == "rmsprop");
 
   // Teacher-forced shapes: logits [B, Tt, V], attention [B, Tt, Ts] whose rows sum to 1.
@@ -77,7 +77,7 @@ TEST_CASE("bahdanau seq2seq smoke: shapes, training, decoding, checkpoint", "[ba
   Metrics metrics = task->evaluate("valid");
   REQUIRE(metrics.size() == 3);
   CHECK(metrics[0].first == "exact_match");
-  CHECK(metrics[1].first == "char_accuracy");
+  CHECK(metrics[1].first == "token_accuracy");
   CHECK(metrics[2].first == "loss");
   CHECK(metrics[2].second > 0);
 
@@ -120,10 +120,10 @@ TEST_CASE("bahdanau seq2seq: beam width 1 is greedy decoding", "[bahdanau-dates]
     task->batch_loss(step % 4, nullptr).backward();
     optimizer.step();
   }
-  BahdanauSeq2Seq& model = task->seq2seq();
-  for (const DatePair& pair : task->splits().valid) {
+  BahdanauSeq2Seq& model = task->bahdanau();
+  for (const Seq2SeqExample& pair : task->data().valid) {
     std::vector<int64_t> ids;
-    for (char ch : pair.human) ids.push_back(4 + (static_cast<unsigned char>(ch) % 10));
+    for (char ch : pair.source) ids.push_back(4 + (static_cast<unsigned char>(ch) % 10));
     auto batched =
         model.greedy_decode(from_vector(ids, {1, static_cast<int64_t>(ids.size())}, kInt64),
                             {static_cast<int64_t>(ids.size())}, 16)[0];
@@ -139,7 +139,7 @@ TEST_CASE("bahdanau seq2seq: beam width 1 is greedy decoding", "[bahdanau-dates]
 
 TEST_CASE("bahdanau seq2seq: a padded row decodes as it does alone", "[bahdanau-dates]") {
   auto task = smoke_task(7);
-  BahdanauSeq2Seq& model = task->seq2seq();
+  BahdanauSeq2Seq& model = task->bahdanau();
   Tensor batch = tensor<int64_t>({{4, 5, 6, 7, 8, 9}, {9, 8, 7, 0, 0, 0}});
   auto together = model.greedy_decode(batch, {6, 3}, 8);
   auto alone = model.greedy_decode(tensor<int64_t>({{9, 8, 7}}), {3}, 8);

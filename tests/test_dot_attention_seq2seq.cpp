@@ -20,7 +20,7 @@ TEST_CASE("dot-attention seq2seq smoke: no attention parameters, training, decod
   task->setup(options);
   CHECK(task->defaults().optimizer == "adam");
   auto& dates = dynamic_cast<BahdanauDatesTask&>(*task);
-  BahdanauSeq2Seq& model = dates.seq2seq();
+  BahdanauSeq2Seq& model = dates.bahdanau();
   CHECK(model.score == "dot");
   CHECK_FALSE(model.attention);
   for (const auto& [name, p] : model.named_parameters())  // softmax(QKᵀ)V has no parameters

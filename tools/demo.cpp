@@ -87,8 +87,8 @@ int main() {
       "minidl demo: the Bahdanau-attention encoder-decoder of the Keras tutorial learns to write\n"
       "dates in ISO 8601 (%lld generated training pairs, %lld held out); RMSprop lr %g, batch "
       "%lld, %lld epochs\n",
-      static_cast<long long>(task.splits().train.size()),
-      static_cast<long long>(task.splits().test.size()), settings.lr,
+      static_cast<long long>(task.data().train.size()),
+      static_cast<long long>(task.data().test.size()), settings.lr,
       static_cast<long long>(settings.batch_size), static_cast<long long>(settings.epochs));
   std::printf("%s\n(%lld parameters)\n\n", task.model().to_string().c_str(),
               static_cast<long long>(task.model().num_parameters()));
@@ -139,7 +139,7 @@ int main() {
         "epoch %lld/%lld: validation exact match %.4f, characters %.4f, loss %.4f  "
         "(training %.1f s so far)\n",
         static_cast<long long>(epoch), static_cast<long long>(settings.epochs),
-        metric(valid, "exact_match"), metric(valid, "char_accuracy"), metric(valid, "loss"),
+        metric(valid, "exact_match"), metric(valid, "token_accuracy"), metric(valid, "loss"),
         train_seconds);
     if (metric(valid, "exact_match") >= best_exact) {
       best_exact = metric(valid, "exact_match");
@@ -158,7 +158,7 @@ int main() {
   const models::Metrics test = task.evaluate("test");
   const double exact = metric(test, "exact_match");
   std::printf("\ntrained in %.1f s; exact match %.4f on %lld held-out test dates\n\n",
-              train_seconds, exact, static_cast<long long>(task.splits().test.size()));
+              train_seconds, exact, static_cast<long long>(task.data().test.size()));
 
   std::printf("%-32s %-12s %-12s\n", "input", "greedy", "beam (3)");
   for (const std::string& input : task.example_inputs()) {
