@@ -148,13 +148,8 @@ BahdanauDatesConfig BahdanauDatesConfig::smoke() const {
 namespace {
 
 TrainDefaults dates_defaults(const BahdanauDatesConfig& config) {
-  TrainDefaults defaults;
-  defaults.epochs = config.epochs;
-  defaults.batch_size = config.batch_size;
-  defaults.lr = config.lr;
-  defaults.optimizer = config.optimizer;
-  defaults.clip_grad_norm = config.clip_grad_norm;
-  return defaults;
+  return train_defaults(config.optimizer, config.lr, config.epochs, config.batch_size,
+                        config.clip_grad_norm);
 }
 
 Seq2SeqConfig dates_task_config(const BahdanauDatesConfig& dates) {
@@ -196,12 +191,7 @@ std::unique_ptr<Task> make_bahdanau_g2p_task() {
     if (smoke) return std::make_shared<BahdanauSeq2Seq>(source_vocab, target_vocab, 8, 16, 16);
     return std::make_shared<BahdanauSeq2Seq>(source_vocab, target_vocab, 64, 256, 128);
   };
-  config.defaults.optimizer = "rmsprop";
-  config.defaults.lr = 2e-3;
-  config.defaults.epochs = 10;
-  config.defaults.batch_size = 64;
-  config.defaults.clip_grad_norm = 5;
-  config.defaults.schedule = "cosine";
+  config.defaults = train_defaults("rmsprop", 2e-3, 6, 64, 5, "cosine");
   return std::make_unique<Seq2SeqTask>(config);
 }
 

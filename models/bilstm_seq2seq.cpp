@@ -110,12 +110,7 @@ std::unique_ptr<Task> make_bilstm_g2p_task() {
     if (smoke) options = {8, 8, 2, 0.0};
     return std::make_shared<BiLSTMSeq2Seq>(source_vocab, target_vocab, options);
   };
-  config.defaults.optimizer = "adam";
-  config.defaults.lr = 2e-3;
-  config.defaults.epochs = 10;
-  config.defaults.batch_size = 64;
-  config.defaults.clip_grad_norm = 5;
-  config.defaults.schedule = "cosine";
+  config.defaults = train_defaults("adam", 2e-3, 10, 64, 5, "cosine");
   return std::make_unique<Seq2SeqTask>(config);
 }
 

@@ -29,9 +29,10 @@ Seq2SeqConfig g2p_task_config(const std::string& name);
 // off as separate tokens and whitespace collapsed: "Er kam, sah." -> "er kam , sah ."
 std::string normalize_for_translation(const std::string& text);
 // TaskOptions::smoke: a few in-memory pairs; otherwise FreeDict's pairs (options.data_path =
-// the .dict.dz file, "" = Debian's) with at most max_words tokens a side.
+// the .dict.dz file, "" = Debian's) with at most max_words tokens a side; valid and test keep
+// their first 2,000 pairs.
 Seq2SeqData freedict_seq2seq_data(const TaskOptions& options, int64_t max_words);
-// A German -> English task: this data, BLEU, word vocabularies keeping tokens seen twice.
+// A German -> English task: this data, BLEU, word vocabularies keeping tokens seen 5 times.
 Seq2SeqConfig translation_task_config(const std::string& name, int64_t max_words);
 
 }  // namespace minidl::models

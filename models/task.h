@@ -44,6 +44,20 @@ struct TrainDefaults {
   int64_t warmup_steps = 0;
 };
 
+// TrainDefaults in one expression.
+inline TrainDefaults train_defaults(const std::string& optimizer, double lr, int64_t epochs,
+                                    int64_t batch_size, double clip_grad_norm = 0,
+                                    const std::string& schedule = "constant") {
+  TrainDefaults defaults;
+  defaults.optimizer = optimizer;
+  defaults.lr = lr;
+  defaults.epochs = epochs;
+  defaults.batch_size = batch_size;
+  defaults.clip_grad_norm = clip_grad_norm;
+  defaults.schedule = schedule;
+  return defaults;
+}
+
 // One decoded input, with what a heat map needs.
 struct Prediction {
   std::string output;
