@@ -137,7 +137,7 @@ std::unique_ptr<Task> make_translation_deu_eng_task() {
     if (smoke) options = {8, 16, 2, 16, 0.0};
     return std::make_shared<TranslationSeq2Seq>(source_vocab, target_vocab, options);
   };
-  config.defaults = train_defaults("adam", 2e-3, 2, 64, 5, "cosine");
+  config.defaults = train_defaults("adam", 2e-3, 6, 64, 5, "cosine");
   return std::make_unique<Seq2SeqTask>(config);
 }
 
