@@ -8,7 +8,9 @@
 #include "models/bahdanau_seq2seq.h"
 #include "models/bilstm_attention_classifier.h"
 #include "models/bilstm_seq2seq.h"
+#include "models/char_rnn_lm.h"
 #include "models/dot_attention_seq2seq.h"
+#include "models/gpt_lm.h"
 #include "models/transformer_classifier.h"
 #include "models/translation_seq2seq.h"
 
@@ -48,6 +50,13 @@ const std::vector<TaskInfo>& registered_tasks() {
        "character Transformer encoder with masked mean pooling (TransformerEncoderBlock tutorial)",
        "language identification of words: eight Debian word lists (wamerican ... wswedish)",
        make_transformer_langid_task},
+      {"char-rnn-fortunes",
+       "SimpleRNN (tanh nn::RNN) character language model (char-RNN tutorials)",
+       "English prose: Debian's fortunes (/usr/share/games/fortunes), split by entry",
+       make_char_rnn_fortunes_task},
+      {"gpt-fortunes", "GPT-style causal Transformer character language model (minGPT / nanoGPT)",
+       "English prose: Debian's fortunes (/usr/share/games/fortunes), split by entry",
+       make_gpt_fortunes_task},
   };
   return tasks;
 }
