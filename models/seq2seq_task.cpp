@@ -192,9 +192,14 @@ Metrics Seq2SeqTask::score(const std::string& name,
       G2PScores s = g2p_scores(hypothesis_tokens, reference_tokens);
       return {{"wer", s.wer}, {"per", s.per}, {"exact_match", exact_match}};
     }
-    case Seq2SeqMetric::Bleu:
-      return {{"bleu", corpus_bleu(hypothesis_tokens, reference_tokens).bleu},
+    case Seq2SeqMetric::Bleu: {
+      BleuScore b = corpus_bleu(hypothesis_tokens, reference_tokens);
+      return {{"bleu", b.bleu},
+              {"unigram_precision", b.precisions[0]},
+              {"bigram_precision", b.precisions[1]},
+              {"brevity_penalty", b.brevity_penalty},
               {"exact_match", exact_match}};
+    }
     case Seq2SeqMetric::ExactMatch:
       break;
   }

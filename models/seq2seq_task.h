@@ -5,8 +5,8 @@
 //   ExactMatch  dates:                exact_match (any reference), token_accuracy, loss
 //   G2P         grapheme-to-phoneme:  wer, per (a word is right if it matches any listed
 //                                     pronunciation; models/metrics.h), exact_match, loss
-//   Bleu        translation:          bleu (corpus BLEU-4 against all references), exact_match,
-//                                     loss
+//   Bleu        translation:          bleu (corpus BLEU-4 against all references), its unigram
+//                                     and bigram precisions and brevity penalty, exact_match, loss
 //
 // A task is a Seq2SeqConfig: a loader for the data, a factory for the model, the training
 // defaults and the metric. Models 1, 3 and 4 of issue 5 on dates, CMUdict and FreeDict are all

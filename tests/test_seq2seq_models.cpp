@@ -113,7 +113,9 @@ void check_seq2seq_smoke(const std::string& name, const std::string& headline) {
 
 }  // namespace
 
-TEST_CASE("bahdanau-g2p smoke", "[seq2seq-models]") { check_seq2seq_smoke("bahdanau-g2p", "wer"); }
+TEST_CASE("bahdanau-g2p smoke", "[seq2seq-models]") {
+  check_seq2seq_smoke("bahdanau-g2p", "wer");
+}
 
 TEST_CASE("translation-g2p smoke (LSTMCell decoder)", "[seq2seq-models]") {
   check_seq2seq_smoke("translation-g2p", "wer");
@@ -157,13 +159,20 @@ TEST_CASE("seq2seq task scores G2P against any pronunciation and BLEU", "[seq2se
   for (const Seq2SeqExample& e : t.data().test) references.push_back(e.references.front());
   Metrics scored = t.score("test", references);
   CHECK(scored[0].first == "bleu");  // (0 here: the smoke phrases are shorter than 4-grams)
-  CHECK(scored[1].first == "exact_match");
+  CHECK(scored[1].first == "unigram_precision");
   CHECK(scored[1].second == 1.0);
+  CHECK(scored[3].first == "brevity_penalty");
+  CHECK(scored[3].second == 1.0);
+  CHECK(scored[4].first == "exact_match");
+  CHECK(scored[4].second == 1.0);
 }
 
 TEST_CASE("seq2seq data: translation normalization and G2P splits", "[seq2seq-models]") {
   CHECK(normalize_for_translation("Er kam, sah   und SIEGTE!") == "er kam , sah und siegte !");
-  CHECK(normalize_for_translation("\xC3\x9C" "ber (das)") == "\xC3\xBC" "ber ( das )");
+  CHECK(normalize_for_translation("\xC3\x9C"
+                                  "ber (das)") ==
+        "\xC3\xBC"
+        "ber ( das )");
   TaskOptions options;
   options.smoke = true;
   Seq2SeqData g2p = g2p_seq2seq_data(options);
