@@ -72,11 +72,7 @@ CharLMConfig char_rnn_fortunes_config() {
   config.context = 128;
   config.windows_per_epoch = 32 * 250;
   config.eval_windows = 512;
-  config.defaults.epochs = 32;
-  config.defaults.batch_size = 32;
-  config.defaults.lr = 2e-3;
-  config.defaults.optimizer = "adam";
-  config.defaults.clip_grad_norm = 1.0;
+  config.defaults = train_defaults("adam", 2e-3, 32, 32, 1.0);
   config.make_model = [](int64_t vocab, int64_t /*context*/, bool smoke) {
     return smoke ? std::make_shared<CharRNNLanguageModel>(vocab, 8, 24)
                  : std::make_shared<CharRNNLanguageModel>(vocab);

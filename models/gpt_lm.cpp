@@ -81,11 +81,7 @@ CharLMConfig gpt_fortunes_config() {
   config.context = 128;
   config.windows_per_epoch = 32 * 250;
   config.eval_windows = 512;
-  config.defaults.epochs = 14;
-  config.defaults.batch_size = 32;
-  config.defaults.lr = 1e-3;
-  config.defaults.optimizer = "adamw";
-  config.defaults.clip_grad_norm = 1.0;
+  config.defaults = train_defaults("adamw", 1e-3, 14, 32, 1.0);
   config.make_model = [](int64_t vocab, int64_t context, bool smoke) {
     return smoke ? std::make_shared<GPTLanguageModel>(vocab, context, 16, 2, 2, 32)
                  : std::make_shared<GPTLanguageModel>(vocab, context);
