@@ -12,13 +12,14 @@ namespace minidl::models {
 
 BiLSTMAttentionClassifier::BiLSTMAttentionClassifier(int64_t vocab_size, int64_t num_classes,
                                                      int64_t embedding_dim, int64_t hidden_size,
-                                                     int64_t attention_dim)
+                                                     int64_t attention_dim, double dropout)
     : WordClassifier("BiLSTMAttentionClassifier"),
       vocab_size(vocab_size),
       num_classes(num_classes),
       embedding_dim(embedding_dim),
       hidden_size(hidden_size),
-      attention_dim(attention_dim) {
+      attention_dim(attention_dim),
+      dropout_p(dropout) {
   MINIDL_CHECK(vocab_size > 0 && num_classes > 0 && embedding_dim > 0 && hidden_size > 0 &&
                    attention_dim > 0,
                "BiLSTMAttentionClassifier",
@@ -37,13 +38,14 @@ BiLSTMAttentionClassifier::BiLSTMAttentionClassifier(int64_t vocab_size, int64_t
       register_module("attention_vector", std::make_shared<nn::Linear>(attention_dim, 1, false));
   classifier =
       register_module("classifier", std::make_shared<nn::Linear>(2 * hidden_size, num_classes));
+  this->dropout = register_module("dropout", std::make_shared<nn::Dropout>(dropout));
 }
 
 std::string BiLSTMAttentionClassifier::extra_repr() const {
   std::ostringstream s;
   s << "vocab_size=" << vocab_size << ", num_classes=" << num_classes
     << ", embedding_dim=" << embedding_dim << ", hidden_size=" << hidden_size
-    << ", attention_dim=" << attention_dim;
+    << ", attention_dim=" << attention_dim << ", dropout=" << dropout_p;
   return s.str();
 }
 
@@ -66,26 +68,22 @@ std::pair<Tensor, Tensor> BiLSTMAttentionClassifier::classify(const Tensor& ids,
     for (int64_t t = 0; t < lengths[b]; ++t) padded[b * steps + t] = 0;
   }
   Tensor mask = from_vector(padded, {batch, steps}, kInt64).to(kBool);  // [B, T]
-  Tensor embedded = (*embedding)(ids);                                  // [B, T, E]
+  Tensor embedded = (*dropout)((*embedding)(ids));                      // [B, T, E]
   nn::PackedSequence packed = nn::pack_padded_sequence(embedded, lengths, true, false);
   Tensor states =
       nn::pad_packed_sequence(lstm->forward(packed).first, true, 0.0, steps).first;  // [B,T,2H]
   Tensor scores = (*attention_vector)((*attention_projection)(states).tanh()).squeeze(2);
   Tensor weights = masked_softmax(scores, mask, 1);              // [B, T]
   Tensor pooled = bmm(weights.unsqueeze(1), states).squeeze(1);  // [B, 2H]
-  return {(*classifier)(pooled), weights};
+  return {(*classifier)((*dropout)(pooled)), weights};
 }
 
 LangIdConfig bilstm_attention_langid_config() {
   LangIdConfig config;
   config.name = "bilstm-attention-langid";
-  config.defaults.epochs = 8;
-  config.defaults.batch_size = 64;
-  config.defaults.lr = 3e-3;
-  config.defaults.optimizer = "adam";
-  config.defaults.clip_grad_norm = 1.0;
+  config.defaults = train_defaults("adam", 3e-3, 14, 64, 1.0, "cosine");
   config.make_model = [](int64_t vocab, int64_t classes, bool smoke) {
-    return smoke ? std::make_shared<BiLSTMAttentionClassifier>(vocab, classes, 8, 12, 8)
+    return smoke ? std::make_shared<BiLSTMAttentionClassifier>(vocab, classes, 8, 12, 8, 0.0)
                  : std::make_shared<BiLSTMAttentionClassifier>(vocab, classes);
   };
   return config;

@@ -47,7 +47,7 @@ const std::vector<TaskInfo>& registered_tasks() {
        "language identification of words: eight Debian word lists (wamerican ... wswedish)",
        make_bilstm_attention_langid_task},
       {"transformer-langid",
-       "character Transformer encoder with masked mean pooling (TransformerEncoderBlock tutorial)",
+       "character Transformer encoder with masked max pooling (TransformerEncoderBlock tutorial)",
        "language identification of words: eight Debian word lists (wamerican ... wswedish)",
        make_transformer_langid_task},
       {"char-rnn-fortunes",

@@ -8,6 +8,9 @@
 #include "models/transformer_classifier.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
+#include "ops/loss.h"
+#include "ops/reduction.h"
+#include "tests/fixture.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -102,6 +105,70 @@ TEST_CASE("transformer langid smoke", "[langid]") {
   run_smoke("transformer");
 }
 
+// The Transformer classifier against the same model built from torch.nn modules
+// (tools/fixtures/gen_langid.py): logits, loss and gradients, in float64, for post-norm + mean
+// pooling and for pre-norm + [BOS]/[EOS] markers + max pooling.
+TEST_CASE("transformer classifier matches PyTorch", "[langid]") {
+  testing::Fixtures fx("langid.txt");
+  const std::vector<int64_t> lengths = fx["lengths"].to_vector<int64_t>();
+  struct Case {
+    std::string name, pooling;
+    int64_t layers;
+    bool norm_first, boundary_tokens;
+  };
+  for (const Case& c :
+       {Case{"post_mean", "mean", 1, false, false}, Case{"pre_max", "max", 2, true, true}}) {
+    INFO(c.name);
+    TransformerClassifier model(7, 3, 4, 2, c.layers, 6, 0.0, 6, c.pooling, c.norm_first,
+                                c.boundary_tokens);
+    model.to(kFloat64);
+    nn::StateDict state;
+    for (const auto& [name, tensor] : model.state_dict())
+      state.push_back({name, fx[c.name + "." + name]});
+    model.load_state_dict(state);
+    auto [logits, weights] = model.classify(fx["ids"], lengths);
+    CHECK(testing::allclose(logits, fx[c.name + ".logits"], 1e-12, 1e-12));
+    CHECK(weights.shape() == Shape({3, 5}));
+    for (double sum : minidl::sum(weights, {1}).to_vector<double>()) CHECK(sum == Approx(1.0));
+    const std::vector<double> w = weights.to_vector<double>();
+    for (int64_t b = 0; b < 3; ++b)
+      for (int64_t t = lengths[b]; t < 5; ++t) CHECK(w[b * 5 + t] == 0.0);
+    Tensor loss = cross_entropy(logits, fx["labels"]);
+    CHECK(loss.item<double>() == Approx(fx[c.name + ".loss"].item<double>()).epsilon(1e-12));
+    loss.backward();
+    const nn::StateDict params = model.named_parameters();
+    for (const std::string& name : std::vector<std::string>{
+             "embedding.weight", "encoder.layers.0.self_attn.in_proj_weight",
+             "encoder.layers." + std::to_string(c.layers - 1) + ".linear1.weight",
+             "classifier.weight"}) {
+      INFO(name);
+      const auto it = std::find_if(params.begin(), params.end(),
+                                   [&](const auto& p) { return p.first == name; });
+      REQUIRE(it != params.end());
+      CHECK(testing::allclose(it->second.grad(), fx[c.name + ".grad." + name], 1e-10, 1e-12));
+    }
+  }
+}
+
+TEST_CASE("langid classifiers: dropout only in training", "[langid]") {
+  manual_seed(2);
+  BiLSTMAttentionClassifier bilstm(10, 3, 6, 5, 4, 0.5);
+  TransformerClassifier transformer(10, 3, 8, 2, 1, 8, 0.5, 6);
+  Tensor ids = from_vector(std::vector<int64_t>{1, 2, 3, 4, 5, 6, 0, 0}, {2, 4}, kInt64);
+  for (WordClassifier* model :
+       {static_cast<WordClassifier*>(&bilstm), static_cast<WordClassifier*>(&transformer)}) {
+    INFO(model->type_name());
+    model->train();
+    const auto a = model->classify(ids, {4, 2}).first.to_vector<float>();
+    const auto b = model->classify(ids, {4, 2}).first.to_vector<float>();
+    CHECK(a != b);
+    model->eval();
+    const auto c = model->classify(ids, {4, 2}).first.to_vector<float>();
+    const auto d = model->classify(ids, {4, 2}).first.to_vector<float>();
+    CHECK(c == d);
+  }
+}
+
 TEST_CASE("langid classifiers: error paths", "[langid]") {
   BiLSTMAttentionClassifier bilstm(10, 3, 4, 4, 4);
   TransformerClassifier transformer(10, 3, 8, 2, 1, 8, 0.0, 6);
@@ -117,6 +184,9 @@ TEST_CASE("langid classifiers: error paths", "[langid]") {
   CHECK_THROWS_WITH(transformer.classify(ids, {0, 4}),
                     Catch::Contains("TransformerClassifier") && Catch::Contains("length 0"));
   CHECK_THROWS_WITH(BiLSTMAttentionClassifier(0, 3), Catch::Contains("vocab_size 0"));
+  CHECK_THROWS_WITH(BiLSTMAttentionClassifier(10, 3, 4, 4, 4, 1.5), Catch::Contains("1.5"));
+  CHECK_THROWS_WITH(TransformerClassifier(10, 3, 8, 2, 1, 8, 0.0, 6, "sum"),
+                    Catch::Contains("TransformerClassifier") && Catch::Contains("\"sum\""));
   CHECK_THROWS_WITH(make_bilstm_attention_langid_task()->predict("x"),
                     Catch::Contains("bilstm-attention-langid") && Catch::Contains("setup"));
   auto task = smoke_task("bilstm");
