@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/generator.h"
+#include "models/batching.h"
 #include "models/text_corpus.h"
 #include "ops/loss.h"
 #include "ops/reduction.h"
@@ -76,23 +77,9 @@ nn::Module& LangIdTask::model() {
 int64_t LangIdTask::start_epoch(int64_t epoch, int64_t batch_size) {
   MINIDL_CHECK(model_, config_.name, "call setup before start_epoch");
   MINIDL_CHECK(batch_size >= 1, config_.name, "batch_size must be positive, got " << batch_size);
-  std::vector<int64_t> order(data_.train.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1);
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-  // Length buckets: chunks of 32 batches are sorted by length and cut into batches (little
-  // padding), then the batches are shuffled.
-  const size_t size = static_cast<size_t>(batch_size), chunk = size * 32;
-  batches_.clear();
-  for (size_t first = 0; first < order.size(); first += chunk) {
-    const size_t last = std::min(order.size(), first + chunk);
-    std::stable_sort(order.begin() + first, order.begin() + last, [&](int64_t a, int64_t b) {
-      return data_.train[a].word.size() < data_.train[b].word.size();
-    });
-    for (size_t b = first; b < last; b += size)
-      batches_.emplace_back(order.begin() + b, order.begin() + std::min(last, b + size));
-  }
-  for (size_t i = batches_.size(); i > 1; --i) std::swap(batches_[i - 1], batches_[rng() % i]);
+  std::vector<int64_t> lengths;
+  for (const LangIdExample& e : data_.train) lengths.push_back(static_cast<int64_t>(e.word.size()));
+  batches_ = length_bucketed_batches(lengths, batch_size, options_.seed, epoch);
   return static_cast<int64_t>(batches_.size());
 }
 

@@ -57,6 +57,10 @@ std::string TranslationSeq2Seq::extra_repr() const {
   return s.str();
 }
 
+Tensor TranslationSeq2Seq::context_weight() const {
+  return cell->weight_ih.narrow(1, options.embedding_dim, options.hidden_size);  // [4H, H]
+}
+
 Seq2SeqModel::State TranslationSeq2Seq::encode(const Tensor& source,
                                                const std::vector<int64_t>& lengths) {
   Tensor mask = check_source(source, lengths);
@@ -69,14 +73,13 @@ Seq2SeqModel::State TranslationSeq2Seq::encode(const Tensor& source,
   return state;
 }
 
-Tensor TranslationSeq2Seq::advance(const Tensor& gates_embedding, const Tensor& keys,
-                                   const Tensor& projected_keys, const Tensor& padding_mask,
-                                   Tensor& h, Tensor& c) {
-  const int64_t E = options.embedding_dim, H = options.hidden_size;
+Tensor TranslationSeq2Seq::advance(const Tensor& gates_embedding, const Tensor& w_context,
+                                   const Tensor& keys, const Tensor& projected_keys,
+                                   const Tensor& padding_mask, Tensor& h, Tensor& c) {
   nn::AttentionOutput attended = attention->forward_precomputed(h, projected_keys, keys,
                                                                 padding_mask);  // [N, H], [N, Ts]
   // The cell's input is [embedding; context]: W_ih x = W_emb e + W_ctx context.
-  Tensor gates = gates_embedding + linear(attended.output, cell->weight_ih.narrow(1, E, H));
+  Tensor gates = gates_embedding + linear(attended.output, w_context);
   std::tie(h, c) = lstm_cell(gates, h, c, cell->weight_hh, cell->bias_hh);
   return attended.weights;
 }
@@ -90,11 +93,13 @@ std::pair<Tensor, Tensor> TranslationSeq2Seq::forward(const Tensor& source,
   // [B, Tt, 4H]: the embedding half of every step's input projection, one GEMM.
   Tensor gates_embedding = linear((*dropout)((*target_embedding)(target_input)),
                                   cell->weight_ih.narrow(1, 0, E), cell->bias_ih);
+  // The context's columns of W_ih, taken once: one view (and one gradient scatter) per batch.
+  const Tensor w_context = context_weight();
   Tensor h = state.rows[3], c = state.rows[4];
   std::vector<Tensor> hidden, weights;
   for (int64_t t = 0; t < steps; ++t) {
-    weights.push_back(
-        advance(gates_embedding.select(1, t), state.rows[0], state.rows[1], state.rows[2], h, c));
+    weights.push_back(advance(gates_embedding.select(1, t), w_context, state.rows[0], state.rows[1],
+                              state.rows[2], h, c));
     hidden.push_back(h);
   }
   Tensor logits = (*output)((*dropout)(stack(hidden, 1)));  // [B, Tt, V]
@@ -106,13 +111,14 @@ Seq2SeqModel::State TranslationSeq2Seq::start(const Tensor& source,
   State state = encode(source, lengths);
   const int64_t E = options.embedding_dim;
   state.shared = {
-      linear(target_embedding->weight, cell->weight_ih.narrow(1, 0, E), cell->bias_ih)};  // [V, 4H]
+      linear(target_embedding->weight, cell->weight_ih.narrow(1, 0, E), cell->bias_ih),  // [V, 4H]
+      context_weight()};
   return state;
 }
 
 std::pair<Tensor, Tensor> TranslationSeq2Seq::step(const Tensor& prev, State& state) {
-  Tensor weights = advance(index_select(state.shared[0], 0, prev), state.rows[0], state.rows[1],
-                           state.rows[2], state.rows[3], state.rows[4]);
+  Tensor weights = advance(index_select(state.shared[0], 0, prev), state.shared[1], state.rows[0],
+                           state.rows[1], state.rows[2], state.rows[3], state.rows[4]);
   return {(*output)(state.rows[3]), weights};
 }
 

@@ -48,8 +48,7 @@ class TranslationSeq2Seq : public Seq2SeqModel {
   std::pair<Tensor, Tensor> forward(const Tensor& source, const std::vector<int64_t>& lengths,
                                     const Tensor& target_input) override;
   // State rows: keys [N, Ts, H], W2(keys), padding mask, h, c [N, H]; shared: the [V, 4H]
-  // table of embedding projections, W_ctx [4H, H] (the context's columns of the cell's W_ih),
-  // W_hh, b_hh.
+  // table of embedding projections and W_ctx [4H, H] (the context's columns of the cell's W_ih).
   State start(const Tensor& source, const std::vector<int64_t>& lengths) override;
   std::pair<Tensor, Tensor> step(const Tensor& prev, State& state) override;
   int64_t target_vocab_size() const override { return target_vocab; }
@@ -66,9 +65,11 @@ class TranslationSeq2Seq : public Seq2SeqModel {
 
  private:
   // One decoder step from the projected embedding gates_embedding [N, 4H]: attends with h,
-  // advances h and c (rows 3 and 4 of the state's layout) and returns the attention [N, Ts].
-  Tensor advance(const Tensor& gates_embedding, const Tensor& keys, const Tensor& projected_keys,
-                 const Tensor& padding_mask, Tensor& h, Tensor& c);
+  // adds context · w_contextᵀ, advances h and c and returns the attention [N, Ts].
+  Tensor advance(const Tensor& gates_embedding, const Tensor& w_context, const Tensor& keys,
+                 const Tensor& projected_keys, const Tensor& padding_mask, Tensor& h, Tensor& c);
+  // W_ctx [4H, H]: the columns of the cell's W_ih that multiply the context (a view).
+  Tensor context_weight() const;
   State encode(const Tensor& source, const std::vector<int64_t>& lengths);
 };
 
