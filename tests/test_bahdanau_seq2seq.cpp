@@ -2,12 +2,11 @@
 // beam decoding with attention rows summing to 1, a checkpoint round trip), beam width 1 = greedy,
 // padding does not change a sequence's encoding, and error paths.
 #include <cstdio>
-#include <filesystem>
 
 #include "core/factories.h"
 #include "models/bahdanau_seq2seq.h"
-#include "nn/checkpoint.h"
 #include "nn/optim.h"
+#include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -61,18 +60,9 @@ TEST_CASE("bahdanau seq2seq smoke: shapes, training, decoding, checkpoint", "[ba
   optim::RMSprop optimizer(model.parameters(), optim::RMSpropOptions(1e-2));
   const int64_t batches = task->start_epoch(0, 16);
   CHECK(batches == 4);
-  int64_t items = 0;
-  double first = 0, last = 0;
-  for (int step = 0; step < 12; ++step) {
-    optimizer.zero_grad();
-    Tensor loss = task->batch_loss(0, &items);
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-    loss.backward();
-    optimizer.step();
-  }
-  CHECK(items == 16);
-  CHECK(last < 0.7 * first);
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 12);
+  CHECK(fit.items == 16);
+  CHECK(fit.last < 0.7 * fit.first);
 
   Metrics metrics = task->evaluate("valid");
   REQUIRE(metrics.size() == 3);
@@ -94,15 +84,9 @@ TEST_CASE("bahdanau seq2seq smoke: shapes, training, decoding, checkpoint", "[ba
   }
 
   // A checkpoint round trip gives identical predictions in a freshly built task.
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / "minidl_bahdanau_dates_test").string();
-  std::filesystem::create_directories(dir);
-  nn::save_checkpoint(dir + "/", model, optimizer, nullptr, 12);
   auto restored = smoke_task();
-  optim::RMSprop optimizer2(restored->model().parameters(), optim::RMSpropOptions(1e-2));
   CHECK(restored->predict(input).attention.numel() >= 0);
-  nn::load_checkpoint(dir + "/", restored->model(), optimizer2, nullptr);
-  std::filesystem::remove_all(dir);
+  minidl::testing::checkpoint_round_trip(*task, optimizer, *restored, "bahdanau-dates");
   for (const std::string& text : task->example_inputs()) {
     Prediction a = task->predict(text, 2), b = restored->predict(text, 2);
     CHECK(a.output == b.output);
@@ -115,11 +99,7 @@ TEST_CASE("bahdanau seq2seq: beam width 1 is greedy decoding", "[bahdanau-dates]
   // A little training so the decisions are not all the same token.
   optim::RMSprop optimizer(task->model().parameters(), optim::RMSpropOptions(1e-2));
   task->start_epoch(0, 16);
-  for (int step = 0; step < 8; ++step) {
-    optimizer.zero_grad();
-    task->batch_loss(step % 4, nullptr).backward();
-    optimizer.step();
-  }
+  minidl::testing::fit_batches(*task, optimizer, 8, 4);
   BahdanauSeq2Seq& model = task->bahdanau();
   for (const Seq2SeqExample& pair : task->data().valid) {
     std::vector<int64_t> ids;

@@ -5,6 +5,7 @@
 #include "models/dot_attention_seq2seq.h"
 #include "models/registry.h"
 #include "nn/optim.h"
+#include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -40,16 +41,8 @@ TEST_CASE("dot-attention seq2seq smoke: no attention parameters, training, decod
 
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-2));
   task->start_epoch(0, 16);
-  double first = 0, last = 0;
-  for (int step = 0; step < 30; ++step) {
-    optimizer.zero_grad();
-    Tensor loss = task->batch_loss(0, nullptr);
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-    loss.backward();
-    optimizer.step();
-  }
-  CHECK(last < 0.8 * first);  // the same batch, 30 steps
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 30);
+  CHECK(fit.last < 0.8 * fit.first);  // the same batch, 30 steps
 
   std::vector<int64_t> ids = {4, 5, 6, 7, 8};
   auto greedy = model.greedy_decode(from_vector(ids, {1, 5}, kInt64), {5}, 12)[0];

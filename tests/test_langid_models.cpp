@@ -1,16 +1,15 @@
 // The language-ID word classifiers (BiLSTM + attention pooling, Transformer encoder + mean
 // pooling) on the smoke task: shapes, the loss falls, pooling weights sum to 1 over the real
 // characters and are 0 on padding, predict, a checkpoint round trip, and error paths.
-#include <filesystem>
 
 #include "core/factories.h"
 #include "models/bilstm_attention_classifier.h"
 #include "models/transformer_classifier.h"
-#include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "ops/loss.h"
 #include "ops/reduction.h"
 #include "tests/fixture.h"
+#include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -55,18 +54,9 @@ void run_smoke(const std::string& name) {
   // The loss falls over a few steps on one batch.
   optim::Adam optimizer(task->model().parameters(), optim::AdamOptions(1e-2));
   task->start_epoch(0, 32);
-  int64_t items = 0;
-  double first = 0, last = 0;
-  for (int step = 0; step < 15; ++step) {
-    optimizer.zero_grad();
-    Tensor loss = task->batch_loss(0, &items);
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-    loss.backward();
-    optimizer.step();
-  }
-  CHECK(items > 0);
-  CHECK(last < first * 0.8);
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 15);
+  CHECK(fit.items > 0);
+  CHECK(fit.last < fit.first * 0.8);
 
   Metrics metrics = task->evaluate("valid");
   CHECK(metrics[0].first == "accuracy");
@@ -80,14 +70,8 @@ void run_smoke(const std::string& name) {
   CHECK(p.attention.sum().item<double>() == Approx(1.0).margin(1e-5));
 
   // A checkpoint round trip gives identical predictions.
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("minidl_langid_test_" + name)).string();
-  std::filesystem::create_directories(dir);
-  nn::save_checkpoint(dir + "/", task->model(), optimizer, nullptr, 15);
   auto restored = smoke_task(name);
-  optim::Adam optimizer2(restored->model().parameters(), optim::AdamOptions(1e-2));
-  nn::load_checkpoint(dir + "/", restored->model(), optimizer2, nullptr);
-  std::filesystem::remove_all(dir);
+  minidl::testing::checkpoint_round_trip(*task, optimizer, *restored, name);
   for (const std::string& text : task->example_inputs()) {
     Prediction a = task->predict(text), b = restored->predict(text);
     CHECK(a.output == b.output);

@@ -3,15 +3,14 @@
 // seeded sampling, incremental decoding equal to the full forward, the GPT's causality and fused
 // attention, and error paths.
 #include <cmath>
-#include <filesystem>
 #include <set>
 
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "models/char_rnn_lm.h"
 #include "models/gpt_lm.h"
-#include "nn/checkpoint.h"
 #include "nn/optim.h"
+#include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -72,18 +71,9 @@ void run_smoke(const std::string& name) {
 
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-2));
   CHECK(task->start_epoch(0, 16) == 4);  // 64 windows
-  int64_t items = 0;
-  double first = 0, last = 0;
-  for (int step = 0; step < 25; ++step) {
-    optimizer.zero_grad();
-    Tensor loss = task->batch_loss(step % 4, &items);
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-    loss.backward();
-    optimizer.step();
-  }
-  CHECK(items == 16 * context);
-  CHECK(last < first * 0.7);
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 25, 4);
+  CHECK(fit.items == 16 * context);
+  CHECK(fit.last < fit.first * 0.7);
   CHECK(task->evaluate("valid")[0].second < before[0].second);
 
   // Sampling is seeded: the same seed gives the same text, another seed another text.
@@ -113,15 +103,9 @@ void run_smoke(const std::string& name) {
   }
 
   // A checkpoint round trip gives identical logits and samples.
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("minidl_lm_test_" + name)).string();
-  std::filesystem::create_directories(dir);
-  nn::save_checkpoint(dir + "/", model, optimizer, nullptr, 25);
   auto restored = smoke_task(name);
-  optim::Adam optimizer2(restored->model().parameters(), optim::AdamOptions(1e-2));
   CHECK(values(restored->language_model().logits(input)) != values(model.logits(input)));
-  nn::load_checkpoint(dir + "/", restored->model(), optimizer2, nullptr);
-  std::filesystem::remove_all(dir);
+  minidl::testing::checkpoint_round_trip(*task, optimizer, *restored, name);
   CHECK(values(restored->language_model().logits(input)) == values(model.logits(input)));
   for (const std::string& prompt : task->example_inputs())
     CHECK(restored->predict(prompt).output == task->predict(prompt).output);

@@ -2,8 +2,6 @@
 // Seq2SeqTask: smoke runs on the in-memory data (shapes, padding gets no attention, the loss
 // falls, greedy == beam width 1, the metrics, a checkpoint round trip), the data adapters, and
 // error paths.
-#include <filesystem>
-
 #include "core/factories.h"
 #include "models/bahdanau_seq2seq.h"
 #include "models/batching.h"
@@ -11,8 +9,8 @@
 #include "models/registry.h"
 #include "models/seq2seq_data.h"
 #include "models/translation_seq2seq.h"
-#include "nn/checkpoint.h"
 #include "nn/optim.h"
+#include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
@@ -28,22 +26,6 @@ std::unique_ptr<Task> smoke(const std::string& name, uint64_t seed = 1) {
   options.seed = seed;
   task->setup(options);
   return task;
-}
-
-// Trains on batch 0 for `steps` Adam steps; returns (first, last) loss.
-std::pair<double, double> fit_one_batch(Task& task, int steps, double lr = 1e-2) {
-  optim::Adam optimizer(task.model().parameters(), optim::AdamOptions(lr));
-  task.start_epoch(0, 16);
-  double first = 0, last = 0;
-  for (int step = 0; step < steps; ++step) {
-    optimizer.zero_grad();
-    Tensor loss = task.batch_loss(0, nullptr);
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-    loss.backward();
-    optimizer.step();
-  }
-  return {first, last};
 }
 
 void check_seq2seq_smoke(const std::string& name, const std::string& headline) {
@@ -70,8 +52,10 @@ void check_seq2seq_smoke(const std::string& name, const std::string& headline) {
   CHECK(together[1].tokens == alone[0].tokens);
 
   model.train();
-  auto [first, last] = fit_one_batch(*task, 25);
-  CHECK(last < 0.7 * first);
+  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-2));
+  task->start_epoch(0, 16);
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 25);
+  CHECK(fit.last < 0.7 * fit.first);
   model.eval();
 
   // Greedy decoding is beam search of width 1, and a wider beam is never less likely.
@@ -96,15 +80,8 @@ void check_seq2seq_smoke(const std::string& name, const std::string& headline) {
   CHECK(p.attention.size(1) == static_cast<int64_t>(p.source_tokens.size()));
 
   // Checkpoint round trip: a fresh task with the loaded weights predicts the same.
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("minidl_seq2seq_test_" + name)).string();
-  std::filesystem::create_directories(dir);
-  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-2));
-  nn::save_checkpoint(dir + "/", model, optimizer, nullptr, 1);
   auto restored = smoke(name);
-  optim::Adam optimizer2(restored->model().parameters(), optim::AdamOptions(1e-2));
-  nn::load_checkpoint(dir + "/", restored->model(), optimizer2, nullptr);
-  std::filesystem::remove_all(dir);
+  minidl::testing::checkpoint_round_trip(*task, optimizer, *restored, name);
   for (const std::string& text : task->example_inputs()) {
     Prediction a = task->predict(text), b = restored->predict(text);
     CHECK(a.output == b.output);
