@@ -10,6 +10,7 @@
 #include "core/factories.h"
 #include "core/generator.h"
 #include "core/gradcheck.h"
+#include "core/parallel.h"
 #include "core/shape.h"
 #include "core/tensor.h"
 #include "nn/activation.h"

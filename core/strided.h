@@ -10,22 +10,18 @@
 //                                     // n elements; each operand advances by inner_strides[k]
 //
 // and loops over the run itself, so when inner_strides are 1 the compiler vectorizes it.
-// run() splits the linear element range across OpenMP threads when the work is large enough.
+// run() splits the linear element range across threads (core/parallel.h) when the work is large
+// enough.
 #pragma once
-
-#include <omp.h>
 
 #include <array>
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/shape.h"
 
 namespace minidl {
-
-// Below this many elements, a kernel runs on the calling thread: waking the OpenMP team costs a
-// few microseconds, more than the work itself.
-constexpr int64_t kParallelGrain = 32768;
 
 template <size_t N>
 class StridedIter {
@@ -93,20 +89,11 @@ class StridedIter {
     }
   }
 
-  // All elements, split across threads when numel() >= grain.
+  // All elements, split into chunks across threads when numel() > grain.
   template <typename Body>
   void run(Body&& body, int64_t grain = kParallelGrain) const {
-    if (numel_ < grain || omp_get_max_threads() == 1 || omp_in_parallel()) {
-      for_range(0, numel_, body);
-      return;
-    }
-#pragma omp parallel
-    {
-      int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-      int64_t chunk = (numel_ + threads - 1) / threads;
-      int64_t begin = std::min(numel_, id * chunk), end = std::min(numel_, begin + chunk);
-      for_range(begin, end, body);
-    }
+    parallel_for(0, numel_, grain,
+                 [&](int64_t begin, int64_t end) { for_range(begin, end, body); });
   }
 
  private:

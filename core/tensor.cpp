@@ -117,9 +117,11 @@ bool copy_tiled(D* out, const S* in, const StridedIter<2>& iter) {
   for (int64_t d = 0; d < nd - 2; ++d) outer *= size[d];
   constexpr int64_t kTile = 32;
   const int64_t row_tiles = (rows + kTile - 1) / kTile;
-#pragma omp parallel for collapse(2) if (outer * rows * cols >= kParallelGrain)
-  for (int64_t b = 0; b < outer; ++b) {
-    for (int64_t rt = 0; rt < row_tiles; ++rt) {
+  // One task per (outer index, row tile); enough tasks per chunk to fill kParallelGrain elements.
+  const int64_t tile_grain = std::max<int64_t>(1, kParallelGrain / (kTile * cols));
+  parallel_for(0, outer * row_tiles, tile_grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t b = task / row_tiles, rt = task % row_tiles;
       int64_t off_out = 0, off_in = 0, rest = b;
       for (int64_t d = nd - 3; d >= 0; --d) {
         off_out += (rest % size[d]) * so[d];
@@ -135,7 +137,7 @@ bool copy_tiled(D* out, const S* in, const StridedIter<2>& iter) {
                 convert_element<D>(in[off_in + r * si[nd - 2] + c * si[nd - 1]]);
       }
     }
-  }
+  });
   return true;
 }
 

@@ -1,8 +1,6 @@
 // The training loop of tools/train (see models/training.h).
 #include "models/training.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/generator.h"
+#include "core/parallel.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 
@@ -370,7 +369,7 @@ std::string format_metrics(const Metrics& metrics) {
 
 TrainResult train(Task& task, const TrainOptions& options) {
   validate_options(options);
-  if (options.threads > 0) omp_set_num_threads(options.threads);
+  if (options.threads > 0) set_num_threads(options.threads);
   std::ostream& out = options.out ? *options.out : std::cout;
   Progress progress(options.progress, out);
 

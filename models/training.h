@@ -50,7 +50,7 @@ struct TrainOptions {
   double clip_grad_norm = -1;  // 0 = no clipping
   std::string schedule;        // constant | cosine
   int64_t warmup_steps = -1;
-  int threads = 0;  // > 0: omp_set_num_threads(threads)
+  int threads = 0;  // > 0: set_num_threads(threads) (core/parallel.h)
   // The task's setup.
   uint64_t seed = 0;
   std::string data_path;

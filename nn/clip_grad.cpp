@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 
 namespace minidl::nn::utils {
@@ -19,8 +20,10 @@ void apply_in_place(const Tensor& self, F f) {
   T* p = self.data_ptr<T>();
   const int64_t n = self.numel();
   if (self.is_contiguous()) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) p[i] = f(p[i]);
+    parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) p[i] = f(p[i]);
+    });
   } else {
     StridedIter<1> iter(self.shape(), {&self.strides()});
     iter.run([&](const std::array<int64_t, 1>& off, int64_t len, const std::array<int64_t, 1>& st) {
@@ -45,24 +48,20 @@ double vector_norm(const T* x, int64_t n, double p) {
     }
     return extreme;
   }
-  double acc = 0.0;
-  if (p == 0.0) {
-#pragma omp parallel for reduction(+ : acc) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) acc += x[i] != T(0) ? 1.0 : 0.0;
-    return acc;
-  }
-  if (p == 1.0) {
-#pragma omp parallel for reduction(+ : acc) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) acc += std::fabs(static_cast<double>(x[i]));
-    return acc;
-  }
-  if (p == 2.0) {
-#pragma omp parallel for reduction(+ : acc) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-    return std::sqrt(acc);
-  }
-#pragma omp parallel for reduction(+ : acc) if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) acc += std::pow(std::fabs(static_cast<double>(x[i])), p);
+  // sum over i of term(x[i]) in double: per-chunk partial sums added in chunk order, so the
+  // norm is the same however the chunks ran.
+  auto sum_of = [&](auto term) {
+    return parallel_sum<double>(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+      double acc = 0.0;
+      for (int64_t i = begin; i < end; ++i) acc += term(x[i]);
+      return acc;
+    });
+  };
+  if (p == 0.0) return sum_of([](T v) { return v != T(0) ? 1.0 : 0.0; });
+  if (p == 1.0) return sum_of([](T v) { return std::fabs(static_cast<double>(v)); });
+  if (p == 2.0)
+    return std::sqrt(sum_of([](T v) { return static_cast<double>(v) * static_cast<double>(v); }));
+  const double acc = sum_of([p](T v) { return std::pow(std::fabs(static_cast<double>(v)), p); });
   return std::pow(acc, 1.0 / p);
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 
 namespace minidl::optim {
@@ -59,24 +60,26 @@ void sgd_kernel(T* p, const T* g, T* momentum_buffer, int64_t n, double lr_d, do
                 double dampening_d, double weight_decay_d, T sign) {
   const T neg_lr = T(-lr_d), momentum = T(momentum_d), keep = T(1.0 - dampening_d);
   const T weight_decay = T(weight_decay_d);
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T d = sign * g[i];
-    if constexpr (kWeightDecay) d = d + weight_decay * p[i];
-    if constexpr (kMomentum) {
-      T b;
-      if constexpr (kFirst)
-        b = d;
-      else
-        b = momentum_buffer[i] * momentum + keep * d;
-      momentum_buffer[i] = b;
-      if constexpr (kNesterov)
-        d = d + momentum * b;
-      else
-        d = b;
+  parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      T d = sign * g[i];
+      if constexpr (kWeightDecay) d = d + weight_decay * p[i];
+      if constexpr (kMomentum) {
+        T b;
+        if constexpr (kFirst)
+          b = d;
+        else
+          b = momentum_buffer[i] * momentum + keep * d;
+        momentum_buffer[i] = b;
+        if constexpr (kNesterov)
+          d = d + momentum * b;
+        else
+          d = b;
+      }
+      p[i] = p[i] + neg_lr * d;
     }
-    p[i] = p[i] + neg_lr * d;
-  }
+  });
 }
 
 // p, g, exp_avg, exp_avg_sq [n]; max_exp_avg_sq [n] (used when kAmsgrad). kDecoupled: AdamW's
@@ -93,25 +96,27 @@ void adam_kernel(T* p, const T* g, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq,
   const T one_minus_beta1 = T(1.0 - beta1_d), one_minus_beta2 = T(1.0 - beta2_d);
   const T weight_decay = T(weight_decay_d);
   const T decay_factor = T(1.0 - lr * weight_decay_d);
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T grad = sign * g[i];
-    T param = p[i];
-    if constexpr (kDecoupled) param = param * decay_factor;
-    if constexpr (kWeightDecay && !kDecoupled) grad = grad + weight_decay * param;
-    const T m = exp_avg[i] * beta1 + one_minus_beta1 * grad;
-    const T v = exp_avg_sq[i] * beta2 + one_minus_beta2 * grad * grad;
-    exp_avg[i] = m;
-    exp_avg_sq[i] = v;
-    T second = v;
-    if constexpr (kAmsgrad) {
-      const T previous = max_exp_avg_sq[i];
-      second = (previous < v || v != v) ? v : previous;  // torch.maximum propagates NaN
-      max_exp_avg_sq[i] = second;
+  parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      T grad = sign * g[i];
+      T param = p[i];
+      if constexpr (kDecoupled) param = param * decay_factor;
+      if constexpr (kWeightDecay && !kDecoupled) grad = grad + weight_decay * param;
+      const T m = exp_avg[i] * beta1 + one_minus_beta1 * grad;
+      const T v = exp_avg_sq[i] * beta2 + one_minus_beta2 * grad * grad;
+      exp_avg[i] = m;
+      exp_avg_sq[i] = v;
+      T second = v;
+      if constexpr (kAmsgrad) {
+        const T previous = max_exp_avg_sq[i];
+        second = (previous < v || v != v) ? v : previous;  // torch.maximum propagates NaN
+        max_exp_avg_sq[i] = second;
+      }
+      const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+      p[i] = param + neg_step_size * m / denom;
     }
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[i] = param + neg_step_size * m / denom;
-  }
+  });
 }
 
 // p, g, square_avg [n]; grad_avg [n] (used when kCentered); momentum_buffer [n] (kMomentum).
@@ -121,29 +126,31 @@ void rmsprop_kernel(T* p, const T* g, T* square_avg, T* grad_avg, T* momentum_bu
                     double momentum_d, T sign) {
   const T neg_lr = T(-lr_d), alpha = T(alpha_d), one_minus_alpha = T(1.0 - alpha_d);
   const T eps = T(eps_d), weight_decay = T(weight_decay_d), momentum = T(momentum_d);
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T grad = sign * g[i];
-    if constexpr (kWeightDecay) grad = grad + weight_decay * p[i];
-    const T s = square_avg[i] * alpha + one_minus_alpha * grad * grad;
-    square_avg[i] = s;
-    T avg;
-    if constexpr (kCentered) {
-      const T a = grad_avg[i] * alpha + one_minus_alpha * grad;
-      grad_avg[i] = a;
-      avg = std::sqrt(s + T(-1) * a * a);
-    } else {
-      avg = std::sqrt(s);
+  parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      T grad = sign * g[i];
+      if constexpr (kWeightDecay) grad = grad + weight_decay * p[i];
+      const T s = square_avg[i] * alpha + one_minus_alpha * grad * grad;
+      square_avg[i] = s;
+      T avg;
+      if constexpr (kCentered) {
+        const T a = grad_avg[i] * alpha + one_minus_alpha * grad;
+        grad_avg[i] = a;
+        avg = std::sqrt(s + T(-1) * a * a);
+      } else {
+        avg = std::sqrt(s);
+      }
+      avg = avg + eps;
+      if constexpr (kMomentum) {
+        const T b = momentum_buffer[i] * momentum + grad / avg;
+        momentum_buffer[i] = b;
+        p[i] = p[i] + neg_lr * b;
+      } else {
+        p[i] = p[i] + neg_lr * grad / avg;
+      }
     }
-    avg = avg + eps;
-    if constexpr (kMomentum) {
-      const T b = momentum_buffer[i] * momentum + grad / avg;
-      momentum_buffer[i] = b;
-      p[i] = p[i] + neg_lr * b;
-    } else {
-      p[i] = p[i] + neg_lr * grad / avg;
-    }
-  }
+  });
 }
 
 // p, g, sum [n].
@@ -151,14 +158,16 @@ template <typename T, bool kWeightDecay>
 void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, double clr, double eps_d,
                     double weight_decay_d, T sign) {
   const T neg_clr = T(-clr), eps = T(eps_d), weight_decay = T(weight_decay_d);
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T grad = sign * g[i];
-    if constexpr (kWeightDecay) grad = grad + weight_decay * p[i];
-    const T s = sum[i] + grad * grad;
-    sum[i] = s;
-    p[i] = p[i] + neg_clr * grad / (std::sqrt(s) + eps);
-  }
+  parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      T grad = sign * g[i];
+      if constexpr (kWeightDecay) grad = grad + weight_decay * p[i];
+      const T s = sum[i] + grad * grad;
+      sum[i] = s;
+      p[i] = p[i] + neg_clr * grad / (std::sqrt(s) + eps);
+    }
+  });
 }
 
 template <typename T>

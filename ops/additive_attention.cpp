@@ -2,8 +2,7 @@
 // backward (formulas in additive_attention.h).
 #include "ops/additive_attention.h"
 
-#include <omp.h>
-
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -13,6 +12,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/loops.h"
 
@@ -37,11 +37,13 @@ void score_row(const T* qr, const T* kb, const T* v, T* out, int64_t keys, int64
 template <typename T>
 void scores_forward(const T* q, const T* k, const T* v, T* out, int64_t batch, int64_t queries,
                     int64_t keys, int64_t units) {
-  const bool parallel = batch * queries * keys * units >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel for if (parallel)
-  for (int64_t row = 0; row < batch * queries; ++row)
-    score_row(q + row * units, k + (row / queries) * keys * units, v, out + row * keys, keys,
-              units);
+  // Rows per chunk so that a chunk does about kParallelGrain tanh terms (keys * units a row).
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(keys * units, 1));
+  parallel_for(0, batch * queries, grain, [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row)
+      score_row(q + row * units, k + (row / queries) * keys * units, v, out + row * keys, keys,
+                units);
+  });
 }
 
 // The gradient contributions of one query row qr [U] with its gradient row gr [Tk]: into
@@ -66,25 +68,28 @@ void grad_row(const T* qr, const T* kb, const T* v, const T* gr, T* dqr, T* dkb,
 }
 
 // The gradients for g [B, Tq, Tk]: dq, dk (zero-initialized, [B, T, U]) and dv [U]. Parallel
-// over the batch (each b owns dq[b], dk[b]); dv is summed per thread, then reduced.
+// over the batch (each b owns dq[b], dk[b]); dv is summed per chunk of batches, then the chunks'
+// sums are added in chunk order (the same dv however the chunks ran).
 template <typename T>
 void scores_backward(const T* q, const T* k, const T* v, const T* g, T* dq, T* dk, T* dv,
                      int64_t batch, int64_t queries, int64_t keys, int64_t units) {
-  const bool parallel =
-      batch > 1 && batch * queries * keys * units >= kParallelGrain && !omp_in_parallel();
-  const int threads = parallel ? omp_get_max_threads() : 1;
-  std::vector<T> dv_partial(static_cast<size_t>(threads) * units, T(0));
-#pragma omp parallel for if (parallel) num_threads(threads)
-  for (int64_t b = 0; b < batch; ++b) {
-    T* dv_thread = dv_partial.data() + static_cast<int64_t>(omp_get_thread_num()) * units;
-    for (int64_t i = 0; i < queries; ++i) {
-      const int64_t row = b * queries + i;
-      grad_row(q + row * units, k + b * keys * units, v, g + row * keys, dq + row * units,
-               dk + b * keys * units, dv_thread, keys, units);
+  // Batches per chunk so that a chunk does about kParallelGrain tanh terms.
+  const int64_t grain =
+      std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(queries * keys * units, 1));
+  const int64_t chunks = detail::chunk_count(batch, grain);
+  std::vector<T> dv_partial(static_cast<size_t>(chunks * units), T(0));
+  parallel_chunks(chunks, [&](int64_t chunk, int) {
+    T* dv_chunk = dv_partial.data() + chunk * units;
+    for (int64_t b = batch * chunk / chunks; b < batch * (chunk + 1) / chunks; ++b) {
+      for (int64_t i = 0; i < queries; ++i) {
+        const int64_t row = b * queries + i;
+        grad_row(q + row * units, k + b * keys * units, v, g + row * keys, dq + row * units,
+                 dk + b * keys * units, dv_chunk, keys, units);
+      }
     }
-  }
-  for (int th = 0; th < threads; ++th)
-    for (int64_t u = 0; u < units; ++u) dv[u] += dv_partial[th * units + u];
+  });
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t u = 0; u < units; ++u) dv[u] += dv_partial[c * units + u];
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 // one input row (H = 1, kH = 1): the memory layouts agree, so both share every kernel.
 #include "ops/conv.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <climits>
 #include <memory>
@@ -220,26 +218,23 @@ void col2im(T* col, const ConvGeometry& g, T* dx) {
 
 // ---------------------------------------------------------------- batch scheduling
 
-// Runs body(n, thread) for every sample n. With at least as many samples as threads, samples
-// are split across OpenMP threads (each GEMM then runs single-threaded inside the region);
-// otherwise the samples run one after another and BLAS threads each GEMM. Samples are handed
-// out one at a time: on a busy machine a descheduled thread then delays the others by one
-// sample, not by half the batch.
-template <typename Body>
-void for_each_sample(int64_t N, int threads, Body&& body) {
-  if (threads > 1) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int64_t n = 0; n < N; ++n) body(n, omp_get_thread_num());
-  } else {
-    for (int64_t n = 0; n < N; ++n) body(n, 0);
-  }
+// Samples are cut into chunks of consecutive samples on the thread pool when there are at
+// least as many samples as threads and enough work (each GEMM then runs single-threaded inside
+// its chunk); otherwise the samples run one after another and each GEMM is cut into blocks
+// itself (ops/linalg.h). Returns the number of chunks (1: serial).
+int64_t sample_chunks(int64_t N, int64_t work_per_sample) {
+  if (get_num_threads() <= 1 || in_parallel_region() || N < get_num_threads()) return 1;
+  if (N * work_per_sample < 4 * kParallelGrain) return 1;
+  return detail::chunk_count(N, 1);
 }
 
-int batch_threads(int64_t N, int64_t work_per_sample) {
-  const int threads = omp_get_max_threads();
-  if (threads <= 1 || omp_in_parallel() || N < threads) return 1;
-  if (N * work_per_sample < 4 * kParallelGrain) return 1;
-  return threads;
+// body(n, chunk, slot) for every sample n, chunk c holding samples [N c / chunks, N (c+1) /
+// chunks).
+template <typename Body>
+void for_each_sample(int64_t N, int64_t chunks, Body&& body) {
+  parallel_chunks(chunks, [&](int64_t chunk, int slot) {
+    for (int64_t n = N * chunk / chunks; n < N * (chunk + 1) / chunks; ++n) body(n, chunk, slot);
+  });
 }
 
 // ---------------------------------------------------------------- kernels
@@ -249,11 +244,12 @@ int batch_threads(int64_t N, int64_t work_per_sample) {
 template <typename T>
 void conv_forward(const T* x, const T* w, const T* b, T* out, const ConvGeometry& g) {
   const int64_t Cg = g.in_group(), Og = g.out_group(), K = g.col_rows(), P = g.out_plane();
-  const int threads = batch_threads(g.N, g.O * K * P);
+  const int64_t chunks = sample_chunks(g.N, g.O * K * P);
+  const int slots = chunks > 1 ? get_num_threads() : 1;
   const bool direct = g.direct();
-  std::unique_ptr<T[]> buffers(direct ? nullptr : new T[threads * K * P]);
-  for_each_sample(g.N, threads, [&](int64_t n, int thread) {
-    T* col = direct ? nullptr : buffers.get() + thread * K * P;
+  std::unique_ptr<T[]> buffers(direct ? nullptr : new T[slots * K * P]);  // columns per thread
+  for_each_sample(g.N, chunks, [&](int64_t n, int64_t, int slot) {
+    T* col = direct ? nullptr : buffers.get() + slot * K * P;
     T* out_n = out + n * g.O * P;
     if (b) {
       for (int64_t o = 0; o < g.O; ++o) std::fill(out_n + o * P, out_n + (o + 1) * P, b[o]);
@@ -275,29 +271,30 @@ void conv_forward(const T* x, const T* w, const T* b, T* out, const ConvGeometry
 //   dx_ng = col2im(w_g^T @ dout_ng)              (into dx [N, C, H, W], when dx is given)
 //   dw_g  = sum_n dout_ng @ im2col(x_ng)^T        (into dw [O, Cg, KH, KW], when dw is given)
 //   db    = sum over n and positions of dout_n    (into db [O], when db is given)
-// Each thread sums its samples' dw in its own buffer; the buffers are added at the end. The
-// columns are unrolled again rather than kept from the forward: keeping them (9x the input for
-// a 3x3 kernel) measured no faster.
+// Each chunk of samples sums its dw in its own buffer; the buffers are added in chunk order at
+// the end (the same sums however chunks were scheduled). The columns are unrolled again rather
+// than kept from the forward: keeping them (9x the input for a 3x3 kernel) measured no faster.
 template <typename T>
 void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
                    const ConvGeometry& g) {
   const int64_t Cg = g.in_group(), Og = g.out_group(), K = g.col_rows(), P = g.out_plane();
-  const int threads = batch_threads(g.N, g.O * K * P);
+  const int64_t chunks = sample_chunks(g.N, g.O * K * P);
+  const int slots = chunks > 1 ? get_num_threads() : 1;
   const bool direct = g.direct();
   const int64_t wsize = g.O * K;
-  std::unique_ptr<T[]> buffers(direct ? nullptr : new T[threads * K * P]);
-  // Thread 0 accumulates straight into dw; the others into their own buffers.
-  std::unique_ptr<T[]> dw_partial(dw && threads > 1 ? new T[(threads - 1) * wsize] : nullptr);
+  std::unique_ptr<T[]> buffers(direct ? nullptr : new T[slots * K * P]);  // columns per thread
+  // Chunk 0 accumulates straight into dw; the others into their own buffers.
+  std::unique_ptr<T[]> dw_partial(dw && chunks > 1 ? new T[(chunks - 1) * wsize] : nullptr);
   if (dw) std::fill(dw, dw + wsize, T(0));
-  if (dw_partial) std::fill(dw_partial.get(), dw_partial.get() + (threads - 1) * wsize, T(0));
+  if (dw_partial) std::fill(dw_partial.get(), dw_partial.get() + (chunks - 1) * wsize, T(0));
   if (dx && !direct) std::fill(dx, dx + g.N * g.C * g.H * g.W, T(0));
-  // db per thread, summed in double like bias_backward, while each sample's dout is in cache.
-  std::vector<double> db_partial(db ? threads * g.O : 0, 0.0);
-  for_each_sample(g.N, threads, [&](int64_t n, int thread) {
-    T* col = direct ? nullptr : buffers.get() + thread * K * P;
-    T* dw_t = thread == 0 || !dw ? dw : dw_partial.get() + (thread - 1) * wsize;
+  // db per chunk, summed in double like bias_backward, while each sample's dout is in cache.
+  std::vector<double> db_partial(db ? chunks * g.O : 0, 0.0);
+  for_each_sample(g.N, chunks, [&](int64_t n, int64_t chunk, int slot) {
+    T* col = direct ? nullptr : buffers.get() + slot * K * P;
+    T* dw_t = chunk == 0 || !dw ? dw : dw_partial.get() + (chunk - 1) * wsize;
     if (db) {
-      double* db_t = db_partial.data() + thread * g.O;
+      double* db_t = db_partial.data() + chunk * g.O;
       for (int64_t o = 0; o < g.O; ++o) {
         const T* d = dout + (n * g.O + o) * P;
         T acc = 0;
@@ -329,7 +326,7 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
     }
   });
   if (dw_partial) {
-    for (int t = 0; t < threads - 1; ++t) {
+    for (int64_t t = 0; t < chunks - 1; ++t) {
       const T* part = dw_partial.get() + t * wsize;
 #pragma omp simd
       for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
@@ -338,7 +335,7 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
   if (db) {
     for (int64_t o = 0; o < g.O; ++o) {
       double total = 0;
-      for (int t = 0; t < threads; ++t) total += db_partial[t * g.O + o];
+      for (int64_t t = 0; t < chunks; ++t) total += db_partial[t * g.O + o];
       db[o] = static_cast<T>(total);
     }
   }
@@ -348,18 +345,21 @@ void conv_backward(const T* x, const T* w, const T* dout, T* dx, T* dw, T* db,
 template <typename T>
 void bias_backward(const T* dout, T* db, const ConvGeometry& g) {
   const int64_t P = g.out_plane();
-#pragma omp parallel for if (g.N * g.O * P >= kParallelGrain && !omp_in_parallel())
-  for (int64_t o = 0; o < g.O; ++o) {
-    double total = 0;
-    for (int64_t n = 0; n < g.N; ++n) {
-      const T* d = dout + (n * g.O + o) * P;
-      T acc = 0;
+  // Channels per chunk: about kParallelGrain elements of dout each.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.N * P));
+  parallel_for(0, g.O, grain, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      double total = 0;
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* d = dout + (n * g.O + o) * P;
+        T acc = 0;
 #pragma omp simd reduction(+ : acc)
-      for (int64_t p = 0; p < P; ++p) acc += d[p];
-      total += acc;
+        for (int64_t p = 0; p < P; ++p) acc += d[p];
+        total += acc;
+      }
+      db[o] = static_cast<T>(total);
     }
-    db[o] = static_cast<T>(total);
-  }
+  });
 }
 
 // ---------------------------------------------------------------- the op

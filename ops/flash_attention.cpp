@@ -12,18 +12,18 @@
 // Backward, per (n, block of Bc keys), in parallel (the block's dK, dV rows belong to it):
 //   D = rowsum(dO * O);  for each block of Br queries:  P = exp(S - L),  dV += Pᵀ dO,
 //   dP = dO Vᵀ,  dS = P (dP - D),  dQ += dS K * scale,  dK += dSᵀ Q * scale
-//   dQ rows are shared by all key blocks: they are accumulated per thread and summed, or, when
-//   there are enough (n) slices for every thread, each thread owns whole slices.
+//   dQ rows are shared by all key blocks: when there are enough (n) slices for every thread,
+//   a work item is a whole slice; else the key blocks are dealt round-robin into G groups, a
+//   work item is (n, group), and group g accumulates into its own dQ copy, the G copies summed
+//   in group order -- the same sums whichever thread ran which item.
 // Causal: key blocks after the query block (forward) and query blocks before the key block
 // (backward) are skipped, halving the work; key blocks that are entirely padding are skipped.
 // Extra memory: L and D ([N, Tq], in the inputs' dtype), contiguous copies of non-contiguous or
-// broadcast inputs, per-thread tiles, and (when N is small) per-thread dQ copies: O(T), never
-// O(Tq Tk). Tiles are multiplied by cblas_?gemm; called inside our parallel regions, OpenBLAS's
-// OpenMP build runs each call on the calling thread alone (as in ops/linalg.cpp's batch split).
+// broadcast inputs, per-thread tiles, and (when N is small) per-group dQ copies: O(T), never
+// O(Tq Tk). Tiles are multiplied by detail::gemm: inside a parallel region, one single-threaded
+// BLAS call on the thread that runs the item.
 // Measured (2-core AVX2, OpenBLAS): 80-105 GFLOP per CPU-second, 75-85% of a large sgemm.
 #include "ops/flash_attention.h"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -115,12 +115,21 @@ bool all_padded(const FlashArgs<T>& a, int64_t n, int64_t j0, int64_t bc) {
   return true;
 }
 
-// Threads for `items` independent work items of about `work` multiply-adds each.
-int threads_for(int64_t items, int64_t work) {
-  const int threads = omp_get_max_threads();
-  // Below ~2M multiply-adds (tens of microseconds) a parallel region costs more than it saves.
-  if (threads <= 1 || omp_in_parallel() || items < 2 || items * work < (int64_t{1} << 21)) return 1;
-  return static_cast<int>(std::min<int64_t>(threads, items));
+// Whether `items` independent work items of about `work` multiply-adds each go to the thread
+// pool: below ~2M multiply-adds (tens of microseconds) a region costs more than it saves.
+bool worth_parallel(int64_t items, int64_t work) {
+  return get_num_threads() > 1 && !in_parallel_region() && items >= 2 &&
+         items * work >= (int64_t{1} << 21);
+}
+
+// body(item, slot) for every item: one chunk per item on the pool, or all on this thread.
+template <typename Body>
+void for_each_item(bool parallel, int64_t items, Body&& body) {
+  if (parallel) {
+    parallel_chunks(items, body);
+  } else {
+    for (int64_t item = 0; item < items; ++item) body(item, 0);
+  }
 }
 
 // out [N, Tq, Ev], lse [N, Tq].
@@ -129,26 +138,28 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   const int64_t Br = kFwdBr, Bc = kFwdBc, E = a.E, Ev = a.Ev, Tq = a.Tq, Tk = a.Tk;
   const int64_t nqb = (Tq + Br - 1) / Br, items = a.N * nqb;
-  const int threads = threads_for(items, Br * Tk * (E + Ev));
-#pragma omp parallel num_threads(threads)
-  {
-    std::unique_ptr<T[]> S(new T[Br * Bc]);
-    std::unique_ptr<T[]> m(new T[Br]), l(new T[Br]);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t item = 0; item < items; ++item) {
+  const bool parallel = worth_parallel(items, Br * Tk * (E + Ev));
+  // One score tile and running max / sum per thread (slot).
+  const int slots = parallel ? get_num_threads() : 1;
+  std::unique_ptr<T[]> tiles(new T[slots * Br * Bc]), stats(new T[slots * 2 * Br]);
+  for_each_item(parallel, items, [&](int64_t item, int slot) {
+    T* const S = tiles.get() + slot * Br * Bc;
+    T* const m = stats.get() + slot * 2 * Br;
+    T* const l = m + Br;
+    {
       // The last query blocks first: under a causal mask they carry the most work.
       const int64_t n = item / nqb, qb = nqb - 1 - item % nqb;
       const int64_t i0 = qb * Br, br = std::min(Br, Tq - i0);
       const T* Q = a.q + a.q_offset[n] + i0 * a.ldq;
       T* O = out + (n * Tq + i0) * Ev;
       std::fill(O, O + br * Ev, T(0));
-      std::fill(m.get(), m.get() + br, kNegInf);
-      std::fill(l.get(), l.get() + br, T(0));
+      std::fill(m, m + br, kNegInf);
+      std::fill(l, l + br, T(0));
       const int64_t jend = a.causal ? std::min(Tk, i0 + br) : Tk;
       for (int64_t j0 = 0; j0 < jend; j0 += Bc) {
         const int64_t bc = std::min(Bc, jend - j0);
         if (all_padded(a, n, j0, bc)) continue;
-        T* s = S.get();
+        T* s = S;
         gemm(false, true, br, bc, E, a.scale, Q, a.ldq, a.k + a.k_offset[n] + j0 * a.ldk, a.ldk,
              T(0), s, bc);
         mask_tile(a, n, i0, br, j0, bc, s, bc);
@@ -192,7 +203,7 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
         }
       }
     }
-  }
+  });
 }
 
 // Gradients of the forward above. dq, dk, dv [N, T*, E*] are zero on entry; null = not needed
@@ -209,14 +220,17 @@ void flash_backward(const FlashArgs<T>& a, const T* out, const T* lse, const T* 
     D[r] = s;
   }
   const int64_t nkb = (Tk + Bc - 1) / Bc;
-  const int max_threads = omp_get_max_threads();
-  // Whole slices per thread when they balance; else (n, key block) items with per-thread dQ.
+  const int max_threads = get_num_threads();
+  // Whole slices per item when they balance; else (n, group of key blocks) items, a dQ copy
+  // per group (see the header).
   const bool by_slice = N >= max_threads && (N % max_threads == 0 || N >= 4 * max_threads);
-  const int64_t items = by_slice ? N : N * nkb;
-  const int threads = threads_for(items, (by_slice ? Tk : Bc) * Tq * (2 * E + 2 * Ev));
-  const bool private_dq = dq && threads > 1 && !by_slice;
-  std::unique_ptr<T[]> dq_private(private_dq ? new T[(threads - 1) * N * Tq * E] : nullptr);
-  if (private_dq) std::fill(dq_private.get(), dq_private.get() + (threads - 1) * N * Tq * E, T(0));
+  const int64_t groups = by_slice ? 1 : std::min<int64_t>(max_threads, nkb);
+  const int64_t items = N * groups;
+  const bool parallel = worth_parallel(items, (Tk + groups - 1) / groups * Tq * (2 * E + 2 * Ev));
+  const bool private_dq = dq && parallel && groups > 1;
+  const int64_t dq_size = N * Tq * E;
+  std::unique_ptr<T[]> dq_private(private_dq ? new T[(groups - 1) * dq_size] : nullptr);
+  if (private_dq) std::fill(dq_private.get(), dq_private.get() + (groups - 1) * dq_size, T(0));
   const bool need_ds = dq || dk;
 
   // One key block of one slice against every query block that can see it.
@@ -261,28 +275,22 @@ void flash_backward(const FlashArgs<T>& a, const T* out, const T* lse, const T* 
     }
   };
 
-#pragma omp parallel num_threads(threads)
-  {
-    std::unique_ptr<T[]> S(new T[Br * Bc]), dP(new T[Br * Bc]);
-    const int t = omp_get_thread_num();
+  // Item (n, g): key blocks g, g + groups, ... of slice n, into dQ copy g (0 = dq itself).
+  const int slots = parallel ? get_num_threads() : 1;
+  std::unique_ptr<T[]> tiles(new T[slots * 2 * Br * Bc]);  // S and dP per thread (slot)
+  for_each_item(parallel, items, [&](int64_t item, int slot) {
+    const int64_t n = item / groups, g = item % groups;
+    T* const S = tiles.get() + slot * 2 * Br * Bc;
+    T* const dP = S + Br * Bc;
     T* dq_target = dq;
-    if (private_dq && t > 0) dq_target = dq_private.get() + (t - 1) * N * Tq * E;
-    if (by_slice) {
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t kb = 0; kb < nkb; ++kb) key_block(n, kb, S.get(), dP.get(), dq_target);
-    } else {
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t item = 0; item < items; ++item)
-        key_block(item / nkb, item % nkb, S.get(), dP.get(), dq_target);
-    }
-  }
+    if (private_dq && g > 0) dq_target = dq_private.get() + (g - 1) * dq_size;
+    for (int64_t kb = g; kb < nkb; kb += groups) key_block(n, kb, S, dP, dq_target);
+  });
   if (private_dq) {
-    const int64_t total = N * Tq * E;
-    for (int t = 0; t < threads - 1; ++t) {
-      const T* p = dq_private.get() + t * total;
+    for (int64_t g = 0; g < groups - 1; ++g) {
+      const T* p = dq_private.get() + g * dq_size;
 #pragma omp simd
-      for (int64_t i = 0; i < total; ++i) dq[i] += p[i];
+      for (int64_t i = 0; i < dq_size; ++i) dq[i] += p[i];
     }
   }
 }

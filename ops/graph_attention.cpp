@@ -6,8 +6,6 @@
 // O(size) and the kernels read every element anyway).
 #include "ops/graph_attention.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,6 +15,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 
 namespace minidl {
@@ -82,12 +81,21 @@ std::shared_ptr<EdgeGroups> group_edges(const int64_t* idx, int64_t E, int64_t N
   return g;
 }
 
-// Runs body(i) for every node, in parallel (dynamic: degrees vary) when `work` is large.
+// Runs body(i0, i1) on ranges of nodes covering [0, N), in parallel when `work` (the elements
+// the N nodes touch in all) is large: nodes per chunk so that a chunk does about kParallelGrain
+// of it. Degrees vary, and so do chunk costs: the pool's chunks are claimed dynamically.
+template <typename Body>
+void for_node_ranges(int64_t N, int64_t work, Body&& body) {
+  const int64_t per_node = std::max<int64_t>(1, work / std::max<int64_t>(N, 1));
+  parallel_for(0, N, std::max<int64_t>(1, kParallelGrain / per_node), body);
+}
+
+// Runs body(i) for every node, as for_node_ranges.
 template <typename Body>
 void for_each_node(int64_t N, int64_t work, Body&& body) {
-  const bool parallel = work >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel for schedule(dynamic, 64) if (parallel)
-  for (int64_t i = 0; i < N; ++i) body(i);
+  for_node_ranges(N, work, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) body(i);
+  });
 }
 
 // Asks for the `count` elements at p (a row about to be read at a random place) to be brought
@@ -119,14 +127,11 @@ template <typename T>
 void segment_softmax_forward_kernel(const T* x, T* y, const EdgeGroups& g, int64_t N, int64_t H) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   const int64_t E = static_cast<int64_t>(g.order.size());
-  const bool parallel = E * H >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel if (parallel)
-  {
-    std::vector<T> max_buf(H), sum_buf(H);
+  for_node_ranges(N, E * H, [&](int64_t i0, int64_t i1) {
+    std::vector<T> max_buf(H), sum_buf(H);  // the chunk's scratch
     T* m = max_buf.data();
     T* s = sum_buf.data();
-#pragma omp for schedule(dynamic, 64)
-    for (int64_t i = 0; i < N; ++i) {
+    for (int64_t i = i0; i < i1; ++i) {
       const int64_t begin = g.starts[i], end = g.starts[i + 1];
       if (begin == end) continue;
       for (int64_t h = 0; h < H; ++h) m[h] = kNegInf, s[h] = T(0);
@@ -149,7 +154,7 @@ void segment_softmax_forward_kernel(const T* x, T* y, const EdgeGroups& g, int64
         for (int64_t h = 0; h < H; ++h) out[h] *= s[h];
       }
     }
-  }
+  });
 }
 
 // dx = y * (dy - Σ_group dy * y), per column.
@@ -157,13 +162,10 @@ template <typename T>
 void segment_softmax_backward_kernel(const T* dy, const T* y, T* dx, const EdgeGroups& g, int64_t N,
                                      int64_t H) {
   const int64_t E = static_cast<int64_t>(g.order.size());
-  const bool parallel = E * H >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel if (parallel)
-  {
-    std::vector<T> dot_buf(H);
+  for_node_ranges(N, E * H, [&](int64_t i0, int64_t i1) {
+    std::vector<T> dot_buf(H);  // the chunk's scratch
     T* dot = dot_buf.data();
-#pragma omp for schedule(dynamic, 64)
-    for (int64_t i = 0; i < N; ++i) {
+    for (int64_t i = i0; i < i1; ++i) {
       const int64_t begin = g.starts[i], end = g.starts[i + 1];
       for (int64_t h = 0; h < H; ++h) dot[h] = T(0);
       for (int64_t p = begin; p < end; ++p) {
@@ -175,7 +177,7 @@ void segment_softmax_backward_kernel(const T* dy, const T* y, T* dx, const EdgeG
         for (int64_t h = 0; h < H; ++h) dx[k * H + h] = y[k * H + h] * (dy[k * H + h] - dot[h]);
       }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------- gat_edge_scores kernels
@@ -185,19 +187,22 @@ void segment_softmax_backward_kernel(const T* dy, const T* y, T* dx, const EdgeG
 template <typename T, bool Backward>
 void edge_scores_kernel(const T* s_src, const T* s_dst, const int64_t* src, const int64_t* dst,
                         const T* de, T* out, int64_t E, int64_t H, T slope) {
-#pragma omp parallel for if (E * H >= kParallelGrain && !omp_in_parallel())
-  for (int64_t k = 0; k < E; ++k) {
-    const T* a = s_src + src[k] * H;
-    const T* b = s_dst + dst[k] * H;
-    T* o = out + k * H;
-    for (int64_t h = 0; h < H; ++h) {
-      const T p = a[h] + b[h];
-      if (Backward)
-        o[h] = p > T(0) ? de[k * H + h] : slope * de[k * H + h];
-      else
-        o[h] = p > T(0) ? p : slope * p;
+  // Edges per chunk so that a chunk writes about kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(H, 1));
+  parallel_for(0, E, grain, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const T* a = s_src + src[k] * H;
+      const T* b = s_dst + dst[k] * H;
+      T* o = out + k * H;
+      for (int64_t h = 0; h < H; ++h) {
+        const T p = a[h] + b[h];
+        if (Backward)
+          o[h] = p > T(0) ? de[k * H + h] : slope * de[k * H + h];
+        else
+          o[h] = p > T(0) ? p : slope * p;
+      }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------- graph_aggregate kernels

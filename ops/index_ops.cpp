@@ -11,6 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 
 namespace minidl {
@@ -91,10 +92,13 @@ void gather_kernel(T* out, const T* src, const SplitGeometry& s, const int64_t* 
                    std::array<int64_t, 3> is, int64_t K) {
   const int64_t outer = s.outer, inner = s.inner;
   const int64_t* inner_off = s.inner_off.data();
-#pragma omp parallel for collapse(2) if (outer * K * inner >= kParallelGrain)
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t k = 0; k < K; ++k) {
-      T* row = out + (o * K + k) * inner;
+  // One task per output row (o, k); rows per chunk so that a chunk copies about
+  // kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(inner, 1));
+  parallel_for(0, outer * K, grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t o = task / K, k = task % K;
+      T* row = out + task * inner;
       const int64_t* idx_row = idx + o * is[0] + k * is[1];
       const T* base = src + s.outer_off[o];
       if (is[2] == 0) {
@@ -110,7 +114,7 @@ void gather_kernel(T* out, const T* src, const SplitGeometry& s, const int64_t* 
           row[i] = base[idx_row[i * is[2]] * s.dim_stride + inner_off[i]];
       }
     }
-  }
+  });
 }
 
 // dst[d.outer_off[o] + idx[o, k, i] * d.dim_stride + d.inner_off[i]] += src(o, k, i), with src
@@ -123,9 +127,13 @@ void scatter_add_kernel(T* dst, const SplitGeometry& d, const T* src, const Spli
   const int64_t outer = s.outer, inner = s.inner;
   constexpr int64_t kBlock = 256;
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for collapse(2) if (outer * K * inner >= kParallelGrain)
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t b = 0; b < blocks; ++b) {
+  // Tasks (o, block) per chunk so that a chunk adds about kParallelGrain elements (K rows of
+  // up to kBlock each per task).
+  const int64_t task_work = std::max<int64_t>(1, K * std::min(inner, kBlock));
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / task_work);
+  parallel_for(0, outer * blocks, grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t o = task / blocks, b = task % blocks;
       const int64_t i0 = b * kBlock, i1 = std::min(inner, i0 + kBlock);
       T* dst_base = dst + d.outer_off[o];
       const T* src_base = src + s.outer_off[o];
@@ -136,7 +144,7 @@ void scatter_add_kernel(T* dst, const SplitGeometry& d, const T* src, const Spli
           dst_base[idx_row[i] * d.dim_stride + d.inner_off[i]] += src_row[s.inner_off[i]];
       }
     }
-  }
+  });
 }
 
 // dst[o, r, :] = sum of src(o, k, :) over the k with idx[k] == r (r != skip), dst a contiguous
@@ -155,11 +163,15 @@ void index_add_rows(T* dst, int64_t N, const T* src, const SplitGeometry& s, con
     if (idx[k] != skip) order[next[idx[k]]++] = k;
   const int64_t outer = s.outer, inner = s.inner;
   const int64_t* inner_off = s.inner_off.data();
-#pragma omp parallel for collapse(2) \
-    schedule(dynamic, 16) if (outer * std::max(K, N) * inner >= kParallelGrain)
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t r = 0; r < N; ++r) {
-      T* row = dst + (o * N + r) * inner;
+  // One task per (o, r) row: N rows zeroed and K source rows added per o, so a task averages
+  // max(K, N) / N rows of inner elements; tasks per chunk so that a chunk does about
+  // kParallelGrain elements of work. Buckets differ in size: chunks are claimed dynamically.
+  const int64_t work_per_o = std::max<int64_t>(1, std::max(K, N) * inner);
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain * N / work_per_o);
+  parallel_for(0, outer * N, grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t o = task / N, r = task % N;
+      T* row = dst + task * inner;
       for (int64_t i = 0; i < inner; ++i) row[i] = T(0);
       for (int64_t j = starts[r]; j < starts[r + 1]; ++j) {
         const T* src_row = src + s.outer_off[o] + order[j] * s.dim_stride;
@@ -171,7 +183,7 @@ void index_add_rows(T* dst, int64_t N, const T* src, const SplitGeometry& s, con
         }
       }
     }
-  }
+  });
 }
 
 // gather/scatter_add: index and the tensors it addresses have one number of dims.
@@ -393,9 +405,11 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   Tensor out = zeros(out_shape, kInt64);
   int64_t* po = out.data_ptr<int64_t>();
   const int64_t C = num_classes;
-  // out[j, c] = (c == indices[j])
-#pragma omp parallel for if (n * C >= kParallelGrain)
-  for (int64_t j = 0; j < n; ++j) po[j * C + p[j]] = 1;
+  // out[j, c] = (c == indices[j]): one store per index (out is zeroed already), so the grain is
+  // kParallelGrain indices.
+  parallel_for(0, n, kParallelGrain, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) po[j * C + p[j]] = 1;
+  });
   return out;
 }
 

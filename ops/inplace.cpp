@@ -19,6 +19,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/generator.h"
+#include "core/parallel.h"
 #include "ops/compare.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
@@ -129,8 +130,10 @@ void scalar_kernel(const Tensor& self, T v, F f) {
   T* p = self.data_ptr<T>();
   const int64_t n = self.numel();
   if (self.is_contiguous()) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) p[i] = f(p[i], v);
+    parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) p[i] = f(p[i], v);
+    });
     return;
   }
   StridedIter<1> iter(self.shape(), {&self.strides()});

@@ -16,21 +16,91 @@
 
 namespace minidl {
 
-void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                  int64_t ldc) {
+namespace {
+
+// OpenBLAS's OpenMP build threads a call with as many threads as the *calling thread's* OpenMP
+// setting (omp_get_max_threads(), re-read on every call). minidl's threads are its own pool
+// (core/parallel.h), so every call runs with that setting at 1, and the caller's is put back.
+class BlasOnOneThread {
+ public:
+  BlasOnOneThread() : saved_(omp_get_max_threads()) {
+    if (saved_ != 1) omp_set_num_threads(1);
+  }
+  ~BlasOnOneThread() {
+    if (saved_ != 1) omp_set_num_threads(saved_);
+  }
+  BlasOnOneThread(const BlasOnOneThread&) = delete;
+  BlasOnOneThread& operator=(const BlasOnOneThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc) {
+  BlasOnOneThread one_thread;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
 }
-void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-                  const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
-                  double* c, int64_t ldc) {
+void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+               const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+               int64_t ldc) {
+  BlasOnOneThread one_thread;
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
+}
+
+// A product of fewer multiply-adds than this is one BLAS call: ~10-20 us on one core, where
+// a region's start-up and a second thread's cold caches stop paying off.
+constexpr int64_t kGemmParallelWork = int64_t{1} << 20;
+// Blocks of C are multiples of this many rows or columns (one AVX-512 register of floats), so
+// every block but the last runs BLAS's full-width micro-kernels.
+constexpr int64_t kGemmAlign = 16;
+
+// C [m, n] = alpha op(A) [m, k] op(B) [k, n] + beta C, cut along the longer of C's two sides
+// into aligned blocks. A block of rows reads rows [i0, i1) of op(A) -- at a + i0 * lda, or
+// a + i0 when A is stored transposed -- and all of op(B); a block of columns the reverse.
+template <typename T>
+void gemm_blocks(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t work = m * n * k;
+  const bool by_rows = m >= n;
+  const int64_t side = by_rows ? m : n, units = (side + kGemmAlign - 1) / kGemmAlign;
+  if (work < kGemmParallelWork || units < 2 || in_parallel_region() || get_num_threads() < 2) {
+    blas_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // Units of kGemmAlign rows (or columns) per chunk: at least half of kGemmParallelWork each.
+  const int64_t unit_work = std::max<int64_t>(1, work / units);
+  const int64_t grain = std::max<int64_t>(1, kGemmParallelWork / 2 / unit_work);
+  parallel_for(0, units, grain, [&](int64_t u0, int64_t u1) {
+    const int64_t from = u0 * kGemmAlign, to = std::min(side, u1 * kGemmAlign);
+    if (by_rows) {
+      blas_gemm(trans_a, trans_b, to - from, n, k, alpha, trans_a ? a + from : a + from * lda, lda,
+                b, ldb, beta, c + from * ldc, ldc);
+    } else {
+      blas_gemm(trans_a, trans_b, m, to - from, k, alpha, a, lda,
+                trans_b ? b + from * ldb : b + from, ldb, beta, c + from, ldc);
+    }
+  });
+}
+
+}  // namespace
+
+void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc) {
+  gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                  const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
+                  double* c, int64_t ldc) {
+  gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 Tensor detail::dense(const Tensor& t) {
@@ -136,12 +206,11 @@ Tensor merge_rows(const Tensor& t) {
 
 // ---------------------------------------------------------------- the kernel
 
-// A batch of matrices is split across threads, one whole single-threaded GEMM per thread (inside
-// an OpenMP parallel region the openmp build of OpenBLAS runs single-threaded, so threads never
-// nest), rather than run one GEMM after another with OpenBLAS threading each: measured faster
-// for every batch of at least `threads` matrices, small or large (no synchronization inside each
-// GEMM), except few large matrices that do not divide evenly among the threads. Matrices up to
-// this many multiply-adds count as small.
+// A batch of matrices is split across threads, whole GEMMs per chunk (each one BLAS call),
+// rather than run one GEMM after another with each cut into blocks: measured faster for every
+// batch of at least `threads` matrices, small or large (no synchronization inside each GEMM),
+// except few large matrices that do not divide evenly among the threads. Matrices up to this
+// many multiply-adds count as small.
 constexpr int64_t kSmallGemmWork = int64_t{1} << 21;
 
 // out[i] = a[i] @ b[i] (+ out[i] if accumulate) for every batch index i
@@ -205,13 +274,21 @@ void matmul_kernel(const Tensor& out, Tensor a, Tensor b, bool accumulate, const
     b_offset[i] = ob;
   }
   const int64_t work = n * m * k;
-  const int threads = omp_get_max_threads();
-  const bool split_batch = threads > 1 && !omp_in_parallel() && count >= threads &&
+  const int threads = get_num_threads();
+  const bool split_batch = threads > 1 && !in_parallel_region() && count >= threads &&
                            work * count >= 4 * kParallelGrain &&
                            (work <= kSmallGemmWork || count % threads == 0 || count >= 4 * threads);
-#pragma omp parallel for schedule(static) if (split_batch)
-  for (int64_t i = 0; i < count; ++i)
-    product(n, pa + a_offset[i], pb + b_offset[i], pc + i * n * m);
+  if (!split_batch) {  // each product is cut into blocks itself when large enough
+    for (int64_t i = 0; i < count; ++i)
+      product(n, pa + a_offset[i], pb + b_offset[i], pc + i * n * m);
+    return;
+  }
+  // Matrices per chunk: at least kParallelGrain multiply-adds each.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work));
+  parallel_for(0, count, grain, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      product(n, pa + a_offset[i], pb + b_offset[i], pc + i * n * m);
+  });
 }
 
 // ---------------------------------------------------------------- shared checks and helpers

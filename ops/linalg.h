@@ -36,9 +36,12 @@ namespace detail {
 // op records its own backward): how kernels that read raw pointers get their operands.
 Tensor dense(const Tensor& t);
 
-// For kernels that tile their own products on raw pointers (conv, flash and sliding-window
-// attention): C = alpha op(A) op(B) + beta C in row-major storage, op(X) = X or Xᵀ as the flag
-// says, one cblas_sgemm / cblas_dgemm call. Sizes and leading dims must fit in an int.
+// C = alpha op(A) op(B) + beta C in row-major storage, op(X) = X or Xᵀ as the flag says: every
+// product of minidl goes through here (matmul, and the kernels that tile their own products on
+// raw pointers: conv, recurrences, flash and sliding-window attention). OpenBLAS itself runs
+// single-threaded (core/parallel.h); a product worth it is cut into blocks of C's rows or
+// columns, one single-threaded BLAS call per block, on the thread pool; inside a parallel
+// region it is one call. Sizes and leading dims must fit in an int.
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,

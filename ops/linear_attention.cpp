@@ -15,8 +15,6 @@
 //   dq = da * min(a, 1) ,  dk = db * min(phi(k), 1) * (1 - padded)
 #include "ops/linear_attention.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -24,6 +22,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
@@ -88,23 +87,29 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, bool causal
 // ---------------------------------------------------------------- the causal kernels
 
 // N sequences of length T; the Ev value columns are split in `blocks` groups of `cols` so that
-// a few long sequences still keep every thread busy (columns of S are independent).
+// a few long sequences still keep every thread busy (columns of S are independent). A task is
+// one (sequence, column block): it runs every time step of its sequence (no barrier per step),
+// about T * E * cols multiply-adds, and `task_grain` tasks make a chunk of about kParallelGrain.
 struct CausalGeometry {
   int64_t N = 0, T = 0, E = 0, Ev = 0;
   int64_t blocks = 1, cols = 0;
+  int64_t task_grain = 1;
   double eps = 1e-6;
-  bool parallel = false;
+
+  int64_t tasks() const { return N * blocks; }
 };
 
 CausalGeometry causal_geometry(int64_t N, int64_t T, int64_t E, int64_t Ev, double eps) {
   CausalGeometry g;
   g.N = N, g.T = T, g.E = E, g.Ev = Ev, g.eps = eps;
-  const int64_t threads = omp_get_max_threads();
-  g.parallel =
-      threads > 1 && !omp_in_parallel() && N * T * E * std::max<int64_t>(Ev, 1) >= kParallelGrain;
-  if (g.parallel && N < threads)
+  const int64_t threads = get_num_threads();
+  const bool parallel =
+      threads > 1 && !in_parallel_region() && N * T * E * std::max<int64_t>(Ev, 1) > kParallelGrain;
+  if (parallel && N < threads)
     g.blocks = std::max<int64_t>(1, std::min((threads + N - 1) / N, Ev / 16));
   g.cols = g.blocks > 0 ? (Ev + g.blocks - 1) / g.blocks : Ev;
+  g.task_grain = std::max<int64_t>(
+      1, kParallelGrain / std::max<int64_t>(1, T * E * std::max<int64_t>(g.cols, 1)));
   return g;
 }
 
@@ -112,39 +117,40 @@ CausalGeometry causal_geometry(int64_t N, int64_t T, int64_t E, int64_t Ev, doub
 template <typename T>
 void causal_forward(const T* a, const T* b, const T* v, T* out, T* den, const CausalGeometry& g) {
   const int64_t E = g.E, Ev = g.Ev;
-#pragma omp parallel for schedule(dynamic, 1) if (g.parallel)
-  for (int64_t task = 0; task < g.N * g.blocks; ++task) {
-    const int64_t n = task / g.blocks, block = task % g.blocks;
-    const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
-    std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
-        num(static_cast<size_t>(w));
-    for (int64_t i = 0; i < g.T; ++i) {
-      const T* ai = a + (n * g.T + i) * E;
-      const T* bi = b + (n * g.T + i) * E;
-      const T* vi = v + (n * g.T + i) * Ev + c0;
-      T d = 0;
-      for (int64_t e = 0; e < E; ++e) {
-        z[e] += bi[e];
-        d += ai[e] * z[e];
-      }
-      d += static_cast<T>(g.eps);
-      std::fill(num.begin(), num.end(), T(0));
-      for (int64_t e = 0; e < E; ++e) {
-        T* se = state.data() + e * w;
-        T* nm = num.data();
-        const T be = bi[e], ae = ai[e];
-#pragma omp simd
-        for (int64_t c = 0; c < w; ++c) {
-          se[c] += be * vi[c];
-          nm[c] += ae * se[c];
+  parallel_for(0, g.tasks(), g.task_grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t n = task / g.blocks, block = task % g.blocks;
+      const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
+      std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
+          num(static_cast<size_t>(w));
+      for (int64_t i = 0; i < g.T; ++i) {
+        const T* ai = a + (n * g.T + i) * E;
+        const T* bi = b + (n * g.T + i) * E;
+        const T* vi = v + (n * g.T + i) * Ev + c0;
+        T d = 0;
+        for (int64_t e = 0; e < E; ++e) {
+          z[e] += bi[e];
+          d += ai[e] * z[e];
         }
+        d += static_cast<T>(g.eps);
+        std::fill(num.begin(), num.end(), T(0));
+        for (int64_t e = 0; e < E; ++e) {
+          T* se = state.data() + e * w;
+          T* nm = num.data();
+          const T be = bi[e], ae = ai[e];
+#pragma omp simd
+          for (int64_t c = 0; c < w; ++c) {
+            se[c] += be * vi[c];
+            nm[c] += ae * se[c];
+          }
+        }
+        T* o = out + (n * g.T + i) * Ev + c0;
+        const T inv = T(1) / d;
+        for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;
+        if (block == 0) den[n * g.T + i] = d;
       }
-      T* o = out + (n * g.T + i) * Ev + c0;
-      const T inv = T(1) / d;
-      for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;
-      if (block == 0) den[n * g.T + i] = d;
     }
-  }
+  });
 }
 
 // Backward: from g_out [N, T, Ev] (and the forward's out, den) to da_part, db_part
@@ -155,82 +161,86 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
   const int64_t E = g.E, Ev = g.Ev, NT = g.N * g.T;
   // dden_i = -(g_i . out_i) / den_i over all Ev columns.
   std::vector<T> dden(static_cast<size_t>(NT));
-#pragma omp parallel for if (g.parallel)
-  for (int64_t r = 0; r < NT; ++r) {
-    T s = 0;
-    for (int64_t c = 0; c < Ev; ++c) s += g_out[r * Ev + c] * out[r * Ev + c];
-    dden[r] = -s / den[r];
-  }
-#pragma omp parallel for schedule(dynamic, 1) if (g.parallel)
-  for (int64_t task = 0; task < g.N * g.blocks; ++task) {
-    const int64_t n = task / g.blocks, block = task % g.blocks;
-    const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
-    std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
-        dnum(static_cast<size_t>(w));
-    T* da_b = da_part + block * NT * E;
-    T* db_b = db_part + block * NT * E;
-    // Forward in time: da_i = S_i dnum_i + z_i dden_i (z term once, in block 0).
-    for (int64_t i = 0; i < g.T; ++i) {
-      const int64_t r = n * g.T + i;
-      const T* bi = b + r * E;
-      const T* vi = v + r * Ev + c0;
-      const T* gi = g_out + r * Ev + c0;
-      const T inv = T(1) / den[r];
-      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
-      T* da = da_b + r * E;
-      for (int64_t e = 0; e < E; ++e) {
-        T* se = state.data() + e * w;
-        const T* dn = dnum.data();
-        const T be = bi[e];
-        T s = 0;
+  // Rows per chunk so that a chunk reads about kParallelGrain elements of each operand.
+  const int64_t row_grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Ev, 1));
+  parallel_for(0, NT, row_grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T s = 0;
+      for (int64_t c = 0; c < Ev; ++c) s += g_out[r * Ev + c] * out[r * Ev + c];
+      dden[r] = -s / den[r];
+    }
+  });
+  parallel_for(0, g.tasks(), g.task_grain, [&](int64_t task0, int64_t task1) {
+    for (int64_t task = task0; task < task1; ++task) {
+      const int64_t n = task / g.blocks, block = task % g.blocks;
+      const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
+      std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
+          dnum(static_cast<size_t>(w));
+      T* da_b = da_part + block * NT * E;
+      T* db_b = db_part + block * NT * E;
+      // Forward in time: da_i = S_i dnum_i + z_i dden_i (z term once, in block 0).
+      for (int64_t i = 0; i < g.T; ++i) {
+        const int64_t r = n * g.T + i;
+        const T* bi = b + r * E;
+        const T* vi = v + r * Ev + c0;
+        const T* gi = g_out + r * Ev + c0;
+        const T inv = T(1) / den[r];
+        for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
+        T* da = da_b + r * E;
+        for (int64_t e = 0; e < E; ++e) {
+          T* se = state.data() + e * w;
+          const T* dn = dnum.data();
+          const T be = bi[e];
+          T s = 0;
 #pragma omp simd reduction(+ : s)
-        for (int64_t c = 0; c < w; ++c) {
-          se[c] += be * vi[c];
-          s += se[c] * dn[c];
+          for (int64_t c = 0; c < w; ++c) {
+            se[c] += be * vi[c];
+            s += se[c] * dn[c];
+          }
+          if (block == 0) {
+            z[e] += be;
+            s += z[e] * dden[r];
+          }
+          da[e] = s;
         }
-        if (block == 0) {
-          z[e] += be;
-          s += z[e] * dden[r];
+      }
+      // Backward in time: R_j += a_j dnum_jᵀ, r_j += a_j dden_j;
+      // db_j = R_j v_j + r_j,  dv_j = R_jᵀ b_j.
+      std::fill(state.begin(), state.end(), T(0));
+      std::fill(z.begin(), z.end(), T(0));
+      std::vector<T> dvj(static_cast<size_t>(w));
+      for (int64_t i = g.T - 1; i >= 0; --i) {
+        const int64_t r = n * g.T + i;
+        const T* ai = a + r * E;
+        const T* bi = b + r * E;
+        const T* vi = v + r * Ev + c0;
+        const T* gi = g_out + r * Ev + c0;
+        const T inv = T(1) / den[r];
+        for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
+        std::fill(dvj.begin(), dvj.end(), T(0));
+        T* db = db_b + r * E;
+        for (int64_t e = 0; e < E; ++e) {
+          T* re = state.data() + e * w;
+          const T* dn = dnum.data();
+          T* dvp = dvj.data();
+          const T ae = ai[e], be = bi[e];
+          T s = 0;
+#pragma omp simd reduction(+ : s)
+          for (int64_t c = 0; c < w; ++c) {
+            re[c] += ae * dn[c];
+            s += re[c] * vi[c];
+            dvp[c] += re[c] * be;
+          }
+          if (block == 0) {
+            z[e] += ae * dden[r];
+            s += z[e];
+          }
+          db[e] = s;
         }
-        da[e] = s;
+        std::copy(dvj.begin(), dvj.end(), dv + r * Ev + c0);
       }
     }
-    // Backward in time: R_j += a_j dnum_jᵀ, r_j += a_j dden_j;
-    // db_j = R_j v_j + r_j,  dv_j = R_jᵀ b_j.
-    std::fill(state.begin(), state.end(), T(0));
-    std::fill(z.begin(), z.end(), T(0));
-    std::vector<T> dvj(static_cast<size_t>(w));
-    for (int64_t i = g.T - 1; i >= 0; --i) {
-      const int64_t r = n * g.T + i;
-      const T* ai = a + r * E;
-      const T* bi = b + r * E;
-      const T* vi = v + r * Ev + c0;
-      const T* gi = g_out + r * Ev + c0;
-      const T inv = T(1) / den[r];
-      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
-      std::fill(dvj.begin(), dvj.end(), T(0));
-      T* db = db_b + r * E;
-      for (int64_t e = 0; e < E; ++e) {
-        T* re = state.data() + e * w;
-        const T* dn = dnum.data();
-        T* dvp = dvj.data();
-        const T ae = ai[e], be = bi[e];
-        T s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t c = 0; c < w; ++c) {
-          re[c] += ae * dn[c];
-          s += re[c] * vi[c];
-          dvp[c] += re[c] * be;
-        }
-        if (block == 0) {
-          z[e] += ae * dden[r];
-          s += z[e];
-        }
-        db[e] = s;
-      }
-      std::copy(dvj.begin(), dvj.end(), dv + r * Ev + c0);
-    }
-  }
+  });
 }
 
 // phi(x) = elu(x) + 1 and phi'(x) = min(phi(x), 1) over rows of E elements; rows of padded
@@ -239,16 +249,19 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
 template <typename T>
 void feature_map_kernel(const T* x, T* phi, T* dphi, int64_t rows, int64_t L, int64_t E,
                         const bool* pad, int64_t per_mask) {
-#pragma omp parallel for if (rows * E >= kParallelGrain && !omp_in_parallel())
-  for (int64_t r = 0; r < rows; ++r) {
-    const bool padded = pad && pad[((r / L) / per_mask) * L + r % L];
-    for (int64_t e = 0; e < E; ++e) {
-      const T v = x[r * E + e];
-      const T f = padded ? T(0) : v > 0 ? v + 1 : std::exp(v);
-      phi[r * E + e] = f;
-      if (dphi) dphi[r * E + e] = std::min(f, T(1));
+  // Rows per chunk so that a chunk maps about kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(E, 1));
+  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const bool padded = pad && pad[((r / L) / per_mask) * L + r % L];
+      for (int64_t e = 0; e < E; ++e) {
+        const T v = x[r * E + e];
+        const T f = padded ? T(0) : v > 0 ? v + 1 : std::exp(v);
+        phi[r * E + e] = f;
+        if (dphi) dphi[r * E + e] = std::min(f, T(1));
+      }
     }
-  }
+  });
 }
 
 // phi(x) and (when derivative) phi'(x) of x [..., L, E] as contiguous tensors, padded key rows

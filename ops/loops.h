@@ -2,9 +2,9 @@
 //
 // Each loop has two paths. The fast path -- every operand contiguous with the output's element
 // count, i.e. no broadcasting and no strides -- is one flat loop the compiler vectorizes,
-// parallelized with OpenMP only above kParallelGrain elements (waking threads costs more than
-// a small tensor's work). Anything else goes through StridedIter (core/strided.h), which
-// coalesces dimensions and hands out 1-d runs.
+// cut into chunks for the thread pool only above kParallelGrain elements (core/parallel.h: a
+// region costs more than a small tensor's work). Anything else goes through StridedIter
+// (core/strided.h), which coalesces dimensions and hands out 1-d runs.
 #pragma once
 
 #include <algorithm>
@@ -27,8 +27,10 @@ void unary_loop(const Tensor& out, const Tensor& a, F f) {
   if (n == 1) {
     po[0] = f(pa[0]);
   } else if (a.is_contiguous()) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
+    parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) po[i] = f(pa[i]);
+    });
   } else {
     StridedIter<2> iter(out.shape(), {&out.strides(), &a.strides()});
     iter.run([&](const std::array<int64_t, 2>& off, int64_t len, const std::array<int64_t, 2>& st) {
@@ -51,14 +53,18 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
   }
   const bool flat = out.is_contiguous() && a.is_contiguous() && b.is_contiguous();
   if (flat && a.numel() == n && b.numel() == n) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+    });
     return;
   }
   if (flat && a.numel() == n && b.numel() == 1) {  // tensor op scalar-tensor
     const B vb = pb[0];
-#pragma omp parallel for simd if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], vb);
+    parallel_for(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) po[i] = f(pa[i], vb);
+    });
     return;
   }
   Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());

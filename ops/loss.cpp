@@ -4,12 +4,14 @@
 // forward, as a direct formula rather than a chain of ops.
 #include "ops/loss.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/elementwise.h"
 
@@ -58,10 +60,12 @@ class Upstream {
 // Sum of n values, accumulated in double.
 template <typename T>
 double total_of(const T* values, int64_t n) {
-  double total = 0;
-#pragma omp parallel for reduction(+ : total) if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) total += values[i];
-  return total;
+  // Per-chunk partial sums added in chunk order: the same total however the chunks ran.
+  return parallel_sum<double>(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    double total = 0;
+    for (int64_t i = begin; i < end; ++i) total += values[i];
+    return total;
+  });
 }
 
 // Reduces per-position (or per-element) losses, a fresh contiguous tensor: None returns them as
@@ -143,6 +147,12 @@ void check_class_target(const Tensor& input, const Tensor& target, const ClassGe
 
 // ---------------------------------------------------------------- cross entropy, class indices
 
+// Positions per chunk of a parallel loop over positions: enough that a chunk covers about
+// kParallelGrain logits (C per position), below which a region costs more than it saves.
+inline int64_t position_grain(int64_t C) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(C, 1));
+}
+
 // log sum_c exp(row[c * inner]) over C classes, with the max subtracted first (stable).
 template <typename T>
 T row_logsumexp(const T* row, int64_t C, int64_t inner) {
@@ -162,29 +172,30 @@ double class_index_forward(const T* x, const int64_t* target, const T* weight,
                            T* log_norm, T* loss) {
   const int64_t C = g.classes, inner = g.inner, P = g.positions();
   const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
-  double weight_sum = 0;
-#pragma omp parallel for reduction(+ : weight_sum) if (P * C >= kParallelGrain && P > 1)
-  for (int64_t p = 0; p < P; ++p) {
-    const T* row = x + g.row_offset(p);  // class c at row[c * inner]
-    const T lse = row_logsumexp(row, C, inner);
-    log_norm[p] = lse;
-    const int64_t t = target[p];
-    if (t == ignore_index) {
-      loss[p] = 0;
-      continue;
+  return parallel_sum<double>(0, P, position_grain(C), [&](int64_t p0, int64_t p1) {
+    double weight_sum = 0;
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* row = x + g.row_offset(p);  // class c at row[c * inner]
+      const T lse = row_logsumexp(row, C, inner);
+      log_norm[p] = lse;
+      const int64_t t = target[p];
+      if (t == ignore_index) {
+        loss[p] = 0;
+        continue;
+      }
+      const T wt = weight ? weight[t] : T(1);
+      T value = wt * (lse - row[t * inner]);
+      if (label_smoothing > 0) {
+        T smooth = 0;
+        for (int64_t c = 0; c < C; ++c)
+          smooth += (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
+        value = on * value + off * smooth;
+      }
+      loss[p] = value;
+      weight_sum += wt;
     }
-    const T wt = weight ? weight[t] : T(1);
-    T value = wt * (lse - row[t * inner]);
-    if (label_smoothing > 0) {
-      T smooth = 0;
-      for (int64_t c = 0; c < C; ++c)
-        smooth += (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
-      value = on * value + off * smooth;
-    }
-    loss[p] = value;
-    weight_sum += wt;
-  }
-  return weight_sum;
+    return weight_sum;
+  });
 }
 
 // dx[p, c] = up_p (softmax[p, c] S_p - (ls / C) w[c] - (1 - ls) w[t] [c == t]),
@@ -200,24 +211,25 @@ void class_index_backward(const T* x, const int64_t* target, const T* weight,
     weight_total = 0;
     for (int64_t c = 0; c < C; ++c) weight_total += weight[c];
   }
-#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
-  for (int64_t p = 0; p < P; ++p) {
-    const T* row = x + g.row_offset(p);
-    T* grad_row = dx + g.row_offset(p);
-    const int64_t t = target[p];
-    if (t == ignore_index) {
-      for (int64_t c = 0; c < C; ++c) grad_row[c * inner] = 0;
-      continue;
+  parallel_for(0, P, position_grain(C), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* row = x + g.row_offset(p);
+      T* grad_row = dx + g.row_offset(p);
+      const int64_t t = target[p];
+      if (t == ignore_index) {
+        for (int64_t c = 0; c < C; ++c) grad_row[c * inner] = 0;
+        continue;
+      }
+      const T scale = up.at(p), lse = log_norm[p];
+      const T wt = weight ? weight[t] : T(1);
+      const T total = on * wt + off * weight_total;
+      for (int64_t c = 0; c < C; ++c) {
+        const T wc = weight ? weight[c] : T(1);
+        grad_row[c * inner] = scale * (std::exp(row[c * inner] - lse) * total - off * wc);
+      }
+      grad_row[t * inner] -= scale * on * wt;
     }
-    const T scale = up.at(p), lse = log_norm[p];
-    const T wt = weight ? weight[t] : T(1);
-    const T total = on * wt + off * weight_total;
-    for (int64_t c = 0; c < C; ++c) {
-      const T wc = weight ? weight[c] : T(1);
-      grad_row[c * inner] = scale * (std::exp(row[c * inner] - lse) * total - off * wc);
-    }
-    grad_row[t * inner] -= scale * on * wt;
-  }
+  });
 }
 
 // ---------------------------------------------------------------- cross entropy, probabilities
@@ -228,17 +240,18 @@ void probability_forward(const T* x, const T* target, const T* weight, const Cla
                          double label_smoothing, T* log_norm, T* loss) {
   const int64_t C = g.classes, inner = g.inner, P = g.positions();
   const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
-#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
-  for (int64_t p = 0; p < P; ++p) {
-    const T* row = x + g.row_offset(p);
-    const T* q = target + g.row_offset(p);
-    const T lse = row_logsumexp(row, C, inner);
-    log_norm[p] = lse;
-    T value = 0;
-    for (int64_t c = 0; c < C; ++c)
-      value += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off) * (lse - row[c * inner]);
-    loss[p] = value;
-  }
+  parallel_for(0, P, position_grain(C), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* row = x + g.row_offset(p);
+      const T* q = target + g.row_offset(p);
+      const T lse = row_logsumexp(row, C, inner);
+      log_norm[p] = lse;
+      T value = 0;
+      for (int64_t c = 0; c < C; ++c)
+        value += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off) * (lse - row[c * inner]);
+      loss[p] = value;
+    }
+  });
 }
 
 // dx[p, c] = up_p (softmax[p, c] sum_c' w[c'] q'[p, c'] - w[c] q'[p, c])
@@ -249,27 +262,28 @@ void probability_backward(const T* x, const T* target, const T* weight, const Cl
                           T* dtarget) {
   const int64_t C = g.classes, inner = g.inner, P = g.positions();
   const T on = static_cast<T>(1 - label_smoothing), off = static_cast<T>(label_smoothing / C);
-#pragma omp parallel for if (P * C >= kParallelGrain && P > 1)
-  for (int64_t p = 0; p < P; ++p) {
-    const int64_t base = g.row_offset(p);
-    const T* row = x + base;
-    const T* q = target + base;
-    const T scale = up.at(p), lse = log_norm[p];
-    if (dx) {
-      T total = 0;
-      for (int64_t c = 0; c < C; ++c)
-        total += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
-      for (int64_t c = 0; c < C; ++c) {
-        const T wq = (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
-        dx[base + c * inner] = scale * (std::exp(row[c * inner] - lse) * total - wq);
+  parallel_for(0, P, position_grain(C), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t base = g.row_offset(p);
+      const T* row = x + base;
+      const T* q = target + base;
+      const T scale = up.at(p), lse = log_norm[p];
+      if (dx) {
+        T total = 0;
+        for (int64_t c = 0; c < C; ++c)
+          total += (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
+        for (int64_t c = 0; c < C; ++c) {
+          const T wq = (weight ? weight[c] : T(1)) * (on * q[c * inner] + off);
+          dx[base + c * inner] = scale * (std::exp(row[c * inner] - lse) * total - wq);
+        }
+      }
+      if (dtarget) {
+        for (int64_t c = 0; c < C; ++c)
+          dtarget[base + c * inner] =
+              scale * on * (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
       }
     }
-    if (dtarget) {
-      for (int64_t c = 0; c < C; ++c)
-        dtarget[base + c * inner] =
-            scale * on * (weight ? weight[c] : T(1)) * (lse - row[c * inner]);
-    }
-  }
+  });
 }
 
 Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, const Tensor& weight,

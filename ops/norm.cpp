@@ -2,8 +2,6 @@
 // backward kernels, each backward below its forward.
 #include "ops/norm.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -58,47 +56,48 @@ struct SplitMean {
 template <typename T>
 void layer_norm_forward_kernel(const T* x, const T* w, const T* b, T* y, double* mean, double* rstd,
                                int64_t M, int64_t N, double eps) {
-#pragma omp parallel for if (M > 1 && M * N >= kParallelGrain && !omp_in_parallel())
-  for (int64_t m = 0; m < M; ++m) {
-    const T* xr = x + m * N;
-    T* yr = y + m * N;
-    double sum = 0;
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, N));
+  parallel_for(0, M, grain, [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      const T* xr = x + m * N;
+      T* yr = y + m * N;
+      double sum = 0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < N; ++i) sum += static_cast<double>(xr[i]);
-    const double mu = sum / static_cast<double>(N);
-    double squares = 0;
+      for (int64_t i = 0; i < N; ++i) sum += static_cast<double>(xr[i]);
+      const double mu = sum / static_cast<double>(N);
+      double squares = 0;
 #pragma omp simd reduction(+ : squares)
-    for (int64_t i = 0; i < N; ++i) {
-      const double d = static_cast<double>(xr[i]) - mu;
-      squares += d * d;
-    }
-    const double r = 1.0 / std::sqrt(squares / static_cast<double>(N) + eps);
-    mean[m] = mu;
-    rstd[m] = r;
-    const SplitMean<T> split(mu);
-    const T hi = split.hi, lo = split.lo, r_t = static_cast<T>(r);
+      for (int64_t i = 0; i < N; ++i) {
+        const double d = static_cast<double>(xr[i]) - mu;
+        squares += d * d;
+      }
+      const double r = 1.0 / std::sqrt(squares / static_cast<double>(N) + eps);
+      mean[m] = mu;
+      rstd[m] = r;
+      const SplitMean<T> split(mu);
+      const T hi = split.hi, lo = split.lo, r_t = static_cast<T>(r);
 #pragma omp simd
-    for (int64_t i = 0; i < N; ++i) yr[i] = ((xr[i] - hi) - lo) * r_t * w[i] + b[i];
-  }
+      for (int64_t i = 0; i < N; ++i) yr[i] = ((xr[i] - hi) - lo) * r_t * w[i] + b[i];
+    }
+  });
 }
 
 // dy, x, dx [M, N] contiguous; w [N]; mean, rstd [M]; dw, db [N] (either may be null: not
-// needed). dx may be null too. Rows run in parallel; dw and db are column sums, accumulated
-// per thread in double and added up in thread order.
+// needed). dx may be null too. Chunks of rows run in parallel; dw and db are column sums,
+// accumulated per chunk in double and added up in chunk order (the same sums however the
+// chunks were scheduled).
 template <typename T>
 void layer_norm_backward_kernel(const T* dy, const T* x, const T* w, const double* mean,
                                 const double* rstd, T* dx, T* dw, T* db, int64_t M, int64_t N) {
-  const bool parallel = M > 1 && M * N >= kParallelGrain && !omp_in_parallel();
-  const int threads = parallel ? omp_get_max_threads() : 1;
+  const int64_t chunks =
+      detail::chunk_count(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, N)));
   const bool columns = dw || db;
-  std::vector<double> partial_dw(columns ? threads * N : 0, 0.0);
-  std::vector<double> partial_db(columns ? threads * N : 0, 0.0);
-#pragma omp parallel num_threads(threads) if (parallel)
-  {
-    double* my_dw = columns ? partial_dw.data() + omp_get_thread_num() * N : nullptr;
-    double* my_db = columns ? partial_db.data() + omp_get_thread_num() * N : nullptr;
-#pragma omp for
-    for (int64_t m = 0; m < M; ++m) {
+  std::vector<double> partial_dw(columns ? chunks * N : 0, 0.0);
+  std::vector<double> partial_db(columns ? chunks * N : 0, 0.0);
+  parallel_chunks(chunks, [&](int64_t chunk, int) {
+    double* my_dw = columns ? partial_dw.data() + chunk * N : nullptr;
+    double* my_db = columns ? partial_db.data() + chunk * N : nullptr;
+    for (int64_t m = M * chunk / chunks; m < M * (chunk + 1) / chunks; ++m) {
       const T* gy = dy + m * N;
       const T* xr = x + m * N;
       const SplitMean<T> split(mean[m]);
@@ -126,11 +125,11 @@ void layer_norm_backward_kernel(const T* dy, const T* x, const T* w, const doubl
         }
       }
     }
-  }
+  });
   if (!columns) return;
   for (int64_t i = 0; i < N; ++i) {
     double sw = 0, sb = 0;
-    for (int t = 0; t < threads; ++t) sw += partial_dw[t * N + i], sb += partial_db[t * N + i];
+    for (int64_t t = 0; t < chunks; ++t) sw += partial_dw[t * N + i], sb += partial_db[t * N + i];
     if (dw) dw[i] = static_cast<T>(sw);
     if (db) db[i] = static_cast<T>(sb);
   }
@@ -219,8 +218,11 @@ struct ChannelGeometry {
   int64_t per_channel() const { return batch * inner; }
 };
 
-bool parallel_over(const ChannelGeometry& g) {
-  return g.numel() >= kParallelGrain && omp_get_max_threads() > 1 && !omp_in_parallel();
+// How many chunks `units` units of work (samples, or (sample, channel) rows) of `unit_size`
+// elements each are cut into: one below kParallelGrain elements in all.
+int64_t channel_chunks(int64_t units, int64_t unit_size) {
+  return detail::chunk_count(
+      units, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, unit_size)));
 }
 
 // Per-channel coefficients in the element type, one entry per channel.
@@ -238,26 +240,26 @@ struct ChannelArrays {
 
 // Sums over each channel c of first(i, c) and second(i, c) (doubles) for its elements i (flat
 // indices into [B, C, L]). Vectorized along L, or along the channels when L == 1 ([N, C]
-// inputs). Threads take contiguous ranges with their own per-channel accumulators, added up in
-// thread order at the end.
-// (Each thread works on its own copies of f1 and f2: with the closures shared, GCC reloads
+// inputs). Chunks take contiguous ranges with their own per-channel accumulators, added up in
+// chunk order at the end.
+// (Each chunk works on its own copies of f1 and f2: with the closures shared, GCC reloads
 // their pointers on every element and turns the loads into gathers, ~15x slower.)
 template <typename F1, typename F2>
 void channel_sums(const ChannelGeometry& g, double* first, double* second, F1 shared_f1,
                   F2 shared_f2) {
   const int64_t B = g.batch, C = g.channels, L = g.inner;
-  const int threads = parallel_over(g) ? omp_get_max_threads() : 1;
-  std::vector<double> partial(static_cast<size_t>(threads) * 2 * C, 0.0);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
+  // L == 1: split the batch, each sample one row of C channels; else split the rows (n, c),
+  // each a run of L elements of one channel.
+  const int64_t units = L == 1 ? B : B * C;
+  const int64_t chunks = channel_chunks(units, L == 1 ? C : L);
+  std::vector<double> partial(static_cast<size_t>(chunks) * 2 * C, 0.0);
+  parallel_chunks(chunks, [&](int64_t chunk, int) {
     const F1 f1 = shared_f1;
     const F2 f2 = shared_f2;
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    double* mine1 = partial.data() + t * 2 * C;
+    double* mine1 = partial.data() + chunk * 2 * C;
     double* mine2 = mine1 + C;
-    if (L == 1) {  // split the batch; each sample is one row of C channels
-      const int64_t chunk = (B + nt - 1) / nt;
-      const int64_t begin = std::min(B, t * chunk), end = std::min(B, begin + chunk);
+    const int64_t begin = units * chunk / chunks, end = units * (chunk + 1) / chunks;
+    if (L == 1) {
       for (int64_t n = begin; n < end; ++n) {
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c) {
@@ -265,9 +267,7 @@ void channel_sums(const ChannelGeometry& g, double* first, double* second, F1 sh
           mine2[c] += f2(n * C + c, c);
         }
       }
-    } else {  // split the rows (n, c); each is a run of L elements of one channel
-      const int64_t rows = B * C, chunk = (rows + nt - 1) / nt;
-      const int64_t begin = std::min(rows, t * chunk), end = std::min(rows, begin + chunk);
+    } else {
       int64_t c = C > 0 ? begin % C : 0;
       for (int64_t r = begin; r < end; ++r) {
         const int64_t base = r * L;
@@ -282,39 +282,39 @@ void channel_sums(const ChannelGeometry& g, double* first, double* second, F1 sh
         if (++c == C) c = 0;
       }
     }
-  }
+  });
   for (int64_t c = 0; c < C; ++c) {
     double a = 0, b = 0;
-    for (int t = 0; t < threads; ++t) a += partial[t * 2 * C + c], b += partial[t * 2 * C + C + c];
+    for (int64_t t = 0; t < chunks; ++t)
+      a += partial[t * 2 * C + c], b += partial[t * 2 * C + C + c];
     first[c] = a;
     second[c] = b;
   }
 }
 
 // f(i, c) for every element i of [B, C, L] (in channel c), vectorized along L, or along the
-// channels when L == 1. (Per-thread copies of f, as in channel_sums.)
+// channels when L == 1. (Per-chunk copies of f, as in channel_sums.)
 template <typename F>
 void channel_for_each(const ChannelGeometry& g, F shared_f) {
   const int64_t B = g.batch, C = g.channels, L = g.inner;
-#pragma omp parallel if (parallel_over(g))
-  {
+  const int64_t units = L == 1 ? B : B * C;
+  const int64_t chunks = channel_chunks(units, L == 1 ? C : L);
+  parallel_chunks(chunks, [&](int64_t chunk, int) {
     const F f = shared_f;
+    const int64_t begin = units * chunk / chunks, end = units * (chunk + 1) / chunks;
     if (L == 1) {
-#pragma omp for
-      for (int64_t n = 0; n < B; ++n) {
+      for (int64_t n = begin; n < end; ++n) {
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c) f(n * C + c, c);
       }
     } else {
-#pragma omp for collapse(2)
-      for (int64_t n = 0; n < B; ++n)
-        for (int64_t c = 0; c < C; ++c) {
-          const int64_t base = (n * C + c) * L;
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t base = r * L, c = r % C;
 #pragma omp simd
-          for (int64_t l = 0; l < L; ++l) f(base + l, c);
-        }
+        for (int64_t l = 0; l < L; ++l) f(base + l, c);
+      }
     }
-  }
+  });
 }
 
 // Training statistics of x [B, C, L]: mean[c] and the sum of squared deviations var_sum[c],

@@ -94,13 +94,14 @@ PoolGeometry window_geometry(const char* op, const Tensor& input, const Expandin
   return g;
 }
 
-// body(plane) for each plane, in parallel when the work is large.
+// body(plane) for each plane, in parallel when the work is large (chunks of planes holding
+// about kParallelGrain units of work each).
 template <typename Body>
 void for_each_plane(const PoolGeometry& g, int64_t work_per_plane, Body&& body) {
-  const bool parallel = g.planes > 1 && g.planes * work_per_plane >= kParallelGrain &&
-                        omp_get_max_threads() > 1 && !omp_in_parallel();
-#pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t p = 0; p < g.planes; ++p) body(p);
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work_per_plane));
+  parallel_for(0, g.planes, grain, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) body(p);
+  });
 }
 
 // ---------------------------------------------------------------- max
@@ -120,10 +121,9 @@ template <typename T>
 void max_pool_2x2_even(const T* x, T* out, int64_t* index, const PoolGeometry& g) {
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, OW = g.OW, W = g.W;
   const int64_t pairs = 2 * OHW, rows = pairs - OW;
-  const bool parallel = g.planes > 1 && g.planes * OHW * 4 >= kParallelGrain &&
-                        omp_get_max_threads() > 1 && !omp_in_parallel();
-#pragma omp parallel if (parallel)
-  {
+  // Scratch per chunk of planes (a few KiB); chunks of about kParallelGrain / 4 outputs.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / (4 * std::max<int64_t>(1, OHW)));
+  parallel_for(0, g.planes, grain, [&](int64_t p0, int64_t p1) {
     std::vector<T> m(static_cast<size_t>(pairs)), which(static_cast<size_t>(pairs)),
         r(static_cast<size_t>(pairs));
     std::vector<int64_t> r_at(static_cast<size_t>(pairs));
@@ -131,8 +131,7 @@ void max_pool_2x2_even(const T* x, T* out, int64_t* index, const PoolGeometry& g
     T* wp = which.data();
     T* rp = r.data();
     int64_t* rap = r_at.data();
-#pragma omp for schedule(static)
-    for (int64_t p = 0; p < g.planes; ++p) {
+    for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * HW;
 #pragma omp simd
       for (int64_t k = 0; k < pairs; ++k) {
@@ -156,7 +155,7 @@ void max_pool_2x2_even(const T* x, T* out, int64_t* index, const PoolGeometry& g
         std::copy(rap + 2 * oh * OW, rap + (2 * oh + 1) * OW, ip + oh * OW);
       }
     }
-  }
+  });
 }
 
 // out[p, oh, ow] = max over the window of x[p], index[p, oh, ow] = h * W + w of that max

@@ -2,8 +2,6 @@
 // (var/std, max/min, arg*, logsumexp and norm live in ops/reduction_stats.cpp.)
 #include "ops/reduction.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -81,20 +79,24 @@ void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
     const T* px = x.data_ptr<T>();
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for if (M * R >= kParallelGrain && outer * blocks > 1)
-    for (int64_t task = 0; task < outer * blocks; ++task) {
-      const int64_t o = task / blocks, i0 = (task % blocks) * kBlock;
-      const int64_t len = std::min(inner - i0, kBlock);
-      Acc acc[kBlock] = {};
-      const T* slice = px + o * R * inner + i0;
-      for (int64_t r = 0; r < R; ++r) {
-        const T* row = slice + r * inner;
+    // Tasks (one 64-column block of one outer slice, R * 64 elements each) per chunk so a
+    // chunk reduces at least kParallelGrain elements.
+    const int64_t task_grain = std::max<int64_t>(1, kParallelGrain / (R * kBlock));
+    parallel_for(0, outer * blocks, task_grain, [&](int64_t task0, int64_t task1) {
+      for (int64_t task = task0; task < task1; ++task) {
+        const int64_t o = task / blocks, i0 = (task % blocks) * kBlock;
+        const int64_t len = std::min(inner - i0, kBlock);
+        Acc acc[kBlock] = {};
+        const T* slice = px + o * R * inner + i0;
+        for (int64_t r = 0; r < R; ++r) {
+          const T* row = slice + r * inner;
 #pragma omp simd
-        for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+          for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+        }
+        O* dst = out + o * inner + i0;
+        for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<O>(acc[i]);
       }
-      O* dst = out + o * inner + i0;
-      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<O>(acc[i]);
-    }
+    });
     return;
   }
   // Any other layout, row by row (see ReduceRows: contiguous rows, a long single row split

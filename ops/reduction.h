@@ -1,8 +1,6 @@
 // Reductions over any set of dims (an empty list means all dims), with keepdim as in PyTorch.
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -94,10 +92,13 @@ struct ReduceRow {
     const T* data = p;
     const int64_t count = n;
     if (!iter && stride == 1 && split) {
-      Acc acc = 0;
-#pragma omp parallel for simd reduction(+ : acc)
-      for (int64_t r = 0; r < count; ++r) acc += f(data[r]);
-      return acc;
+      // Per-chunk partial sums added in chunk order: the same result however chunks ran.
+      return parallel_sum<Acc>(0, count, kParallelGrain, [&](int64_t begin, int64_t end) {
+        Acc acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t r = begin; r < end; ++r) acc += f(data[r]);
+        return acc;
+      });
     }
     if (!iter && stride == 1) {
       Acc acc = 0;
@@ -125,21 +126,18 @@ struct ReduceRow {
       for_each(visit);
       return {best, where};
     }
-    // Each thread scans one chunk; the chunks' winners are then compared in order, so the
+    // Each chunk finds its own winner; the winners are then compared in chunk order, so the
     // first occurrence still wins.
-    const int threads = omp_get_max_threads();
-    std::vector<std::pair<T, int64_t>> chunk_best(threads, {T{}, -1});  // not vector<bool>
-#pragma omp parallel num_threads(threads)
-    {
-      const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-      const int64_t chunk = (n + nt - 1) / nt;
-      const int64_t begin = std::min(n, t * chunk), end = std::min(n, begin + chunk);
+    const int64_t chunks = detail::chunk_count(n, kParallelGrain);
+    std::vector<std::pair<T, int64_t>> chunk_best(chunks, {T{}, -1});  // not vector<bool>
+    parallel_chunks(chunks, [&](int64_t chunk, int) {
+      const int64_t begin = n * chunk / chunks, end = n * (chunk + 1) / chunks;
       std::pair<T, int64_t> mine{T{}, -1};
       for (int64_t r = begin; r < end; ++r) {
         if (mine.second < 0 || beats(p[r], mine.first, is_max)) mine = {p[r], r};
       }
-      chunk_best[t] = mine;
-    }
+      chunk_best[chunk] = mine;
+    });
     for (const auto& [value, r] : chunk_best)
       if (r >= 0) visit(value, r);
     return {best, where};
@@ -196,8 +194,8 @@ class ReduceRows {
     // elements per step while the tile stays in cache.
     tile_rows_ = std::min<int64_t>(64, std::min(M_, kTileElements / std::max<int64_t>(R_, 1)));
     // One output from a long contiguous run: split the run itself across threads.
-    split_ = M_ == 1 && stride_ == 1 && single_stride_ && R_ >= kParallelGrain &&
-             omp_get_max_threads() > 1 && !omp_in_parallel();
+    split_ = M_ == 1 && stride_ == 1 && single_stride_ && R_ > kParallelGrain &&
+             get_num_threads() > 1 && !in_parallel_region();
   }
 
   // Storage offset (relative to x's first element) where row m starts.
@@ -214,35 +212,38 @@ class ReduceRows {
   // body(m, row) for every output element m, parallel over outputs when the reduction is large.
   template <typename Body>
   void for_each_output(Body&& body) const {
-    const bool parallel = M_ > 1 && M_ * R_ >= kParallelGrain && !omp_in_parallel();
+    // Outputs per chunk so that a chunk reduces at least kParallelGrain elements.
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(R_, 1));
     if (!single_stride_ || stride_ == 1 || tile_rows_ < 4 || R_ < 2) {
-#pragma omp parallel for if (parallel)
-      for (int64_t m = 0; m < M_; ++m) body(m, row(m));
+      parallel_for(0, M_, grain, [&](int64_t m0, int64_t m1) {
+        for (int64_t m = m0; m < m1; ++m) body(m, row(m));
+      });
       return;
     }
     const int64_t tile = tile_rows_, tiles = (M_ + tile - 1) / tile;
-    const int threads = parallel ? omp_get_max_threads() : 1;
-    std::unique_ptr<T[]> buffers(new T[threads * tile * R_]);  // allocated outside the team
-    std::vector<int64_t> bases(threads * tile);
-#pragma omp parallel for num_threads(threads) if (parallel)
-    for (int64_t t = 0; t < tiles; ++t) {
-      const int64_t thread = omp_get_thread_num();
-      T* buffer = buffers.get() + thread * tile * R_;
-      int64_t* tile_bases = bases.data() + thread * tile;
-      const int64_t m0 = t * tile, rows_here = std::min(tile, M_ - m0);
-      for (int64_t b = 0; b < rows_here; ++b) tile_bases[b] = base(m0 + b);
-      // A blocked transpose: each block of 16 row elements x the tile's rows is read and
-      // written within a few cache lines.
-      for (int64_t r0 = 0; r0 < R_; r0 += 16) {
-        const int64_t r1 = std::min(R_, r0 + 16);
-        for (int64_t b = 0; b < rows_here; ++b) {
-          const T* src = data_ + tile_bases[b];
-          T* dst = buffer + b * R_;
-          for (int64_t r = r0; r < r1; ++r) dst[r] = src[r * stride_];
+    const int slots = get_num_threads();
+    std::unique_ptr<T[]> buffers(new T[slots * tile * R_]);  // one tile buffer per thread
+    std::vector<int64_t> bases(slots * tile);
+    const int64_t tile_grain = std::max<int64_t>(1, grain / tile);
+    parallel_for_slots(0, tiles, tile_grain, [&](int64_t t0, int64_t t1, int slot) {
+      for (int64_t t = t0; t < t1; ++t) {
+        T* buffer = buffers.get() + slot * tile * R_;
+        int64_t* tile_bases = bases.data() + slot * tile;
+        const int64_t m0 = t * tile, rows_here = std::min(tile, M_ - m0);
+        for (int64_t b = 0; b < rows_here; ++b) tile_bases[b] = base(m0 + b);
+        // A blocked transpose: each block of 16 row elements x the tile's rows is read and
+        // written within a few cache lines.
+        for (int64_t r0 = 0; r0 < R_; r0 += 16) {
+          const int64_t r1 = std::min(R_, r0 + 16);
+          for (int64_t b = 0; b < rows_here; ++b) {
+            const T* src = data_ + tile_bases[b];
+            T* dst = buffer + b * R_;
+            for (int64_t r = r0; r < r1; ++r) dst[r] = src[r * stride_];
+          }
         }
+        for (int64_t b = 0; b < rows_here; ++b) body(m0 + b, ReduceRow<T>{buffer + b * R_, R_, 1});
       }
-      for (int64_t b = 0; b < rows_here; ++b) body(m0 + b, ReduceRow<T>{buffer + b * R_, R_, 1});
-    }
+    });
   }
 
  private:

@@ -3,12 +3,11 @@
 // [..., Tq, Tk] tensor into those 2k+1 buckets. See ops/relative_position.h for the math.
 #include "ops/relative_position.h"
 
-#include <omp.h>
-
 #include <algorithm>
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/linalg.h"
 
@@ -52,32 +51,34 @@ template <typename T>
 void gather_kernel(T* out, const T* base, const T* relative, int64_t rows, int64_t num_queries,
                    int64_t num_keys, int64_t k) {
   const int64_t width = 2 * k + 1;
-  const bool parallel = rows * num_keys >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel for if (parallel)
-  for (int64_t row = 0; row < rows; ++row) {
-    const int64_t i = row % num_queries;
-    const RowRuns runs = row_runs(i, num_keys, k);
-    const T* rel = relative + row * width;
-    T* o = out + row * num_keys;
-    const T* b = base ? base + row * num_keys : nullptr;
-    const T first = rel[0], last = rel[2 * k];
-    const int64_t shift = k - i;  // key j of the middle run reads rel[j + shift]
-    if (b) {
+  // Rows per chunk so that a chunk covers about kParallelGrain keys.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(num_keys, 1));
+  parallel_for(0, rows, grain, [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row) {
+      const int64_t i = row % num_queries;
+      const RowRuns runs = row_runs(i, num_keys, k);
+      const T* rel = relative + row * width;
+      T* o = out + row * num_keys;
+      const T* b = base ? base + row * num_keys : nullptr;
+      const T first = rel[0], last = rel[2 * k];
+      const int64_t shift = k - i;  // key j of the middle run reads rel[j + shift]
+      if (b) {
 #pragma omp simd
-      for (int64_t j = 0; j < runs.lo; ++j) o[j] = b[j] + first;
+        for (int64_t j = 0; j < runs.lo; ++j) o[j] = b[j] + first;
 #pragma omp simd
-      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = b[j] + rel[j + shift];
+        for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = b[j] + rel[j + shift];
 #pragma omp simd
-      for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = b[j] + last;
-    } else {
+        for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = b[j] + last;
+      } else {
 #pragma omp simd
-      for (int64_t j = 0; j < runs.lo; ++j) o[j] = first;
+        for (int64_t j = 0; j < runs.lo; ++j) o[j] = first;
 #pragma omp simd
-      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = rel[j + shift];
+        for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = rel[j + shift];
 #pragma omp simd
-      for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = last;
+        for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = last;
+      }
     }
-  }
+  });
 }
 
 // out [rows, 2k+1]: out[row, r] = Σ_{j : r(i, j) = r} weights[row, j], i = row % Tq
@@ -85,23 +86,25 @@ template <typename T>
 void bucket_kernel(T* out, const T* weights, int64_t rows, int64_t num_queries, int64_t num_keys,
                    int64_t k) {
   const int64_t width = 2 * k + 1;
-  const bool parallel = rows * num_keys >= kParallelGrain && !omp_in_parallel();
-#pragma omp parallel for if (parallel)
-  for (int64_t row = 0; row < rows; ++row) {
-    const int64_t i = row % num_queries;
-    const RowRuns runs = row_runs(i, num_keys, k);
-    const T* w = weights + row * num_keys;
-    T* o = out + row * width;
-    std::fill(o, o + width, T(0));
-    T first = 0, last = 0;
+  // Rows per chunk so that a chunk covers about kParallelGrain keys.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(num_keys, 1));
+  parallel_for(0, rows, grain, [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row) {
+      const int64_t i = row % num_queries;
+      const RowRuns runs = row_runs(i, num_keys, k);
+      const T* w = weights + row * num_keys;
+      T* o = out + row * width;
+      std::fill(o, o + width, T(0));
+      T first = 0, last = 0;
 #pragma omp simd reduction(+ : first)
-    for (int64_t j = 0; j < runs.lo; ++j) first += w[j];
+      for (int64_t j = 0; j < runs.lo; ++j) first += w[j];
 #pragma omp simd reduction(+ : last)
-    for (int64_t j = runs.hi; j < num_keys; ++j) last += w[j];
-    for (int64_t j = runs.lo; j < runs.hi; ++j) o[j - i + k] = w[j];
-    o[0] += first;
-    o[2 * k] += last;
-  }
+      for (int64_t j = runs.hi; j < num_keys; ++j) last += w[j];
+      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j - i + k] = w[j];
+      o[0] += first;
+      o[2 * k] += last;
+    }
+  });
 }
 
 }  // namespace

@@ -2,17 +2,14 @@
 // the backward through time sits right below the forward loop.
 #include "ops/rnn.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include <omp.h>
-
 #include "core/autograd.h"
 #include "core/factories.h"
-#include "core/strided.h"
+#include "core/parallel.h"
+#include "ops/linalg.h"
 
 namespace minidl {
 
@@ -31,25 +28,6 @@ int64_t saved_width(Cell kind) {
 // Rows after the T outputs in the op's result: h_n, and c_n for LSTM.
 int64_t state_rows(Cell kind) {
   return kind == Cell::Lstm ? 2 : 1;
-}
-
-// Gate math is ~10x the cost of an add per element, so threads pay off below kParallelGrain.
-constexpr int64_t kGateGrain = kParallelGrain / 8;
-
-// C = alpha op(A) op(B) + beta C, row-major; op(X) is X or X^T as the flag says.
-void rnn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
-              int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
-              c, static_cast<int>(ldc));
-}
-void rnn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const double* a,
-              int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
 }
 
 // exp for float32 that the compiler can vectorize (libm's expf/tanhf are scalar calls and took a
@@ -86,13 +64,7 @@ inline double tanh_of(double x) {
   return std::tanh(x);
 }
 
-// t itself if contiguous, else a contiguous copy (no tape entry: the op records its own).
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor out = empty(t.shape(), t.dtype());
-  copy_data(out, t);
-  return out;
-}
+using detail::dense;
 
 struct Geometry {
   Cell kind;
@@ -103,37 +75,37 @@ struct Geometry {
   int64_t step(int64_t s) const { return reverse ? T - 1 - s : s; }
 };
 
-// The hidden units are split into one block per thread, and each thread runs the whole
-// recurrence for its block inside ONE parallel region, with one barrier per step: a fork/join
-// per step (and OpenBLAS's own) costs more than the step's elementwise work at this size. Inside
-// the region each thread's GEMM is a single-threaded BLAS call on its slice.
-struct Blocks {
-  int64_t count = 1;
-  int64_t begin(int64_t k, int64_t H) const { return H * k / count; }
-};
+// Threads split the batch, never the time steps or the hidden units: a chunk of rows runs the
+// whole recurrence for its rows -- per step one GEMM of its rows' h_{t-1} with W_hh and the
+// fused gate kernel -- and no chunk ever waits for another (rows are independent), so there is
+// no barrier per step (core/parallel.h, rule 3). The alternative, hidden units split across
+// threads, needs every thread's part of h_{t-1} before any can take step t: a barrier per
+// step, which cost a time slice per step whenever a thread was preempted (W4 2x, the demo 16x
+// slower with one competing process). What batch chunks cost instead: each chunk's GEMM packs
+// W_hh again, so chunks hold at least kMinRowsPerChunk rows.
+constexpr int64_t kMinRowsPerChunk = 8;
+// Multiply-adds of one chunk's whole recurrence below which more rows go into a chunk.
+constexpr int64_t kRecurrenceGrain = int64_t{1} << 21;
 
-Blocks thread_blocks(int64_t B, int64_t H, int64_t G) {
-  Blocks blocks;
-  if (B * G * H >= kGateGrain) {
-    blocks.count = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), H / 16));
-  }
-  return blocks;
+int64_t row_grain(const Cell kind, int64_t T, int64_t H) {
+  const int64_t per_row = T * gate_count(kind) * H * H;  // one row's h W_hh^T over all steps
+  return std::max<int64_t>(kMinRowsPerChunk, kRecurrenceGrain / std::max<int64_t>(1, per_row));
 }
 
-// One row of a step for hidden units [0, n) of a block: gate q of unit j is at xr[q*H + j]
-// (x_proj), gr[q*ng + j] (h W_hh^T, the block's slice) and bias[q*H + j]; activations go to
-// sr[q*H + j]. Separate functions with restrict pointers so the loops vectorize.
+// One row of a step: gate q of unit j is at xr[q*H + j] (x_proj), gr[q*H + j] (h W_hh^T) and
+// bias[q*H + j]; activations go to sr[q*H + j]. Separate functions with restrict pointers so
+// the loops vectorize.
+//   i = σ(.), f = σ(.), g = tanh(.), o = σ(.) ;  c_t = f c_{t-1} + i g ;  h_t = o tanh(c_t)
 template <typename scalar_t>
-void lstm_row_forward(int64_t n, int64_t H, int64_t ng, const scalar_t* __restrict xr,
-                      const scalar_t* __restrict gr, const scalar_t* __restrict bias,
-                      scalar_t* __restrict sr, scalar_t* __restrict cr, scalar_t* __restrict hr,
-                      scalar_t* __restrict orow) {
+void lstm_row_forward(int64_t H, const scalar_t* __restrict xr, const scalar_t* __restrict gr,
+                      const scalar_t* __restrict bias, scalar_t* __restrict sr,
+                      scalar_t* __restrict cr, scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t i = sigmoid_of(xr[j] + gr[j] + bias[j]);
-    const scalar_t f = sigmoid_of(xr[H + j] + gr[ng + j] + bias[H + j]);
-    const scalar_t g = tanh_of(xr[2 * H + j] + gr[2 * ng + j] + bias[2 * H + j]);
-    const scalar_t o = sigmoid_of(xr[3 * H + j] + gr[3 * ng + j] + bias[3 * H + j]);
+    const scalar_t f = sigmoid_of(xr[H + j] + gr[H + j] + bias[H + j]);
+    const scalar_t g = tanh_of(xr[2 * H + j] + gr[2 * H + j] + bias[2 * H + j]);
+    const scalar_t o = sigmoid_of(xr[3 * H + j] + gr[3 * H + j] + bias[3 * H + j]);
     const scalar_t c_prev = cr[j];
     const scalar_t c_new = f * c_prev + i * g;
     const scalar_t tanh_c = tanh_of(c_new);
@@ -150,15 +122,16 @@ void lstm_row_forward(int64_t n, int64_t H, int64_t ng, const scalar_t* __restri
   }
 }
 
+//   r = σ(.), z = σ(.) ;  n = tanh(x_n + r (W_hn h + b_hn)) ;  h_t = (1 - z) n + z h_{t-1}
 template <typename scalar_t>
-void gru_row_forward(int64_t n, int64_t H, int64_t ng, const scalar_t* __restrict xr,
-                     const scalar_t* __restrict gr, const scalar_t* __restrict bias,
-                     scalar_t* __restrict sr, scalar_t* __restrict hr, scalar_t* __restrict orow) {
+void gru_row_forward(int64_t H, const scalar_t* __restrict xr, const scalar_t* __restrict gr,
+                     const scalar_t* __restrict bias, scalar_t* __restrict sr,
+                     scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t r = sigmoid_of(xr[j] + gr[j] + bias[j]);
-    const scalar_t z = sigmoid_of(xr[H + j] + gr[ng + j] + bias[H + j]);
-    const scalar_t gh_n = gr[2 * ng + j] + bias[2 * H + j];
+    const scalar_t z = sigmoid_of(xr[H + j] + gr[H + j] + bias[H + j]);
+    const scalar_t gh_n = gr[2 * H + j] + bias[2 * H + j];
     const scalar_t n_gate = tanh_of(xr[2 * H + j] + r * gh_n);
     sr[j] = r;
     sr[H + j] = z;
@@ -170,12 +143,13 @@ void gru_row_forward(int64_t n, int64_t H, int64_t ng, const scalar_t* __restric
   }
 }
 
+//   h_t = tanh(.) or relu(.)
 template <typename scalar_t>
-void rnn_row_forward(int64_t n, bool is_tanh, const scalar_t* __restrict xr,
+void rnn_row_forward(int64_t H, bool is_tanh, const scalar_t* __restrict xr,
                      const scalar_t* __restrict gr, const scalar_t* __restrict bias,
                      scalar_t* __restrict sr, scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t pre = xr[j] + gr[j] + bias[j];
     const scalar_t h_new = is_tanh ? tanh_of(pre) : (pre > scalar_t(0) ? pre : scalar_t(0));
     sr[j] = h_new;
@@ -187,79 +161,61 @@ void rnn_row_forward(int64_t n, bool is_tanh, const scalar_t* __restrict xr,
 // Forward through time. xp [T, B, G*H], h0, c0 [B, H], w [G*H, H], bias [G*H];
 // out [T + state_rows, B, H] (outputs, then h_n, c_n: the carried state lives in those rows),
 // saved [T, B, saved_width*H], hprev [T, B, H] (h_{t-1} as fed to step t), gh [B, G*H] scratch.
-// Thread k owns hidden units [j0, j1): its GEMM computes the G gate columns of those units
-// (rows of W_hh regrouped block by block into w_blocked) and its kernel updates them.
+// A chunk owns rows [b0, b1) of all of these; at step t its active rows are those below
+// batch_sizes[t] (a packed batch is sorted longest first).
 template <typename scalar_t>
 void forward_loop(const Geometry& geo, const scalar_t* xp, const scalar_t* h0, const scalar_t* c0,
                   const scalar_t* w, const scalar_t* bias, scalar_t* out, scalar_t* saved,
                   scalar_t* hprev, scalar_t* gh) {
   const Cell kind = geo.kind;
-  const int64_t T = geo.T, B = geo.B, H = geo.H, G = geo.G(), GH = G * H;
+  const int64_t T = geo.T, B = geo.B, H = geo.H, GH = geo.G() * H;
   const int64_t S = saved_width(kind) * H;
-  const Blocks blocks = thread_blocks(B, H, G);
-  std::vector<scalar_t> w_blocked;
-  if (blocks.count > 1) {
-    w_blocked.resize(GH * H);
-    for (int64_t k = 0; k < blocks.count; ++k) {
-      const int64_t j0 = blocks.begin(k, H), j1 = blocks.begin(k + 1, H);
-      for (int64_t q = 0; q < G; ++q)
-        std::memcpy(&w_blocked[(G * j0 + q * (j1 - j0)) * H], w + (q * H + j0) * H,
-                    sizeof(scalar_t) * (j1 - j0) * H);
-    }
-    w = w_blocked.data();
-  }
   scalar_t* h = out + T * B * H;
   scalar_t* c = kind == Cell::Lstm ? out + (T + 1) * B * H : nullptr;
   std::memcpy(h, h0, sizeof(scalar_t) * B * H);
   if (c) std::memcpy(c, c0, sizeof(scalar_t) * B * H);
   std::memcpy(hprev + geo.step(0) * B * H, h0, sizeof(scalar_t) * B * H);
-  // Threads take blocks round-robin: inside an enclosing parallel region the team may be smaller.
-#pragma omp parallel num_threads(blocks.count) if (blocks.count > 1)
-  {
-    const int64_t thread = omp_get_thread_num(), team = omp_get_num_threads();
+  parallel_for(0, B, row_grain(kind, T, H), [&](int64_t b0, int64_t b1) {
     for (int64_t s = 0; s < T; ++s) {
-      const int64_t t = geo.step(s), bs = geo.batch_sizes[t];
-      for (int64_t k = thread; k < blocks.count; k += team) {
-        const int64_t j0 = blocks.begin(k, H), n = blocks.begin(k + 1, H) - j0;
-        const scalar_t* hp = hprev + t * B * H;
-        scalar_t* gk = gh + G * j0;  // this block's gate columns, gate-major
-        if (bs > 0)
-          rnn_gemm(false, true, bs, G * n, H, hp, H, w + G * j0 * H, H, scalar_t(0), gk, GH);
-        const scalar_t* xt = xp + t * B * GH + j0;
-        scalar_t* ot = out + t * B * H + j0;
-        scalar_t* st = saved + t * B * S + j0;
-        for (int64_t b = 0; b < bs; ++b) {
-          if (kind == Cell::Lstm) {
-            lstm_row_forward(n, H, n, xt + b * GH, gk + b * GH, bias + j0, st + b * S,
-                             c + b * H + j0, h + b * H + j0, ot + b * H);
-          } else if (kind == Cell::Gru) {
-            gru_row_forward(n, H, n, xt + b * GH, gk + b * GH, bias + j0, st + b * S,
-                            h + b * H + j0, ot + b * H);
-          } else {
-            rnn_row_forward(n, kind == Cell::RnnTanh, xt + b * GH, gk + b * GH, bias + j0,
-                            st + b * S, h + b * H + j0, ot + b * H);
-          }
-        }
-        for (int64_t b = bs; b < B; ++b) std::memset(ot + b * H, 0, sizeof(scalar_t) * n);
-        if (s + 1 < T) {  // the next step's input state: this block's columns of h
-          scalar_t* next = hprev + geo.step(s + 1) * B * H + j0;
-          for (int64_t b = 0; b < B; ++b)
-            std::memcpy(next + b * H, h + b * H + j0, sizeof(scalar_t) * n);
+      const int64_t t = geo.step(s), end = std::min(b1, geo.batch_sizes[t]);
+      // gates_hh = h_{t-1} W_hh^T for the active rows of the chunk
+      if (end > b0)
+        detail::gemm(false, true, end - b0, GH, H, scalar_t(1), hprev + (t * B + b0) * H, H, w, H,
+                     scalar_t(0), gh + b0 * GH, GH);
+      const scalar_t* xt = xp + t * B * GH;
+      scalar_t* ot = out + t * B * H;
+      scalar_t* st = saved + t * B * S;
+      for (int64_t b = b0; b < end; ++b) {
+        if (kind == Cell::Lstm) {
+          lstm_row_forward(H, xt + b * GH, gh + b * GH, bias, st + b * S, c + b * H, h + b * H,
+                           ot + b * H);
+        } else if (kind == Cell::Gru) {
+          gru_row_forward(H, xt + b * GH, gh + b * GH, bias, st + b * S, h + b * H, ot + b * H);
+        } else {
+          rnn_row_forward(H, kind == Cell::RnnTanh, xt + b * GH, gh + b * GH, bias, st + b * S,
+                          h + b * H, ot + b * H);
         }
       }
-#pragma omp barrier
+      for (int64_t b = std::max(b0, end); b < b1; ++b)  // finished rows output zeros
+        std::memset(ot + b * H, 0, sizeof(scalar_t) * H);
+      if (s + 1 < T)  // the next step's input state
+        std::memcpy(hprev + (geo.step(s + 1) * B + b0) * H, h + b0 * H,
+                    sizeof(scalar_t) * (b1 - b0) * H);
     }
-  }
+  });
 }
 
-// Backward of one row for hidden units [0, n) of a block (layouts as in the forward; dxr, dgr
-// are d x_proj and d(h W_hh^T + b_hh) rows at gate stride H).
+// Backward of one row (layouts as in the forward; dxr, dgr are d x_proj and
+// d(h W_hh^T + b_hh) rows at gate stride H):
+//   dh = dh_{t+1 path} + dout ;  dc = dc_next + dh o (1 - tanh²c)
+//   di = dc g i(1-i) ;  df = dc c_{t-1} f(1-f) ;  dg = dc i (1-g²) ;  do = dh tanh(c) o(1-o)
+//   dc_{t-1} = dc f   (dh_{t-1} = dgates W_hh follows as a GEMM)
 template <typename scalar_t>
-void lstm_row_backward(int64_t n, int64_t H, const scalar_t* __restrict sr,
-                       const scalar_t* __restrict g_out, scalar_t* __restrict dxr,
-                       scalar_t* __restrict dhr, scalar_t* __restrict dcr) {
+void lstm_row_backward(int64_t H, const scalar_t* __restrict sr, const scalar_t* __restrict g_out,
+                       scalar_t* __restrict dxr, scalar_t* __restrict dhr,
+                       scalar_t* __restrict dcr) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t i = sr[j], f = sr[H + j], g = sr[2 * H + j], o = sr[3 * H + j];
     const scalar_t c_prev = sr[4 * H + j], tanh_c = sr[5 * H + j];
     const scalar_t dh_t = dhr[j] + g_out[j];
@@ -272,13 +228,15 @@ void lstm_row_backward(int64_t n, int64_t H, const scalar_t* __restrict sr,
   }
 }
 
+//   dn_pre = dh (1-z)(1-n²) ;  dr_pre = dn_pre gh_n r(1-r) ;  dz_pre = dh (h_{t-1} - n) z(1-z)
+//   d x_proj = [dr_pre, dz_pre, dn_pre] ;  d gates_hh = [dr_pre, dz_pre, dn_pre r] ;
+//   dh_{t-1} = dh z + d gates_hh W_hh
 template <typename scalar_t>
-void gru_row_backward(int64_t n, int64_t H, const scalar_t* __restrict sr,
-                      const scalar_t* __restrict hp, const scalar_t* __restrict g_out,
-                      scalar_t* __restrict dxr, scalar_t* __restrict dgr,
-                      scalar_t* __restrict dhr) {
+void gru_row_backward(int64_t H, const scalar_t* __restrict sr, const scalar_t* __restrict hp,
+                      const scalar_t* __restrict g_out, scalar_t* __restrict dxr,
+                      scalar_t* __restrict dgr, scalar_t* __restrict dhr) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t r = sr[j], z = sr[H + j], n_gate = sr[2 * H + j], gh_n = sr[3 * H + j];
     const scalar_t dh_t = dhr[j] + g_out[j];
     const scalar_t dn_pre = dh_t * (scalar_t(1) - z) * (scalar_t(1) - n_gate * n_gate);
@@ -294,12 +252,13 @@ void gru_row_backward(int64_t n, int64_t H, const scalar_t* __restrict sr,
   }
 }
 
+//   d pre = dh (1 - h²) (tanh) or dh [pre > 0] (relu)
 template <typename scalar_t>
-void rnn_row_backward(int64_t n, bool is_tanh, const scalar_t* __restrict sr,
+void rnn_row_backward(int64_t H, bool is_tanh, const scalar_t* __restrict sr,
                       const scalar_t* __restrict g_out, scalar_t* __restrict dxr,
                       const scalar_t* __restrict dhr) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
+  for (int64_t j = 0; j < H; ++j) {
     const scalar_t h_new = sr[j];
     const scalar_t dh_t = dhr[j] + g_out[j];
     dxr[j] =
@@ -310,9 +269,8 @@ void rnn_row_backward(int64_t n, bool is_tanh, const scalar_t* __restrict sr,
 // Backward through time, steps in the reverse of the forward order. grad [T + state_rows, B, H];
 // dh, dc [B, H] enter holding dL/dh_n, dL/dc_n and leave holding dL/dh0, dL/dc0. Writes
 // dxp [T, B, G*H] (d x_proj) and dgh [T, B, G*H] (d of the h W_hh^T + b_hh part; the same buffer
-// as dxp except for GRU, where the n gate sees r * gh_n). Thread k owns hidden units [j0, j1):
-// its gate derivatives, then (after the barrier: the GEMM needs every gate) its columns of
-// dh_{t-1} = dgates_t W_hh.
+// as dxp except for GRU, where the n gate sees r * gh_n). Chunks of rows as in the forward: a
+// chunk's gate derivatives, then its rows of dh_{t-1} = dgates_t W_hh, step after step.
 template <typename scalar_t>
 void backward_loop(const Geometry& geo, const scalar_t* grad, const scalar_t* w,
                    const scalar_t* saved, const scalar_t* hprev, scalar_t* dxp, scalar_t* dgh,
@@ -320,46 +278,34 @@ void backward_loop(const Geometry& geo, const scalar_t* grad, const scalar_t* w,
   const Cell kind = geo.kind;
   const int64_t T = geo.T, B = geo.B, H = geo.H, G = geo.G(), GH = G * H;
   const int64_t S = saved_width(kind) * H;
-  const Blocks blocks = thread_blocks(B, H, G);
-#pragma omp parallel num_threads(blocks.count) if (blocks.count > 1)
-  {
-    const int64_t thread = omp_get_thread_num(), team = omp_get_num_threads();
+  parallel_for(0, B, row_grain(kind, T, H), [&](int64_t b0, int64_t b1) {
     for (int64_t s = T - 1; s >= 0; --s) {
-      const int64_t t = geo.step(s), bs = geo.batch_sizes[t];
+      const int64_t t = geo.step(s), end = std::min(b1, geo.batch_sizes[t]);
       scalar_t* dxt = dxp + t * B * GH;
       scalar_t* dgt = dgh + t * B * GH;
-      for (int64_t k = thread; k < blocks.count; k += team) {
-        const int64_t j0 = blocks.begin(k, H), n = blocks.begin(k + 1, H) - j0;
-        const scalar_t* gt = grad + t * B * H + j0;
-        const scalar_t* st = saved + t * B * S + j0;
-        for (int64_t b = 0; b < bs; ++b) {
-          if (kind == Cell::Lstm) {
-            lstm_row_backward(n, H, st + b * S, gt + b * H, dxt + b * GH + j0, dh + b * H + j0,
-                              dc + b * H + j0);
-          } else if (kind == Cell::Gru) {
-            gru_row_backward(n, H, st + b * S, hprev + (t * B + b) * H + j0, gt + b * H,
-                             dxt + b * GH + j0, dgt + b * GH + j0, dh + b * H + j0);
-          } else {
-            rnn_row_backward(n, kind == Cell::RnnTanh, st + b * S, gt + b * H, dxt + b * GH + j0,
-                             dh + b * H + j0);
-          }
-        }
-        for (int64_t b = bs; b < B; ++b) {  // padded rows: no gradient into the gates
-          for (int64_t q = 0; q < G; ++q) {
-            std::memset(dxt + b * GH + q * H + j0, 0, sizeof(scalar_t) * n);
-            if (dgt != dxt) std::memset(dgt + b * GH + q * H + j0, 0, sizeof(scalar_t) * n);
-          }
+      const scalar_t* gt = grad + t * B * H;
+      const scalar_t* st = saved + t * B * S;
+      for (int64_t b = b0; b < end; ++b) {
+        if (kind == Cell::Lstm) {
+          lstm_row_backward(H, st + b * S, gt + b * H, dxt + b * GH, dh + b * H, dc + b * H);
+        } else if (kind == Cell::Gru) {
+          gru_row_backward(H, st + b * S, hprev + (t * B + b) * H, gt + b * H, dxt + b * GH,
+                           dgt + b * GH, dh + b * H);
+        } else {
+          rnn_row_backward(H, kind == Cell::RnnTanh, st + b * S, gt + b * H, dxt + b * GH,
+                           dh + b * H);
         }
       }
-#pragma omp barrier
-      // dh_{t-1} = dgates_t W_hh (+ the direct path for GRU); padded rows carry dh unchanged.
-      for (int64_t k = thread; k < blocks.count && bs > 0; k += team) {
-        const int64_t j0 = blocks.begin(k, H), n = blocks.begin(k + 1, H) - j0;
-        rnn_gemm(false, false, bs, n, GH, dgt, GH, w + j0, H, scalar_t(kind == Cell::Gru ? 1 : 0),
-                 dh + j0, H);
+      for (int64_t b = std::max(b0, end); b < b1; ++b) {  // finished rows: no gradient into gates
+        std::memset(dxt + b * GH, 0, sizeof(scalar_t) * GH);
+        if (dgt != dxt) std::memset(dgt + b * GH, 0, sizeof(scalar_t) * GH);
       }
+      // dh_{t-1} = dgates_t W_hh (+ the direct path for GRU); finished rows carry dh unchanged.
+      if (end > b0)
+        detail::gemm(false, false, end - b0, H, GH, scalar_t(1), dgt + b0 * GH, GH, w, H,
+                     scalar_t(kind == Cell::Gru ? 1 : 0), dh + b0 * H, H);
     }
-  }
+  });
 }
 
 // out[k] = sum_row m[row, k] for m [rows, cols] row-major.
@@ -467,8 +413,9 @@ RecurrentResult run_recurrence(Cell kind, const char* op, const Tensor& x_proj, 
                    lstm ? dc.data_ptr<scalar_t>() : nullptr);
                const scalar_t* pg = dgh.data_ptr<scalar_t>();
                if (want_w)
-                 rnn_gemm(true, false, GH, H, T * B, pg, GH, saved_hprev.get().data_ptr<scalar_t>(),
-                          H, scalar_t(0), dw.data_ptr<scalar_t>(), H);
+                 detail::gemm(true, false, GH, H, T * B, scalar_t(1), pg, GH,
+                              saved_hprev.get().data_ptr<scalar_t>(), H, scalar_t(0),
+                              dw.data_ptr<scalar_t>(), H);
                if (want_b) column_sums(pg, T * B, GH, db.data_ptr<scalar_t>());
              });
              return GradList{want_x ? dxp : Tensor(), want_h ? dh : Tensor(),

@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/reduction.h"
 
@@ -215,13 +216,16 @@ template <typename T>
 void pad_map_forward(const PadGeometry& p, const T* x, T* out) {
   const int64_t rows = p.batch * p.out[0] * p.out[1], width = p.out[2];
   const int64_t* m2 = p.map[2].data();
-#pragma omp parallel for if (rows * width >= kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t o1 = r % p.out[1], o0 = (r / p.out[1]) % p.out[0], b = r / (p.out[1] * p.out[0]);
-    const T* src = x + ((b * p.in[0] + p.map[0][o0]) * p.in[1] + p.map[1][o1]) * p.in[2];
-    T* dst = out + r * width;
-    for (int64_t o2 = 0; o2 < width; ++o2) dst[o2] = src[m2[o2]];
-  }
+  // Rows per chunk so that a chunk writes about kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(width, 1));
+  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t o1 = r % p.out[1], o0 = (r / p.out[1]) % p.out[0], b = r / (p.out[1] * p.out[0]);
+      const T* src = x + ((b * p.in[0] + p.map[0][o0]) * p.in[1] + p.map[1][o1]) * p.in[2];
+      T* dst = out + r * width;
+      for (int64_t o2 = 0; o2 < width; ++o2) dst[o2] = src[m2[o2]];
+    }
+  });
 }
 
 // dx[b, i0, i1, i2] = sum of dout[b, o0, o1, o2] over the outputs that read (i0, i1, i2):
@@ -231,23 +235,26 @@ void pad_map_backward(const PadGeometry& p, const T* g, T* dx) {
   InverseMap inv[3];
   for (int k = 0; k < 3; ++k) inv[k] = invert(p.map[k], p.in[k]);
   const int64_t rows = p.batch * p.in[0] * p.in[1], width = p.in[2];
-#pragma omp parallel for if (rows * width >= kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t i1 = r % p.in[1], i0 = (r / p.in[1]) % p.in[0], b = r / (p.in[1] * p.in[0]);
-    T* dst = dx + r * width;
-    for (int64_t i2 = 0; i2 < width; ++i2) {
-      T acc = 0;
-      for (int64_t a = inv[0].starts[i0]; a < inv[0].starts[i0 + 1]; ++a) {
-        for (int64_t c = inv[1].starts[i1]; c < inv[1].starts[i1 + 1]; ++c) {
-          const T* row =
-              g + ((b * p.out[0] + inv[0].outputs[a]) * p.out[1] + inv[1].outputs[c]) * p.out[2];
-          for (int64_t e = inv[2].starts[i2]; e < inv[2].starts[i2 + 1]; ++e)
-            acc += row[inv[2].outputs[e]];
+  // Rows per chunk so that a chunk writes about kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(width, 1));
+  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t i1 = r % p.in[1], i0 = (r / p.in[1]) % p.in[0], b = r / (p.in[1] * p.in[0]);
+      T* dst = dx + r * width;
+      for (int64_t i2 = 0; i2 < width; ++i2) {
+        T acc = 0;
+        for (int64_t a = inv[0].starts[i0]; a < inv[0].starts[i0 + 1]; ++a) {
+          for (int64_t c = inv[1].starts[i1]; c < inv[1].starts[i1 + 1]; ++c) {
+            const T* row =
+                g + ((b * p.out[0] + inv[0].outputs[a]) * p.out[1] + inv[1].outputs[c]) * p.out[2];
+            for (int64_t e = inv[2].starts[i2]; e < inv[2].starts[i2 + 1]; ++e)
+              acc += row[inv[2].outputs[e]];
+          }
         }
+        dst[i2] = acc;
       }
-      dst[i2] = acc;
     }
-  }
+  });
 }
 
 Tensor constant_pad(const Tensor& x, const std::vector<int64_t>& pads, const Shape& out_shape,
@@ -397,18 +404,21 @@ template <typename T>
 void triangle_kernel(const T* x, T* out, int64_t batch, int64_t rows, int64_t cols,
                      int64_t diagonal, bool lower) {
   const int64_t total_rows = batch * rows;
-#pragma omp parallel for if (total_rows * cols >= kParallelGrain)
-  for (int64_t r = 0; r < total_rows; ++r) {
-    const int64_t i = r % rows;
-    // Columns [lo, hi) are kept.
-    const int64_t edge = std::min(std::max(i + diagonal + (lower ? 1 : 0), int64_t{0}), cols);
-    const int64_t lo = lower ? 0 : edge, hi = lower ? edge : cols;
-    const T* src = x + r * cols;
-    T* dst = out + r * cols;
-    for (int64_t j = 0; j < lo; ++j) dst[j] = T(0);
-    for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];
-    for (int64_t j = hi; j < cols; ++j) dst[j] = T(0);
-  }
+  // Rows per chunk so that a chunk copies about kParallelGrain elements.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1));
+  parallel_for(0, total_rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t i = r % rows;
+      // Columns [lo, hi) are kept.
+      const int64_t edge = std::min(std::max(i + diagonal + (lower ? 1 : 0), int64_t{0}), cols);
+      const int64_t lo = lower ? 0 : edge, hi = lower ? edge : cols;
+      const T* src = x + r * cols;
+      T* dst = out + r * cols;
+      for (int64_t j = 0; j < lo; ++j) dst[j] = T(0);
+      for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];
+      for (int64_t j = hi; j < cols; ++j) dst[j] = T(0);
+    }
+  });
 }
 
 Tensor triangle(const Tensor& x, int64_t diagonal, bool lower) {

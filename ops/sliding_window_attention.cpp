@@ -6,11 +6,10 @@
 // [max(0, i0 - wl), min(T, i1 + wr)), L <= Bq + W - 1 of them. One GEMM gives the [Bq, L]
 // scores of the block (the entries outside each row's band are computed and ignored: a waste of
 // (Bq - 1) / (Bq + W - 1), repaid many times by GEMM speed over separate dot products).
-// Parallelism: OpenMP over (sequence = batch * heads, block) tasks, each with its own scratch;
-// the GEMMs inside run single-threaded. Every task writes only its own rows of the outputs.
+// Parallelism: the thread pool (core/parallel.h) over (sequence = batch * heads, block) tasks,
+// each thread with its own scratch; the GEMMs inside run single-threaded. Every task writes only
+// its own rows of the outputs.
 #include "ops/sliding_window_attention.h"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +18,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
@@ -55,15 +55,17 @@ struct BandGeometry {
 // each thread owns a scratch buffer of `scratch_size` elements.
 template <typename T, typename Body>
 void for_each_block(const BandGeometry& g, int64_t scratch_size, Body&& body) {
-  const int64_t tasks = g.N * g.blocks();
-  const bool parallel = tasks > 1 && g.N * g.T * g.W * (g.E + g.Ev) >= kParallelGrain &&
-                        omp_get_max_threads() > 1 && !omp_in_parallel();
-#pragma omp parallel if (parallel)
-  {
-    std::vector<T> scratch(static_cast<size_t>(scratch_size));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < tasks; ++t) body(t / g.blocks(), t % g.blocks(), scratch.data());
-  }
+  const int64_t blocks = g.blocks(), tasks = g.N * blocks;
+  // Tasks per chunk so that a chunk does about kParallelGrain multiply-adds; a task's GEMMs do
+  // about block * W * (E + Ev), usually more than that on their own (a grain of one task).
+  const int64_t task_work =
+      std::max<int64_t>(1, g.T * g.W * (g.E + g.Ev) / std::max<int64_t>(blocks, 1));
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / task_work);
+  std::vector<T> scratch(static_cast<size_t>(get_num_threads() * scratch_size));
+  parallel_for_slots(0, tasks, grain, [&](int64_t t0, int64_t t1, int slot) {
+    T* mine = scratch.data() + slot * scratch_size;
+    for (int64_t t = t0; t < t1; ++t) body(t / blocks, t % blocks, mine);
+  });
 }
 
 // Forward over contiguous q [N, T, E], k [N, T, E], v [N, T, Ev] into out [N, T, Ev] and the band

@@ -10,8 +10,6 @@
 // entry likewise makes its row NaN.
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdint>
 
@@ -52,21 +50,26 @@ constexpr int64_t kRowTile = 64;
 //   inner == 1: row(offset)            -- the `size` elements at offset .. offset + size - 1
 //   inner  > 1: tile(offset, width)    -- `width` <= kRowTile adjacent columns; element d of
 //                                         column j is at offset + d * inner + j
+// (A chunk holds enough rows or tiles for about kParallelGrain elements.)
 template <typename RowFn, typename TileFn>
 void for_each_row(const RowGeometry& g, RowFn&& row, TileFn&& tile) {
-  const bool parallel = g.numel() >= kParallelGrain && !omp_in_parallel();
   if (g.inner == 1) {
-#pragma omp parallel for if (parallel && g.outer > 1)
-    for (int64_t o = 0; o < g.outer; ++o) row(o * g.size);
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.size));
+    parallel_for(0, g.outer, grain, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) row(o * g.size);
+    });
     return;
   }
   const int64_t tiles_per_outer = (g.inner + kRowTile - 1) / kRowTile;
   const int64_t tiles = g.outer * tiles_per_outer;
-#pragma omp parallel for if (parallel && tiles > 1)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t o = t / tiles_per_outer, i0 = (t % tiles_per_outer) * kRowTile;
-    tile(o * g.size * g.inner + i0, std::min(kRowTile, g.inner - i0));
-  }
+  const int64_t grain =
+      std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.size * kRowTile));
+  parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / tiles_per_outer, i0 = (t % tiles_per_outer) * kRowTile;
+      tile(o * g.size * g.inner + i0, std::min(kRowTile, g.inner - i0));
+    }
+  });
 }
 
 }  // namespace minidl

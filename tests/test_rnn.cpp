@@ -1,7 +1,6 @@
 // Recurrent ops and layers (ops/rnn.cpp, nn/rnn.cpp): PyTorch fixtures for LSTM / GRU / RNN and
 // their cells (outputs, h_n / c_n, gradients of the input, the initial states and every
 // parameter), packed sequences, float64 gradchecks of the fused recurrences, and error paths.
-#include <omp.h>
 
 #include "nn/rnn.h"
 #include "ops/rnn.h"
@@ -422,15 +421,17 @@ TEST_CASE("float32 recurrences (vectorized exp) agree with float64 to ~1e-6", "[
   compare([] { return std::make_shared<nn::RNN>(5, 8); });
 }
 
-TEST_CASE("multi-threaded recurrences (hidden units split per thread) match one thread", "[rnn]") {
-  // Big enough for the threaded path: B * G * H >= kParallelGrain / 8 and H >= 32.
-  const int saved_threads = omp_get_max_threads();
-  auto run = [](nn::RNNBase& module, int threads, const Tensor& x) {
-    omp_set_num_threads(threads);
+TEST_CASE("multi-threaded recurrences (batch rows split per chunk) match one thread", "[rnn]") {
+  // 24 rows of a packed batch: three chunks of 8 rows with 2 or 3 threads, the chunks' rows
+  // ending at different steps.
+  const int saved_threads = get_num_threads();
+  const std::vector<int64_t> lengths = {6, 6, 6, 5, 5, 5, 5, 5, 4, 4, 4, 4,
+                                        3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1};
+  auto run = [&](nn::RNNBase& module, int threads, const Tensor& x) {
+    set_num_threads(threads);
     module.zero_grad();
     Tensor input = x.detach().requires_grad_();
-    auto packed =
-        nn::pack_padded_sequence(input, std::vector<int64_t>{5, 5, 4, 2, 2, 1, 1, 1}, false, true);
+    auto packed = nn::pack_padded_sequence(input, lengths, false, true);
     Tensor out;
     if (auto* lstm = dynamic_cast<nn::LSTM*>(&module)) {
       auto [o, state] = lstm->forward(packed, {});
@@ -454,15 +455,14 @@ TEST_CASE("multi-threaded recurrences (hidden units split per thread) match one 
   for (nn::RNNBase* module : std::vector<nn::RNNBase*>{&lstm, &gru, &rnn}) {
     INFO(module->type_name());
     module->to(kFloat64);
-    Tensor x = randn({5, 8, 3}, kFloat64);
+    Tensor x = randn({6, 24, 3}, kFloat64);
     std::vector<Tensor> one = run(*module, 1, x), three = run(*module, 3, x), nested;
-    // Inside an enclosing parallel region the inner team has one thread: it takes every block.
-#pragma omp parallel num_threads(1)
-    nested = run(*module, 3, x);
+    // Inside a chunk of an enclosing region the recurrence runs on that thread alone.
+    parallel_chunks(1, [&](int64_t, int) { nested = run(*module, 3, x); });
     for (size_t i = 0; i < one.size(); ++i) {
       CHECK(allclose(three[i], one[i], 1e-12, 1e-12));
       CHECK(allclose(nested[i], one[i], 1e-12, 1e-12));
     }
   }
-  omp_set_num_threads(saved_threads);
+  set_num_threads(saved_threads);
 }
