@@ -221,8 +221,11 @@ class Pool {
       return;
     }
 
-    // Publish the region: its fields first, then the claim word, then wake the workers.
+    // Publish the region: close the claim word to the previous region first (a worker that
+    // read its last value can then no longer claim a chunk with fields it may read from this
+    // one), then the fields, then open the claim word, then wake the workers.
     const uint32_t epoch = epoch_.load(std::memory_order_relaxed) + 1;
+    claim_.store((static_cast<uint64_t>(epoch) << 32) | kClosed, std::memory_order_seq_cst);
     fn_.store(fn, std::memory_order_relaxed);
     context_.store(context, std::memory_order_relaxed);
     chunks_.store(chunks, std::memory_order_relaxed);
@@ -286,7 +289,7 @@ class Pool {
       }
       if (static_cast<uint32_t>(claim >> 32) != epoch) break;
       // Read the region's fields before claiming; a successful claim proves they were this
-      // region's (the next region's fields are written only after this one's last chunk).
+      // region's (the next region closes the claim word before it writes its fields).
       const int64_t chunks = chunks_.load(std::memory_order_relaxed);
       const detail::ChunkFn fn = fn_.load(std::memory_order_relaxed);
       void* const context = context_.load(std::memory_order_relaxed);
@@ -345,6 +348,7 @@ class Pool {
       workers_.emplace_back([this, k, seen] { worker_loop(k, seen); });
   }
 
+  static constexpr uint64_t kClosed = 0xffffffffu;  // a claim index above every chunk count
   static constexpr double kStallUs = 300;
   static constexpr double kMinBackoffUs = 20000, kMaxBackoffUs = 1000000;
   static constexpr int kCleanRegions = 64;

@@ -75,9 +75,12 @@ void gemm_blocks(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
     blas_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  // Units of kGemmAlign rows (or columns) per chunk: at least half of kGemmParallelWork each.
+  // Units of kGemmAlign rows (or columns) per chunk: one chunk per thread (every chunk packs
+  // the shared operand again), each at least half of kGemmParallelWork.
   const int64_t unit_work = std::max<int64_t>(1, work / units);
-  const int64_t grain = std::max<int64_t>(1, kGemmParallelWork / 2 / unit_work);
+  const int64_t threads = get_num_threads();
+  const int64_t grain = std::max((units + threads - 1) / threads,
+                                 std::max<int64_t>(1, kGemmParallelWork / 2 / unit_work));
   parallel_for(0, units, grain, [&](int64_t u0, int64_t u1) {
     const int64_t from = u0 * kGemmAlign, to = std::min(side, u1 * kGemmAlign);
     if (by_rows) {

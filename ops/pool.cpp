@@ -119,11 +119,13 @@ void for_each_plane(const PoolGeometry& g, int64_t work_per_plane, Body&& body) 
 // maximum.
 template <typename T>
 void max_pool_2x2_even(const T* x, T* out, int64_t* index, const PoolGeometry& g) {
-  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, OW = g.OW, W = g.W;
-  const int64_t pairs = 2 * OHW, rows = pairs - OW;
+  const int64_t OHW = g.OH * g.OW;
   // Scratch per chunk of planes (a few KiB); chunks of about kParallelGrain / 4 outputs.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / (4 * std::max<int64_t>(1, OHW)));
   parallel_for(0, g.planes, grain, [&](int64_t p0, int64_t p1) {
+    // Sizes as locals: read through the closure, the int64 index stores below might alias
+    // them, and the loops would reload them every element instead of vectorizing.
+    const int64_t OW = g.OW, W = g.W, HW = g.H * g.W, pairs = 2 * OHW, rows = pairs - OW;
     std::vector<T> m(static_cast<size_t>(pairs)), which(static_cast<size_t>(pairs)),
         r(static_cast<size_t>(pairs));
     std::vector<int64_t> r_at(static_cast<size_t>(pairs));

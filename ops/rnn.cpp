@@ -82,14 +82,17 @@ struct Geometry {
 // threads, needs every thread's part of h_{t-1} before any can take step t: a barrier per
 // step, which cost a time slice per step whenever a thread was preempted (W4 2x, the demo 16x
 // slower with one competing process). What batch chunks cost instead: each chunk's GEMM packs
-// W_hh again, so chunks hold at least kMinRowsPerChunk rows.
+// W_hh again (as much work as a GEMM of ~8 rows), so there is one chunk per thread, and chunks
+// hold at least kMinRowsPerChunk rows.
 constexpr int64_t kMinRowsPerChunk = 8;
 // Multiply-adds of one chunk's whole recurrence below which more rows go into a chunk.
 constexpr int64_t kRecurrenceGrain = int64_t{1} << 21;
 
-int64_t row_grain(const Cell kind, int64_t T, int64_t H) {
+int64_t row_grain(const Cell kind, int64_t T, int64_t B, int64_t H) {
   const int64_t per_row = T * gate_count(kind) * H * H;  // one row's h W_hh^T over all steps
-  return std::max<int64_t>(kMinRowsPerChunk, kRecurrenceGrain / std::max<int64_t>(1, per_row));
+  const int64_t threads = get_num_threads();
+  return std::max({kMinRowsPerChunk, (B + threads - 1) / threads,
+                   kRecurrenceGrain / std::max<int64_t>(1, per_row)});
 }
 
 // One row of a step: gate q of unit j is at xr[q*H + j] (x_proj), gr[q*H + j] (h W_hh^T) and
@@ -175,7 +178,7 @@ void forward_loop(const Geometry& geo, const scalar_t* xp, const scalar_t* h0, c
   std::memcpy(h, h0, sizeof(scalar_t) * B * H);
   if (c) std::memcpy(c, c0, sizeof(scalar_t) * B * H);
   std::memcpy(hprev + geo.step(0) * B * H, h0, sizeof(scalar_t) * B * H);
-  parallel_for(0, B, row_grain(kind, T, H), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(kind, T, B, H), [&](int64_t b0, int64_t b1) {
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = geo.step(s), end = std::min(b1, geo.batch_sizes[t]);
       // gates_hh = h_{t-1} W_hh^T for the active rows of the chunk
@@ -278,7 +281,7 @@ void backward_loop(const Geometry& geo, const scalar_t* grad, const scalar_t* w,
   const Cell kind = geo.kind;
   const int64_t T = geo.T, B = geo.B, H = geo.H, G = geo.G(), GH = G * H;
   const int64_t S = saved_width(kind) * H;
-  parallel_for(0, B, row_grain(kind, T, H), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(kind, T, B, H), [&](int64_t b0, int64_t b1) {
     for (int64_t s = T - 1; s >= 0; --s) {
       const int64_t t = geo.step(s), end = std::min(b1, geo.batch_sizes[t]);
       scalar_t* dxt = dxp + t * B * GH;

@@ -132,6 +132,30 @@ TEST_CASE("slots name the executing thread: within range, never shared at once",
   }
 }
 
+TEST_CASE("back-to-back regions of different sizes each run every chunk once", "[parallel]") {
+  // Regions follow each other faster than a worker wakes: a late worker must never claim a
+  // chunk of a region that is over (once it did, running the next region's chunk 7 of 7).
+  ThreadCountGuard guard;
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    int64_t expected = 0, wrong = 0;
+    std::atomic<int64_t> total{0};
+    for (int64_t region = 0; region < 20000; ++region) {
+      const int64_t chunks = 2 + region % 7;
+      std::vector<std::atomic<int>> runs(chunks);
+      parallel_chunks(chunks, [&](int64_t chunk, int) {
+        runs[chunk].fetch_add(1);
+        total.fetch_add(1);
+      });
+      for (auto& r : runs) wrong += r.load() != 1;
+      expected += chunks;
+    }
+    INFO("threads " << threads);
+    CHECK(wrong == 0);
+    CHECK(total.load() == expected);
+  }
+}
+
 TEST_CASE("two user threads can run regions at the same time", "[parallel]") {
   ThreadCountGuard guard;
   set_num_threads(2);
