@@ -4,7 +4,6 @@
 #include "tools/bench_workloads.h"
 
 #include <cblas.h>
-#include <omp.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -133,9 +132,13 @@ Json run_gemm(const RunOptions& options) {
   const double flop = 2.0 * n * n * n;
   Tensor c = empty({n, n});
   const int dim = static_cast<int>(n);
+  // The reference is OpenBLAS threading the product itself (minidl keeps OpenBLAS on one thread
+  // and cuts products into blocks on its own pool: core/parallel.h), with as many threads.
   auto raw_sgemm = [&] {
+    openblas_set_num_threads(get_num_threads());
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, dim, dim, dim, 1.0f, a.data_ptr<float>(),
                 dim, b.data_ptr<float>(), dim, 0.0f, c.data_ptr<float>(), dim);
+    openblas_set_num_threads(1);
   };
   std::vector<Json> timed =
       run_timed_interleaved({[&] { Tensor fresh = matmul(a, b); }, raw_sgemm}, options.min_time);
