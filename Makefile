@@ -53,7 +53,7 @@ $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 	$(CXX) $(CXXFLAGS) -fopenmp $< $(LIB) $(LDLIBS) -o $@
 
 # bench: the runner (child processes, PyTorch, the table) and the workloads it times.
-BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o
+BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o
 $(BUILD)/bench: $(BENCH_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) -fopenmp $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 

@@ -260,11 +260,18 @@ void print_table(const std::vector<Row>& rows) {
                       : "-")
               << std::setw(11) << fixed(number(row.minidl, "peak_rss_mib"), 1) << std::setw(11)
               << (have_torch ? fixed(number(row.torch, "peak_rss_mib"), 1) : "-") << "  ";
+    // An extra is a figure (2 decimals), a count or a string (W9's "form").
+    auto extra = [](const Json& r, const std::string& key) {
+      const Json& v = r[key];
+      if (v.is_string()) return v.get<std::string>();
+      if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+      return fixed(number(r, key.c_str()), 2);
+    };
     for (const auto& [key, out_key] : row.workload->extras) {
       if (!row.minidl.contains(key)) continue;
-      std::cout << out_key << "=" << fixed(number(row.minidl, key.c_str()), 2);
+      std::cout << out_key << "=" << extra(row.minidl, key);
       if (have_torch && row.torch.contains(key))
-        std::cout << " (torch " << fixed(number(row.torch, key.c_str()), 2) << ")";
+        std::cout << " (torch " << extra(row.torch, key) << ")";
       std::cout << "  ";
     }
     if (have_torch) std::cout << "[torch " << row.torch_config << "]";

@@ -1,6 +1,6 @@
 // Workloads W1-W5 (BENCHMARKS.md), each one function plus one registry line, the registry of all
-// workloads (the attention ones are in tools/bench_attention.cpp), and the timing loop they share
-// (same protocol as torch_bench.py).
+// workloads (the attention ones are in tools/bench_attention.cpp, the whole models W7 and W9 in
+// tools/bench_models.cpp), and the timing loop they share (same protocol as torch_bench.py).
 #include "tools/bench_workloads.h"
 
 #include <cblas.h>
@@ -209,18 +209,18 @@ Json run_op_overhead(const RunOptions& options) {
   return res;
 }
 
-// A training step as torch_bench.py's: optimizer.zero_grad(set_to_none), forward,
-// cross_entropy, backward, optimizer.step(), timed with run_timed. Its check: every loss is
+// A training step as torch_bench.py's: optimizer.zero_grad(set_to_none), loss = compute_loss()
+// (forward and loss), backward, optimizer.step(), timed with run_timed. Its check: every loss is
 // finite and the last timed loss is below the first (Adam on one fixed batch must fit it).
-Json run_classifier_step(const std::shared_ptr<minidl::nn::Module>& model, const minidl::Tensor& x,
-                         const minidl::Tensor& y, const RunOptions& options) {
+Json run_training_step(minidl::optim::Optimizer& optimizer,
+                       const std::function<minidl::Tensor()>& compute_loss,
+                       const RunOptions& options) {
   using namespace minidl;
-  optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3));
   std::vector<double> losses;
   Json res = run_timed(
       [&] {
         optimizer.zero_grad(/*set_to_none=*/true);
-        Tensor loss = cross_entropy((*model)(x), y);
+        Tensor loss = compute_loss();
         loss.backward();
         optimizer.step();
         losses.push_back(loss.item<double>());
@@ -238,6 +238,14 @@ Json run_classifier_step(const std::shared_ptr<minidl::nn::Module>& model, const
     res["error"] =
         "loss did not decrease: " + std::to_string(first) + " -> " + std::to_string(last);
   return res;
+}
+
+Json run_classifier_step(const std::shared_ptr<minidl::nn::Module>& model, const minidl::Tensor& x,
+                         const minidl::Tensor& y, const RunOptions& options) {
+  using namespace minidl;
+  optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3));
+  return run_training_step(
+      optimizer, [&] { return cross_entropy((*model)(x), y); }, options);
 }
 
 // W3: batch 64, MLP 784-256-256-10 with ReLU, cross-entropy, Adam(lr 1e-3).
@@ -356,10 +364,23 @@ const std::vector<Workload>& workloads() {
        run_long_attention,
        {{"matmul_gflops_median", "gflops"}},
        {2048, 4096, 8192, 16384}},
+      {"W7",
+       "vit_step",
+       run_vit_step,
+       {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
+       {}},
       {"W8",
        "nmt_step",
        run_nmt_step,
        {{"loss_first", "loss_first"}, {"loss_last", "loss_last"}},
+       {}},
+      {"W9",
+       "gat_step",
+       run_gat_step,
+       {{"loss_first", "loss_first"},
+        {"loss_last", "loss_last"},
+        {"edges_directed_incl_self_loops", "edges"},
+        {"form", "form"}},
        {}},
   };
   return list;

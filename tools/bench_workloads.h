@@ -4,10 +4,21 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace minidl {
+class Tensor;
+namespace nn {
+class Module;
+}
+namespace optim {
+class Optimizer;
+}
+}  // namespace minidl
 
 namespace bench {
 
@@ -37,10 +48,24 @@ const Workload* find_workload(std::string key);
 // about `budget` seconds. Median/min/max ms and noise figures.
 Json run_timed(const std::function<void()>& step, double min_time, double budget = 0);
 
+// A training step as torch_bench.py's, timed with run_timed: optimizer.zero_grad(set_to_none),
+// loss = compute_loss() (forward and loss), backward, optimizer.step(). Adds loss_first and
+// loss_last (the first and last timed losses); an error if any loss is not finite or the last is
+// not below the first.
+Json run_training_step(minidl::optim::Optimizer& optimizer,
+                       const std::function<minidl::Tensor()>& compute_loss,
+                       const RunOptions& options);
+// The same for a classifier: Adam(lr 1e-3), loss = cross_entropy(model(x), y).
+Json run_classifier_step(const std::shared_ptr<minidl::nn::Module>& model, const minidl::Tensor& x,
+                         const minidl::Tensor& y, const RunOptions& options);
+
 // The attention workloads (tools/bench_attention.cpp).
 Json run_mha_step(const RunOptions& options);
 Json run_long_attention(const RunOptions& options);
 Json run_nmt_step(const RunOptions& options);
+// The whole-model workloads (tools/bench_models.cpp).
+Json run_vit_step(const RunOptions& options);
+Json run_gat_step(const RunOptions& options);
 
 // Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
 // one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
