@@ -68,11 +68,12 @@ FORCE:
 $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB) $(TEST_LIST)
 	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
-# The whole suite (Catch2; one case installs the library and builds a program against it).
-test: $(BUILD)/minidl_tests
+# The whole suite (Catch2; one case installs the library and builds a program against it, one
+# runs build/bench). The tools are built too: the README's next steps use them.
+test: $(BUILD)/minidl_tests $(TOOL_BINS)
 	MINIDL_BUILD_DIR=$(BUILD) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests $(TEST_ARGS)
 
-demo: $(BUILD)/demo
+demo: $(TOOL_BINS)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/demo
 
 bench: $(BUILD)/bench

@@ -241,7 +241,7 @@ class Pool {
     const double own_done = now_us();
     wait_until([&] { return remaining_.load(std::memory_order_acquire) == 0; }, remaining_,
                [&] { return remaining_.load(std::memory_order_acquire); }, caller_sleepers_);
-    note_stall(now_us() - own_done);
+    note_stall(now_us() - own_done, own_done - start);
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -258,14 +258,17 @@ class Pool {
     for (int64_t c = 0; c < chunks; ++c) fn(context, c, 0);
   }
 
-  // Rule 8. A stall: the caller waited more than kStallUs for a chunk whose thread spent more
-  // than kStallUs of it off its core (preempted by another process). The machine is busy, and
-  // the next regions would stall the same way: the caller runs them alone for a back-off time
-  // that doubles while stalls keep coming (a probe region after each), and drops back once
+  // Rule 8. A stall: the caller waited for a chunk whose thread spent more than kStallUs of it
+  // off its core (preempted by another process), and the wait was more than kStallUs and more
+  // than a quarter of the caller's own work in the region (a long region's last chunk may keep
+  // it waiting a while, preempted or not, at little cost). The machine is busy, and the next
+  // regions would stall the same way: the caller runs them alone for a back-off time that
+  // doubles while stalls keep coming (a probe region after each), and drops back once
   // kCleanRegions parallel regions in a row ran without one.
-  void note_stall(double waited_us) {
+  void note_stall(double waited_us, double worked_us) {
     if (!backoff_enabled_) return;
-    if (waited_us > kStallUs && preempted_.load(std::memory_order_relaxed)) {
+    if (waited_us > kStallUs && waited_us > worked_us / 4 &&
+        preempted_.load(std::memory_order_relaxed)) {
       solo_until_us_ = now_us() + backoff_us_;
       backoff_us_ = std::min(backoff_us_ * 2, kMaxBackoffUs);
       clean_regions_ = 0;

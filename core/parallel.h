@@ -88,24 +88,10 @@ void parallel_chunks(int64_t chunks, Body&& body) {
       const_cast<void*>(static_cast<const void*>(&body)));
 }
 
-// body(chunk_begin, chunk_end) over [begin, end) cut into at most a few chunks per thread of at
-// least `grain` indices each; serially (one call with the whole range) when end - begin <= grain.
-// Chunk c covers [begin + n*c/chunks, begin + n*(c+1)/chunks).
-template <typename Body>
-void parallel_for(int64_t begin, int64_t end, int64_t grain, Body&& body) {
-  const int64_t n = end - begin;
-  if (n <= 0) return;
-  const int64_t chunks = detail::chunk_count(n, grain);
-  if (chunks <= 1) {
-    body(begin, end);
-    return;
-  }
-  parallel_chunks(chunks, [&](int64_t chunk, int) {
-    body(begin + n * chunk / chunks, begin + n * (chunk + 1) / chunks);
-  });
-}
-
-// The same with the slot of the executing thread: body(chunk_begin, chunk_end, slot).
+// body(chunk_begin, chunk_end, slot) over [begin, end) cut into at most a few chunks per thread
+// of at least `grain` indices each, `slot` naming the executing thread; serially (one call with
+// the whole range, slot 0) when end - begin <= grain. Chunk c covers
+// [begin + n*c/chunks, begin + n*(c+1)/chunks).
 template <typename Body>
 void parallel_for_slots(int64_t begin, int64_t end, int64_t grain, Body&& body) {
   const int64_t n = end - begin;
@@ -117,6 +103,14 @@ void parallel_for_slots(int64_t begin, int64_t end, int64_t grain, Body&& body) 
   }
   parallel_chunks(chunks, [&](int64_t chunk, int slot) {
     body(begin + n * chunk / chunks, begin + n * (chunk + 1) / chunks, slot);
+  });
+}
+
+// The same without the slot: body(chunk_begin, chunk_end).
+template <typename Body>
+void parallel_for(int64_t begin, int64_t end, int64_t grain, Body&& body) {
+  parallel_for_slots(begin, end, grain, [&](int64_t chunk_begin, int64_t chunk_end, int) {
+    body(chunk_begin, chunk_end);
   });
 }
 
