@@ -97,6 +97,18 @@ struct CausalGeometry {
   double eps = 1e-6;
 
   int64_t tasks() const { return N * blocks; }
+
+  // body(n, block, c0, w) for every task -- sequence n, value columns [c0, c0 + w) -- in
+  // parallel chunks of task_grain tasks.
+  template <typename Body>
+  void for_each_task(Body&& body) const {
+    parallel_for(0, tasks(), task_grain, [&](int64_t task0, int64_t task1) {
+      for (int64_t task = task0; task < task1; ++task) {
+        const int64_t n = task / blocks, block = task % blocks, c0 = block * cols;
+        body(n, block, c0, std::max<int64_t>(0, std::min(Ev, c0 + cols) - c0));
+      }
+    });
+  }
 };
 
 CausalGeometry causal_geometry(int64_t N, int64_t T, int64_t E, int64_t Ev, double eps) {
@@ -117,38 +129,34 @@ CausalGeometry causal_geometry(int64_t N, int64_t T, int64_t E, int64_t Ev, doub
 template <typename T>
 void causal_forward(const T* a, const T* b, const T* v, T* out, T* den, const CausalGeometry& g) {
   const int64_t E = g.E, Ev = g.Ev;
-  parallel_for(0, g.tasks(), g.task_grain, [&](int64_t task0, int64_t task1) {
-    for (int64_t task = task0; task < task1; ++task) {
-      const int64_t n = task / g.blocks, block = task % g.blocks;
-      const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
-      std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
-          num(static_cast<size_t>(w));
-      for (int64_t i = 0; i < g.T; ++i) {
-        const T* ai = a + (n * g.T + i) * E;
-        const T* bi = b + (n * g.T + i) * E;
-        const T* vi = v + (n * g.T + i) * Ev + c0;
-        T d = 0;
-        for (int64_t e = 0; e < E; ++e) {
-          z[e] += bi[e];
-          d += ai[e] * z[e];
-        }
-        d += static_cast<T>(g.eps);
-        std::fill(num.begin(), num.end(), T(0));
-        for (int64_t e = 0; e < E; ++e) {
-          T* se = state.data() + e * w;
-          T* nm = num.data();
-          const T be = bi[e], ae = ai[e];
-#pragma omp simd
-          for (int64_t c = 0; c < w; ++c) {
-            se[c] += be * vi[c];
-            nm[c] += ae * se[c];
-          }
-        }
-        T* o = out + (n * g.T + i) * Ev + c0;
-        const T inv = T(1) / d;
-        for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;
-        if (block == 0) den[n * g.T + i] = d;
+  g.for_each_task([&](int64_t n, int64_t block, int64_t c0, int64_t w) {
+    std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
+        num(static_cast<size_t>(w));
+    for (int64_t i = 0; i < g.T; ++i) {
+      const T* ai = a + (n * g.T + i) * E;
+      const T* bi = b + (n * g.T + i) * E;
+      const T* vi = v + (n * g.T + i) * Ev + c0;
+      T d = 0;
+      for (int64_t e = 0; e < E; ++e) {
+        z[e] += bi[e];
+        d += ai[e] * z[e];
       }
+      d += static_cast<T>(g.eps);
+      std::fill(num.begin(), num.end(), T(0));
+      for (int64_t e = 0; e < E; ++e) {
+        T* se = state.data() + e * w;
+        T* nm = num.data();
+        const T be = bi[e], ae = ai[e];
+#pragma omp simd
+        for (int64_t c = 0; c < w; ++c) {
+          se[c] += be * vi[c];
+          nm[c] += ae * se[c];
+        }
+      }
+      T* o = out + (n * g.T + i) * Ev + c0;
+      const T inv = T(1) / d;
+      for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;
+      if (block == 0) den[n * g.T + i] = d;
     }
   });
 }
@@ -170,75 +178,71 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
       dden[r] = -s / den[r];
     }
   });
-  parallel_for(0, g.tasks(), g.task_grain, [&](int64_t task0, int64_t task1) {
-    for (int64_t task = task0; task < task1; ++task) {
-      const int64_t n = task / g.blocks, block = task % g.blocks;
-      const int64_t c0 = block * g.cols, w = std::max<int64_t>(0, std::min(Ev, c0 + g.cols) - c0);
-      std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
-          dnum(static_cast<size_t>(w));
-      T* da_b = da_part + block * NT * E;
-      T* db_b = db_part + block * NT * E;
-      // Forward in time: da_i = S_i dnum_i + z_i dden_i (z term once, in block 0).
-      for (int64_t i = 0; i < g.T; ++i) {
-        const int64_t r = n * g.T + i;
-        const T* bi = b + r * E;
-        const T* vi = v + r * Ev + c0;
-        const T* gi = g_out + r * Ev + c0;
-        const T inv = T(1) / den[r];
-        for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
-        T* da = da_b + r * E;
-        for (int64_t e = 0; e < E; ++e) {
-          T* se = state.data() + e * w;
-          const T* dn = dnum.data();
-          const T be = bi[e];
-          T s = 0;
+  g.for_each_task([&](int64_t n, int64_t block, int64_t c0, int64_t w) {
+    std::vector<T> state(static_cast<size_t>(E * w), T(0)), z(static_cast<size_t>(E), T(0)),
+        dnum(static_cast<size_t>(w));
+    T* da_b = da_part + block * NT * E;
+    T* db_b = db_part + block * NT * E;
+    // Forward in time: da_i = S_i dnum_i + z_i dden_i (z term once, in block 0).
+    for (int64_t i = 0; i < g.T; ++i) {
+      const int64_t r = n * g.T + i;
+      const T* bi = b + r * E;
+      const T* vi = v + r * Ev + c0;
+      const T* gi = g_out + r * Ev + c0;
+      const T inv = T(1) / den[r];
+      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
+      T* da = da_b + r * E;
+      for (int64_t e = 0; e < E; ++e) {
+        T* se = state.data() + e * w;
+        const T* dn = dnum.data();
+        const T be = bi[e];
+        T s = 0;
 #pragma omp simd reduction(+ : s)
-          for (int64_t c = 0; c < w; ++c) {
-            se[c] += be * vi[c];
-            s += se[c] * dn[c];
-          }
-          if (block == 0) {
-            z[e] += be;
-            s += z[e] * dden[r];
-          }
-          da[e] = s;
+        for (int64_t c = 0; c < w; ++c) {
+          se[c] += be * vi[c];
+          s += se[c] * dn[c];
         }
+        if (block == 0) {
+          z[e] += be;
+          s += z[e] * dden[r];
+        }
+        da[e] = s;
       }
-      // Backward in time: R_j += a_j dnum_jᵀ, r_j += a_j dden_j;
-      // db_j = R_j v_j + r_j,  dv_j = R_jᵀ b_j.
-      std::fill(state.begin(), state.end(), T(0));
-      std::fill(z.begin(), z.end(), T(0));
-      std::vector<T> dvj(static_cast<size_t>(w));
-      for (int64_t i = g.T - 1; i >= 0; --i) {
-        const int64_t r = n * g.T + i;
-        const T* ai = a + r * E;
-        const T* bi = b + r * E;
-        const T* vi = v + r * Ev + c0;
-        const T* gi = g_out + r * Ev + c0;
-        const T inv = T(1) / den[r];
-        for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
-        std::fill(dvj.begin(), dvj.end(), T(0));
-        T* db = db_b + r * E;
-        for (int64_t e = 0; e < E; ++e) {
-          T* re = state.data() + e * w;
-          const T* dn = dnum.data();
-          T* dvp = dvj.data();
-          const T ae = ai[e], be = bi[e];
-          T s = 0;
+    }
+    // Backward in time: R_j += a_j dnum_jᵀ, r_j += a_j dden_j;
+    // db_j = R_j v_j + r_j,  dv_j = R_jᵀ b_j.
+    std::fill(state.begin(), state.end(), T(0));
+    std::fill(z.begin(), z.end(), T(0));
+    std::vector<T> dvj(static_cast<size_t>(w));
+    for (int64_t i = g.T - 1; i >= 0; --i) {
+      const int64_t r = n * g.T + i;
+      const T* ai = a + r * E;
+      const T* bi = b + r * E;
+      const T* vi = v + r * Ev + c0;
+      const T* gi = g_out + r * Ev + c0;
+      const T inv = T(1) / den[r];
+      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
+      std::fill(dvj.begin(), dvj.end(), T(0));
+      T* db = db_b + r * E;
+      for (int64_t e = 0; e < E; ++e) {
+        T* re = state.data() + e * w;
+        const T* dn = dnum.data();
+        T* dvp = dvj.data();
+        const T ae = ai[e], be = bi[e];
+        T s = 0;
 #pragma omp simd reduction(+ : s)
-          for (int64_t c = 0; c < w; ++c) {
-            re[c] += ae * dn[c];
-            s += re[c] * vi[c];
-            dvp[c] += re[c] * be;
-          }
-          if (block == 0) {
-            z[e] += ae * dden[r];
-            s += z[e];
-          }
-          db[e] = s;
+        for (int64_t c = 0; c < w; ++c) {
+          re[c] += ae * dn[c];
+          s += re[c] * vi[c];
+          dvp[c] += re[c] * be;
         }
-        std::copy(dvj.begin(), dvj.end(), dv + r * Ev + c0);
+        if (block == 0) {
+          z[e] += ae * dden[r];
+          s += z[e];
+        }
+        db[e] = s;
       }
+      std::copy(dvj.begin(), dvj.end(), dv + r * Ev + c0);
     }
   });
 }

@@ -47,36 +47,44 @@ void check_relative(const Tensor& relative, int64_t k, const char* op) {
 }
 
 // out [rows = outer * Tq, Tk] = base (or 0) + relative [rows, 2k+1] read at r(i, j), i = row % Tq
-template <typename T>
-void gather_kernel(T* out, const T* base, const T* relative, int64_t rows, int64_t num_queries,
-                   int64_t num_keys, int64_t k) {
-  const int64_t width = 2 * k + 1;
-  // Rows per chunk so that a chunk covers about kParallelGrain keys.
+// body(row, i, runs) for every row of [rows, num_keys] scores (i = row % num_queries, its
+// query), in parallel, rows per chunk so that a chunk covers about kParallelGrain keys.
+template <typename Body>
+void for_each_score_row(int64_t rows, int64_t num_queries, int64_t num_keys, int64_t k,
+                        Body&& body) {
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(num_keys, 1));
   parallel_for(0, rows, grain, [&](int64_t row0, int64_t row1) {
     for (int64_t row = row0; row < row1; ++row) {
       const int64_t i = row % num_queries;
-      const RowRuns runs = row_runs(i, num_keys, k);
-      const T* rel = relative + row * width;
-      T* o = out + row * num_keys;
-      const T* b = base ? base + row * num_keys : nullptr;
-      const T first = rel[0], last = rel[2 * k];
-      const int64_t shift = k - i;  // key j of the middle run reads rel[j + shift]
-      if (b) {
+      body(row, i, row_runs(i, num_keys, k));
+    }
+  });
+}
+
+template <typename T>
+void gather_kernel(T* out, const T* base, const T* relative, int64_t rows, int64_t num_queries,
+                   int64_t num_keys, int64_t k) {
+  const int64_t width = 2 * k + 1;
+  for_each_score_row(rows, num_queries, num_keys, k, [&](int64_t row, int64_t i, RowRuns runs) {
+    const T* rel = relative + row * width;
+    T* o = out + row * num_keys;
+    const T* b = base ? base + row * num_keys : nullptr;
+    const T first = rel[0], last = rel[2 * k];
+    const int64_t shift = k - i;  // key j of the middle run reads rel[j + shift]
+    if (b) {
 #pragma omp simd
-        for (int64_t j = 0; j < runs.lo; ++j) o[j] = b[j] + first;
+      for (int64_t j = 0; j < runs.lo; ++j) o[j] = b[j] + first;
 #pragma omp simd
-        for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = b[j] + rel[j + shift];
+      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = b[j] + rel[j + shift];
 #pragma omp simd
-        for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = b[j] + last;
-      } else {
+      for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = b[j] + last;
+    } else {
 #pragma omp simd
-        for (int64_t j = 0; j < runs.lo; ++j) o[j] = first;
+      for (int64_t j = 0; j < runs.lo; ++j) o[j] = first;
 #pragma omp simd
-        for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = rel[j + shift];
+      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j] = rel[j + shift];
 #pragma omp simd
-        for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = last;
-      }
+      for (int64_t j = runs.hi; j < num_keys; ++j) o[j] = last;
     }
   });
 }
@@ -86,24 +94,18 @@ template <typename T>
 void bucket_kernel(T* out, const T* weights, int64_t rows, int64_t num_queries, int64_t num_keys,
                    int64_t k) {
   const int64_t width = 2 * k + 1;
-  // Rows per chunk so that a chunk covers about kParallelGrain keys.
-  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(num_keys, 1));
-  parallel_for(0, rows, grain, [&](int64_t row0, int64_t row1) {
-    for (int64_t row = row0; row < row1; ++row) {
-      const int64_t i = row % num_queries;
-      const RowRuns runs = row_runs(i, num_keys, k);
-      const T* w = weights + row * num_keys;
-      T* o = out + row * width;
-      std::fill(o, o + width, T(0));
-      T first = 0, last = 0;
+  for_each_score_row(rows, num_queries, num_keys, k, [&](int64_t row, int64_t i, RowRuns runs) {
+    const T* w = weights + row * num_keys;
+    T* o = out + row * width;
+    std::fill(o, o + width, T(0));
+    T first = 0, last = 0;
 #pragma omp simd reduction(+ : first)
-      for (int64_t j = 0; j < runs.lo; ++j) first += w[j];
+    for (int64_t j = 0; j < runs.lo; ++j) first += w[j];
 #pragma omp simd reduction(+ : last)
-      for (int64_t j = runs.hi; j < num_keys; ++j) last += w[j];
-      for (int64_t j = runs.lo; j < runs.hi; ++j) o[j - i + k] = w[j];
-      o[0] += first;
-      o[2 * k] += last;
-    }
+    for (int64_t j = runs.hi; j < num_keys; ++j) last += w[j];
+    for (int64_t j = runs.lo; j < runs.hi; ++j) o[j - i + k] = w[j];
+    o[0] += first;
+    o[2 * k] += last;
   });
 }
 
