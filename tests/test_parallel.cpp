@@ -3,12 +3,16 @@
 #include "core/parallel.h"
 
 #include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -220,6 +224,64 @@ TEST_CASE("the default thread count follows the environment, else the affinity m
     REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
     CHECK(n <= CPU_COUNT(&set));
   }
+}
+
+// Run by the test below in a fresh process (the default is computed once per process).
+TEST_CASE("(child process) print the default thread count", "[.parallel-child]") {
+  std::cout << "DEFAULT_THREADS " << default_num_threads() << std::endl;
+  CHECK(default_num_threads() >= 1);
+}
+
+namespace {
+
+// This test binary re-executed with `cpus` CPUs in its affinity mask and `env` as its whole
+// environment, running the case above; the count it printed, or -1.
+int default_threads_in_child(int cpus, const std::vector<std::string>& env) {
+  int out[2];
+  if (pipe(out) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c = 0; c < cpus; ++c) CPU_SET(c, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    std::vector<char*> envp;
+    for (const std::string& kv : env) envp.push_back(const_cast<char*>(kv.c_str()));
+    envp.push_back(nullptr);
+    char exe[] = "/proc/self/exe", tag[] = "[.parallel-child]";
+    char* argv[] = {exe, tag, nullptr};
+    execve(exe, argv, envp.data());
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char buffer[256];
+  ssize_t got;
+  while ((got = read(out[0], buffer, sizeof buffer)) > 0) text.append(buffer, got);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const size_t at = text.find("DEFAULT_THREADS ");
+  return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 16);
+}
+
+}  // namespace
+
+TEST_CASE("the default thread count: MINIDL_NUM_THREADS, OMP_NUM_THREADS, else the affinity mask",
+          "[parallel]") {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
+  const int cpus = CPU_COUNT(&set);
+  CHECK(default_threads_in_child(1, {}) == 1);  // taskset -c 0: one thread, not the machine's
+  if (cpus >= 2) CHECK(default_threads_in_child(2, {}) == 2);
+  CHECK(default_threads_in_child(1, {"OMP_NUM_THREADS=3"}) == 3);    // asked for explicitly
+  CHECK(default_threads_in_child(1, {"OMP_NUM_THREADS=4,2"}) == 4);  // the outer level
+  CHECK(default_threads_in_child(1, {"MINIDL_NUM_THREADS=5", "OMP_NUM_THREADS=3"}) == 5);
+  CHECK(default_threads_in_child(1, {"OMP_NUM_THREADS=zero"}) == 1);  // not a count: ignored
 }
 
 TEST_CASE("OpenBLAS stays single-threaded; large products are cut into blocks by the pool",
