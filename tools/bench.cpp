@@ -275,6 +275,12 @@ void print_table(const std::vector<Row>& rows) {
       std::cout << "  ";
     }
     if (have_torch) std::cout << "[torch " << row.torch_config << "]";
+    // Other processes' CPU use during the idle timed loops: above ~0.05 the medians are suspect.
+    const double foreign_mine = number(row.minidl, "foreign_cpus"),
+                 foreign_theirs = have_torch ? number(row.torch, "foreign_cpus") : 0.0;
+    if (foreign_mine > 0.05 || foreign_theirs > 0.05)
+      std::cout << "  LOADED: other processes used " << fixed(foreign_mine, 2) << " CPUs (minidl)"
+                << (have_torch ? ", " + fixed(foreign_theirs, 2) + " CPUs (torch)" : "");
     if (!row.minidl_busy.is_null()) {
       const Json busy_ratio = ms_ratio(row.minidl_busy, row.torch_busy);
       const Json vs_single = ms_ratio(row.minidl_busy, row.minidl_single);
@@ -291,12 +297,6 @@ void print_table(const std::vector<Row>& rows) {
                 << (vs_single.is_null() ? "-" : fixed(vs_single.get<double>(), 2));
       if (!row.torch_busy.is_null()) std::cout << "  [torch " << row.torch_busy_config << "]";
     }
-    // Other processes' CPU use during the idle timed loops: above ~0.05 the medians are suspect.
-    const double foreign_mine = number(row.minidl, "foreign_cpus"),
-                 foreign_theirs = have_torch ? number(row.torch, "foreign_cpus") : 0.0;
-    if (foreign_mine > 0.05 || foreign_theirs > 0.05)
-      std::cout << "  LOADED: other processes used " << fixed(foreign_mine, 2) << " CPUs (minidl)"
-                << (have_torch ? ", " + fixed(foreign_theirs, 2) + " CPUs (torch)" : "");
     std::cout << "\n";
   }
   for (const Row& row : rows)
