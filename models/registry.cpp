@@ -5,14 +5,14 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "models/bahdanau_seq2seq.h"
-#include "models/bilstm_attention_classifier.h"
-#include "models/bilstm_seq2seq.h"
-#include "models/char_rnn_lm.h"
-#include "models/dot_attention_seq2seq.h"
-#include "models/gpt_lm.h"
-#include "models/transformer_classifier.h"
-#include "models/translation_seq2seq.h"
+#include "models/sequence/bahdanau_seq2seq.h"
+#include "models/language/bilstm_attention_classifier.h"
+#include "models/sequence/bilstm_seq2seq.h"
+#include "models/language/char_rnn_lm.h"
+#include "models/sequence/dot_attention_seq2seq.h"
+#include "models/language/gpt_lm.h"
+#include "models/language/transformer_classifier.h"
+#include "models/sequence/translation_seq2seq.h"
 
 namespace minidl::models {
 

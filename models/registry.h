@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/task.h"
+#include "models/common/task.h"
 
 namespace minidl::models {
 

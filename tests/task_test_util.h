@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "models/task.h"
-#include "models/training.h"
+#include "models/common/task.h"
+#include "models/common/training.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "core/factories.h"
-#include "models/bahdanau_seq2seq.h"
+#include "models/sequence/bahdanau_seq2seq.h"
 #include "nn/optim.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"

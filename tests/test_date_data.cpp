@@ -2,7 +2,7 @@
 // disjoint splits, errors.
 #include <set>
 
-#include "models/date_data.h"
+#include "models/data/date_data.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "models/freedict_data.h"
+#include "models/data/freedict_data.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

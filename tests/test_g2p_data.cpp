@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <set>
 
-#include "models/g2p_data.h"
+#include "models/data/g2p_data.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

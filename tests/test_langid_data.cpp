@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "models/langid_data.h"
-#include "models/text_corpus.h"
+#include "models/data/langid_data.h"
+#include "models/data/text_corpus.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

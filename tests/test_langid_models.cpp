@@ -3,8 +3,8 @@
 // characters and are 0 on padding, predict, a checkpoint round trip, and error paths.
 
 #include "core/factories.h"
-#include "models/bilstm_attention_classifier.h"
-#include "models/transformer_classifier.h"
+#include "models/language/bilstm_attention_classifier.h"
+#include "models/language/transformer_classifier.h"
 #include "nn/optim.h"
 #include "ops/loss.h"
 #include "ops/reduction.h"

@@ -7,8 +7,8 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
-#include "models/char_rnn_lm.h"
-#include "models/gpt_lm.h"
+#include "models/language/char_rnn_lm.h"
+#include "models/language/gpt_lm.h"
 #include "nn/optim.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"

@@ -1,6 +1,6 @@
 // Metrics on hand-computed examples: edit distance, G2P word/phoneme error rates, corpus BLEU
 // (clipping, closest reference length, brevity penalty), accuracy, confusion matrix, errors.
-#include "models/metrics.h"
+#include "models/common/metrics.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

@@ -1,8 +1,8 @@
-// Heat maps (PNG and terminal), the bitmap font, and training curves (models/plot.h).
+// Heat maps (PNG and terminal), the bitmap font, and training curves (models/common/plot.h).
 #include <filesystem>
 #include <fstream>
 
-#include "models/plot.h"
+#include "models/common/plot.h"
 #include "tests/test_util.h"
 
 using namespace minidl;

@@ -3,12 +3,12 @@
 // falls, greedy == beam width 1, the metrics, a checkpoint round trip), the data adapters, and
 // error paths.
 #include "core/factories.h"
-#include "models/bahdanau_seq2seq.h"
-#include "models/batching.h"
-#include "models/bilstm_seq2seq.h"
+#include "models/sequence/bahdanau_seq2seq.h"
+#include "models/common/batching.h"
+#include "models/sequence/bilstm_seq2seq.h"
 #include "models/registry.h"
-#include "models/seq2seq_data.h"
-#include "models/translation_seq2seq.h"
+#include "models/sequence/seq2seq_data.h"
+#include "models/sequence/translation_seq2seq.h"
 #include "nn/optim.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"

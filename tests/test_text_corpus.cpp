@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <set>
 
-#include "models/text_corpus.h"
+#include "models/data/text_corpus.h"
 #include "nn/data.h"
 #include "tests/test_util.h"
 

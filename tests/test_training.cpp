@@ -1,4 +1,4 @@
-// The training loop of tools/train (models/training.h) on a toy task: y = x0 + x1 + x2.
+// The training loop of tools/train (models/common/training.h) on a toy task: y = x0 + x1 + x2.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "models/registry.h"
-#include "models/training.h"
+#include "models/common/training.h"
 #include "nn/checkpoint.h"
 #include "nn/container.h"
 #include "nn/dropout.h"

@@ -1,11 +1,11 @@
 // `make demo`: trains the Bahdanau-attention encoder-decoder of the Keras tutorial
-// (models/bahdanau_seq2seq.h) to turn dates written by people ("Thursday, May 3, 1979",
+// (models/sequence/bahdanau_seq2seq.h) to turn dates written by people ("Thursday, May 3, 1979",
 // "3.5.79", "the 3rd of may, 1979", ...) into ISO 8601 ("1979-05-03"), on data generated in code;
 // then prints its exact-match accuracy on 1,000 held-out dates, a few translations (greedy and
 // beam search) and an attention map.
 //
 // Everything here is plain minidl: the task's model and loss, RMSprop from nn/optim.h, the
-// terminal heat map of models/plot.h. For experiments, MINIDL_DEMO_<NAME>=value overrides
+// terminal heat map of models/common/plot.h. For experiments, MINIDL_DEMO_<NAME>=value overrides
 // TRAIN (pairs), EMBED, HIDDEN, UNITS, EPOCHS, BATCH, LR, CLIP, SEED and BUDGET (seconds).
 #include <unistd.h>
 
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "minidl.h"
-#include "models/bahdanau_seq2seq.h"
-#include "models/plot.h"
+#include "models/sequence/bahdanau_seq2seq.h"
+#include "models/common/plot.h"
 
 using namespace minidl;
 

@@ -15,9 +15,9 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "models/plot.h"
+#include "models/common/plot.h"
 #include "models/registry.h"
-#include "models/training.h"
+#include "models/common/training.h"
 #include "nn/checkpoint.h"
 
 using namespace minidl;

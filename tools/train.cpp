@@ -1,5 +1,5 @@
 // tools/train: trains a model of the registry (models/registry.h) with the loop of
-// models/training.h, then reports test metrics, speed and example predictions, and draws the
+// models/common/training.h, then reports test metrics, speed and example predictions, and draws the
 // training curves.
 //
 //   build/train --list
@@ -16,9 +16,9 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "models/plot.h"
+#include "models/common/plot.h"
 #include "models/registry.h"
-#include "models/training.h"
+#include "models/common/training.h"
 
 using namespace minidl;
 using namespace minidl::models;

@@ -1,0 +1,95 @@
+// A Task is one model of the tutorials together with its data, loss, metrics and decoding: what
+// tools/train trains and tools/predict runs, looked up by name in the registry (models/registry.h).
+//
+// The tool owns the loop and the optimizer; the task owns everything model-specific:
+//
+//   auto task = make_task("bahdanau-dates");
+//   task->setup(options);                                // data (seeded) and the model
+//   for epoch: n = task->start_epoch(epoch, batch_size);  // shuffles, returns batches per epoch
+//     for i < n: loss = task->batch_loss(i, &items); loss.backward(); optimizer.step(); ...
+//     metrics = task->evaluate("valid");
+//   task->predict("3 May 1979")                           // output + attention map
+//
+// setup() is deterministic for a seed and a data path, so predict can rebuild the vocabulary
+// exactly and only the model's parameters need to be in a checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+#include "nn/module.h"
+
+namespace minidl::models {
+
+struct TaskOptions {
+  std::string data_path;  // "" = the task's default (a Debian path, or generated in code)
+  uint64_t seed = 0;
+  bool smoke = false;  // a tiny model on a few examples (the test suite's smoke tests)
+};
+
+// What the task trains best with; tools/train's options override each.
+struct TrainDefaults {
+  int64_t epochs = 10;
+  int64_t batch_size = 64;
+  double lr = 1e-3;
+  std::string optimizer = "adam";  // adam | adamw | sgd | rmsprop
+  double clip_grad_norm = 0;       // 0 = no clipping
+  // The learning rate over training (models/common/training.h, scheduled_lr): "constant", or "cosine"
+  // (decay to 1% of lr by the last step); both ramp up linearly over the first warmup_steps.
+  std::string schedule = "constant";
+  int64_t warmup_steps = 0;
+};
+
+// TrainDefaults in one expression.
+inline TrainDefaults train_defaults(const std::string& optimizer, double lr, int64_t epochs,
+                                    int64_t batch_size, double clip_grad_norm = 0,
+                                    const std::string& schedule = "constant") {
+  TrainDefaults defaults;
+  defaults.optimizer = optimizer;
+  defaults.lr = lr;
+  defaults.epochs = epochs;
+  defaults.batch_size = batch_size;
+  defaults.clip_grad_norm = clip_grad_norm;
+  defaults.schedule = schedule;
+  return defaults;
+}
+
+// One decoded input, with what a heat map needs.
+struct Prediction {
+  std::string output;
+  std::vector<std::string> source_tokens;  // columns of the attention map
+  std::vector<std::string> target_tokens;  // rows
+  Tensor attention;                        // [target, source] weights, or undefined
+};
+
+// One metric: a name ("exact_match", "loss", "wer", ...) and its value.
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+class Task {
+ public:
+  virtual ~Task() = default;
+
+  // Loads or generates the data and builds the model.
+  virtual void setup(const TaskOptions& options) = 0;
+  virtual nn::Module& model() = 0;
+  virtual TrainDefaults defaults() const = 0;
+
+  // Shuffles the training split for `epoch` (seeded) and returns its number of batches.
+  virtual int64_t start_epoch(int64_t epoch, int64_t batch_size) = 0;
+  // The mean loss of batch `index` of the current epoch, recorded on the tape (the caller runs
+  // backward and the optimizer); `items` receives the batch's number of examples.
+  virtual Tensor batch_loss(int64_t index, int64_t* items) = 0;
+
+  // Metrics on "valid" or "test" (in eval mode, no gradients); the first is the headline one.
+  virtual Metrics evaluate(const std::string& split) = 0;
+  // Decodes one input given as text.
+  virtual Prediction predict(const std::string& input) = 0;
+  // A few inputs worth showing in a report (e.g. held-out examples).
+  virtual std::vector<std::string> example_inputs() const = 0;
+};
+
+}  // namespace minidl::models

@@ -1,0 +1,575 @@
+// The training loop of tools/train (see models/common/training.h).
+#include "models/common/training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/generator.h"
+#include "core/parallel.h"
+#include "nn/checkpoint.h"
+#include "nn/clip_grad.h"
+
+namespace minidl::models {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// %.17g: every double round-trips through the metadata.
+std::string number_text(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+// 8 significant digits: plenty for a log, short enough to read.
+std::string csv_number(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.8g", value);
+  return buffer;
+}
+
+const std::string& required_in(const char* op, const nn::Metadata& metadata, const std::string& key,
+                               const std::string& path) {
+  auto it = metadata.find(key);
+  MINIDL_CHECK(it != metadata.end(), op,
+               path << " has no metadata \"" << key << "\" (not written by tools/train)");
+  return it->second;
+}
+
+const std::string& required(const nn::Metadata& metadata, const std::string& key,
+                            const std::string& path) {
+  return required_in("train", metadata, key, path);
+}
+
+double parse_double(const std::string& text, const std::string& key, const std::string& path) {
+  try {
+    size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  MINIDL_FAIL("train", path << ": metadata \"" << key << "\" is not a number: \"" << text << "\"");
+}
+
+int64_t parse_int(const std::string& text, const std::string& key, const std::string& path) {
+  try {
+    size_t used = 0;
+    long long value = std::stoll(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  MINIDL_FAIL("train",
+              path << ": metadata \"" << key << "\" is not an integer: \"" << text << "\"");
+}
+
+// Progress of the batches of one epoch: a bar redrawn in place, or a line every ~10%.
+class Progress {
+ public:
+  Progress(ProgressStyle style, std::ostream& out) : style_(style), out_(out) {}
+
+  void batch(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss,
+             double items_per_second, double eta) {
+    if (style_ == ProgressStyle::kQuiet) return;
+    char text[200];
+    if (style_ == ProgressStyle::kBar) {
+      // Redrawn at most ~10 times a second, and at the end of the epoch.
+      const auto now = Clock::now();
+      if (done != total && bar_open_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+      last_draw_ = now;
+      const int width = 24;
+      const int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+      std::snprintf(text, sizeof text,
+                    "\repoch %lld/%lld [%s%s] %lld/%lld  loss %.4f  %.0f items/s  ETA %s   ",
+                    static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
+                    std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+                    static_cast<long long>(done), static_cast<long long>(total), loss,
+                    items_per_second, format_duration(eta).c_str());
+      out_ << text << std::flush;
+      bar_open_ = true;
+    } else {
+      const int64_t every = std::max<int64_t>(1, total / 10);
+      if (done % every != 0 && done != total) return;
+      std::snprintf(text, sizeof text,
+                    "epoch %lld/%lld  batch %lld/%lld  loss %.4f  %.0f items/s  ETA %s\n",
+                    static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
+                    static_cast<long long>(done), static_cast<long long>(total), loss,
+                    items_per_second, format_duration(eta).c_str());
+      out_ << text << std::flush;
+    }
+  }
+
+  // A line of its own (ends a bar being drawn first).
+  void line(const std::string& text) {
+    if (style_ == ProgressStyle::kQuiet) return;
+    if (bar_open_) out_ << "\n";
+    bar_open_ = false;
+    out_ << text << "\n" << std::flush;
+  }
+
+ private:
+  ProgressStyle style_;
+  std::ostream& out_;
+  bool bar_open_ = false;
+  Clock::time_point last_draw_;
+};
+
+// The CSV log: header written with the first row; on resume, rows past the checkpoint's step
+// are dropped (they belong to the part of the interrupted run that is being redone).
+class CsvLog {
+ public:
+  CsvLog() = default;
+  CsvLog(const std::string& path, bool resume, int64_t resume_step) : path_(path) {
+    if (path_.empty()) return;
+    if (!resume) {
+      std::filesystem::remove(path_);
+      return;
+    }
+    std::ifstream in(path_);
+    std::string line, kept;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (first) {
+        kept += line + "\n";
+        header_written_ = true;
+        first = false;
+        continue;
+      }
+      // epoch,step,...
+      const size_t a = line.find(','), b = line.find(',', a + 1);
+      if (a == std::string::npos || b == std::string::npos) continue;
+      const long long step = std::atoll(line.substr(a + 1, b - a - 1).c_str());
+      if (step <= resume_step) kept += line + "\n";
+    }
+    in.close();
+    nn::write_file_atomic(path_, kept, "train");
+  }
+
+  void append(const EpochRecord& r) {
+    if (path_.empty()) return;
+    std::ofstream out(path_, std::ios::app);
+    MINIDL_CHECK(out, "train", "cannot write the log " << path_);
+    if (!header_written_) {
+      out << "epoch,step,train_loss";
+      for (const auto& [name, value] : r.valid) out << ",valid_" << name;
+      out << ",elapsed_seconds\n";
+      header_written_ = true;
+    }
+    out << csv_number(r.epoch) << "," << r.step << "," << csv_number(r.train_loss);
+    for (const auto& [name, value] : r.valid) out << "," << csv_number(value);
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.3f", r.elapsed_seconds);
+    out << "," << elapsed << "\n";
+    MINIDL_CHECK(out, "train", "cannot write the log " << path_);
+  }
+
+ private:
+  std::string path_;
+  bool header_written_ = false;
+};
+
+// Evaluation with the default generator put back afterwards, so that validating (which may
+// sample) never changes what training draws: resumed and uninterrupted runs stay identical.
+Metrics evaluate_untouched(Task& task, const std::string& split) {
+  Generator& gen = default_generator();
+  const std::string state = gen.get_state();
+  Metrics metrics = task.evaluate(split);
+  gen.set_state(state);
+  task.model().train();
+  return metrics;
+}
+
+}  // namespace
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names = {"adam", "adamw", "sgd", "rmsprop", "adagrad"};
+  return names;
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name,
+                                                 std::vector<Tensor> params, double lr) {
+  MINIDL_CHECK(std::isfinite(lr) && lr > 0, "make_optimizer",
+               "the learning rate must be positive, got " << lr);
+  const std::string n = lower(name);
+  if (n == "adam") return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions(lr));
+  if (n == "adamw")
+    return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions(lr));
+  if (n == "sgd") return std::make_unique<optim::SGD>(std::move(params), optim::SGDOptions(lr));
+  if (n == "rmsprop")
+    return std::make_unique<optim::RMSprop>(std::move(params), optim::RMSpropOptions(lr));
+  if (n == "adagrad")
+    return std::make_unique<optim::Adagrad>(std::move(params), optim::AdagradOptions(lr));
+  MINIDL_FAIL("make_optimizer",
+              "unknown optimizer \"" << name << "\"; known: " << join(optimizer_names()));
+}
+
+bool lower_is_better(const std::string& metric) {
+  // By the words of the name: "loss", "valid_wer", "nats_per_char", "char_error_rate", ...
+  static const std::vector<std::string> lower_words = {
+      "loss", "wer",  "per", "cer", "error", "errors", "perplexity",
+      "ppl",  "nats", "bpc", "mse", "mae",   "rmse"};
+  std::stringstream words(lower(metric));
+  for (std::string word; std::getline(words, word, '_');)
+    if (std::find(lower_words.begin(), lower_words.end(), word) != lower_words.end()) return true;
+  return false;
+}
+
+void validate_options(const TrainOptions& o) {
+  const char* op = "train";
+  MINIDL_CHECK(o.epochs >= 0, op, "--epochs must be positive, got " << o.epochs);
+  MINIDL_CHECK(o.warmup_steps >= -1, op,
+               "--warmup-steps must be non-negative, got " << o.warmup_steps);
+  MINIDL_CHECK(o.batch_size >= 0, op, "--batch-size must be positive, got " << o.batch_size);
+  MINIDL_CHECK(std::isfinite(o.lr) && o.lr >= 0, op, "--lr must be positive, got " << o.lr);
+  MINIDL_CHECK(std::isfinite(o.clip_grad_norm), op,
+               "--clip-grad-norm must be finite, got " << o.clip_grad_norm);
+  MINIDL_CHECK(o.threads >= 0, op, "--threads must be positive, got " << o.threads);
+  MINIDL_CHECK(std::isfinite(o.time_budget) && o.time_budget >= 0, op,
+               "--time-budget must be a non-negative number of seconds, got " << o.time_budget);
+  MINIDL_CHECK(o.max_steps >= 0, op, "max_steps must be non-negative, got " << o.max_steps);
+  MINIDL_CHECK(!o.resume || !o.checkpoint_dir.empty(), op,
+               "--resume needs a --checkpoint-dir to resume from");
+  if (!o.optimizer.empty()) {
+    const auto& names = optimizer_names();
+    MINIDL_CHECK(std::find(names.begin(), names.end(), lower(o.optimizer)) != names.end(), op,
+                 "unknown optimizer \"" << o.optimizer << "\"; known: " << join(names));
+  }
+}
+
+TrainDefaults resolve_settings(const TrainDefaults& defaults, const TrainOptions& options) {
+  validate_options(options);
+  TrainDefaults s = defaults;
+  if (options.epochs > 0) s.epochs = options.epochs;
+  if (options.batch_size > 0) s.batch_size = options.batch_size;
+  if (options.lr > 0) s.lr = options.lr;
+  if (!options.optimizer.empty()) s.optimizer = lower(options.optimizer);
+  if (options.clip_grad_norm >= 0) s.clip_grad_norm = options.clip_grad_norm;
+  if (!options.schedule.empty()) s.schedule = lower(options.schedule);
+  if (options.warmup_steps >= 0) s.warmup_steps = options.warmup_steps;
+  MINIDL_CHECK(s.schedule == "constant" || s.schedule == "cosine", "train",
+               "unknown learning-rate schedule \"" << s.schedule << "\"; known: constant, cosine");
+  MINIDL_CHECK(s.warmup_steps >= 0, "train",
+               "the warmup steps must be non-negative, got " << s.warmup_steps);
+  MINIDL_CHECK(s.epochs > 0, "train", "the number of epochs must be positive, got " << s.epochs);
+  MINIDL_CHECK(s.batch_size > 0, "train", "the batch size must be positive, got " << s.batch_size);
+  MINIDL_CHECK(s.lr > 0, "train", "the learning rate must be positive, got " << s.lr);
+  MINIDL_CHECK(s.clip_grad_norm >= 0, "train",
+               "the gradient clipping norm must be non-negative, got " << s.clip_grad_norm);
+  return s;
+}
+
+nn::Metadata checkpoint_metadata(const TrainOptions& options, const TrainDefaults& settings) {
+  return {{"model", options.model},
+          {"seed", std::to_string(options.seed)},
+          {"data_path", options.data_path},
+          {"smoke", options.smoke ? "1" : "0"},
+          {"optimizer", settings.optimizer},
+          {"lr", number_text(settings.lr)},
+          {"batch_size", std::to_string(settings.batch_size)},
+          {"epochs", std::to_string(settings.epochs)},
+          {"clip_grad_norm", number_text(settings.clip_grad_norm)},
+          {"schedule", settings.schedule},
+          {"warmup_steps", std::to_string(settings.warmup_steps)}};
+}
+
+double scheduled_lr(const TrainDefaults& settings, int64_t step, int64_t total_steps) {
+  const int64_t warmup = settings.warmup_steps;
+  if (warmup > 0 && step < warmup)
+    return settings.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (settings.schedule != "cosine") return settings.lr;
+  const double span = static_cast<double>(std::max<int64_t>(1, total_steps - 1 - warmup));
+  const double progress = std::clamp(static_cast<double>(step - warmup) / span, 0.0, 1.0);
+  return settings.lr * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * progress)));
+}
+
+CheckpointConfig read_checkpoint_config(const std::string& dir_or_path) {
+  const std::string path = nn::checkpoint_path(dir_or_path);
+  MINIDL_CHECK(std::filesystem::exists(path), "read_checkpoint_config",
+               "no checkpoint at " << path);
+  const nn::Metadata metadata = nn::load_safetensors_metadata(path);
+  CheckpointConfig config;
+  config.model = required_in("read_checkpoint_config", metadata, "user.model", path);
+  const std::string& seed = required_in("read_checkpoint_config", metadata, "user.seed", path);
+  try {
+    size_t used = 0;
+    config.task.seed = std::stoull(seed, &used);
+    MINIDL_CHECK(used == seed.size(), "read_checkpoint_config", "");
+  } catch (const std::exception&) {
+    MINIDL_FAIL("read_checkpoint_config",
+                path << ": metadata \"user.seed\" is not an integer: \"" << seed << "\"");
+  }
+  config.task.data_path = required_in("read_checkpoint_config", metadata, "user.data_path", path);
+  config.task.smoke = required_in("read_checkpoint_config", metadata, "user.smoke", path) == "1";
+  return config;
+}
+
+void setup_task(Task& task, const TaskOptions& options) {
+  manual_seed(options.seed);
+  task.setup(options);
+}
+
+void load_model_parameters(nn::Module& model, const std::string& dir_or_path) {
+  const std::string path = nn::checkpoint_path(dir_or_path);
+  MINIDL_CHECK(std::filesystem::exists(path), "load_model_parameters", "no checkpoint at " << path);
+  nn::StateDict state;
+  const std::string prefix = "model.";
+  for (auto& [name, tensor] : nn::load_safetensors(path))
+    if (name.compare(0, prefix.size(), prefix) == 0)
+      state.emplace_back(name.substr(prefix.size()), tensor);
+  model.load_state_dict(state);
+}
+
+std::string format_duration(double seconds) {
+  char buffer[32];
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  if (seconds < 60) {
+    std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
+  } else if (seconds < 3600) {
+    const long s = std::lround(seconds);
+    std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    const long m = std::lround(seconds / 60);
+    std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", m / 60, m % 60);
+  }
+  return buffer;
+}
+
+std::string format_metrics(const Metrics& metrics) {
+  std::string out;
+  char buffer[64];
+  for (const auto& [name, value] : metrics) {
+    std::snprintf(buffer, sizeof buffer, "%.4f", value);
+    out += (out.empty() ? "" : "  ") + name + " " + buffer;
+  }
+  return out;
+}
+
+TrainResult train(Task& task, const TrainOptions& options) {
+  validate_options(options);
+  if (options.threads > 0) set_num_threads(options.threads);
+  std::ostream& out = options.out ? *options.out : std::cout;
+  Progress progress(options.progress, out);
+
+  setup_task(task, TaskOptions{options.data_path, options.seed, options.smoke});
+  TrainResult result;
+  const std::string& dir = options.checkpoint_dir;
+  const std::string last_path =
+      dir.empty() ? "" : (std::filesystem::path(dir) / "checkpoint.safetensors").string();
+  const std::string best_path =
+      dir.empty() ? "" : (std::filesystem::path(dir) / "best.safetensors").string();
+  // A resumed run continues with the checkpoint's settings unless the options override them.
+  TrainDefaults base = task.defaults();
+  if (options.resume) {
+    MINIDL_CHECK(std::filesystem::exists(last_path), "train",
+                 "--resume: no checkpoint at " << last_path);
+    const nn::Metadata saved = nn::load_safetensors_metadata(last_path);
+    base.optimizer = required(saved, "user.optimizer", last_path);
+    base.lr = parse_double(required(saved, "user.lr", last_path), "user.lr", last_path);
+    base.batch_size =
+        parse_int(required(saved, "user.batch_size", last_path), "user.batch_size", last_path);
+    base.epochs = parse_int(required(saved, "user.epochs", last_path), "user.epochs", last_path);
+    base.clip_grad_norm = parse_double(required(saved, "user.clip_grad_norm", last_path),
+                                       "user.clip_grad_norm", last_path);
+    if (saved.count("user.schedule")) base.schedule = saved.at("user.schedule");
+    if (saved.count("user.warmup_steps"))
+      base.warmup_steps = parse_int(saved.at("user.warmup_steps"), "user.warmup_steps", last_path);
+    const int64_t saved_batch =
+        parse_int(required(saved, "user.batch", last_path), "user.batch", last_path);
+    MINIDL_CHECK(
+        saved_batch == 0 || options.batch_size <= 0 || options.batch_size == base.batch_size,
+        "train",
+        "--resume: " << last_path << " stopped in the middle of an epoch of batches of "
+                     << base.batch_size << "; resume with that --batch-size, not "
+                     << options.batch_size);
+  }
+  const TrainDefaults s = resolve_settings(base, options);
+  result.settings = s;
+  nn::Module& model = task.model();
+  model.train();
+  const std::vector<Tensor> params = model.parameters();
+  std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(s.optimizer, params, s.lr);
+  const nn::Metadata run_metadata = checkpoint_metadata(options, s);
+  {
+    std::ostringstream text;
+    text << "training " << (options.model.empty() ? "the task" : options.model) << ": "
+         << model.num_parameters() << " parameters, " << s.optimizer << " (lr " << s.lr
+         << "), batch " << s.batch_size << ", " << s.epochs << " epochs";
+    if (s.clip_grad_norm > 0) text << ", gradient norm clipped at " << s.clip_grad_norm;
+    if (s.schedule != "constant") text << ", " << s.schedule << " learning rate";
+    if (s.warmup_steps > 0) text << " after " << s.warmup_steps << " warmup steps";
+    if (options.time_budget > 0) text << ", time budget " << format_duration(options.time_budget);
+    progress.line(text.str());
+  }
+
+  // Where this run starts: fresh, or the checkpoint's epoch, batch and step.
+  int64_t epoch = 0, batch = 0, step = 0;
+  double elapsed_before = 0;
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  if (options.resume) {
+    const CheckpointConfig config = read_checkpoint_config(last_path);
+    MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
+                 "--resume: " << last_path << " holds model \"" << config.model << "\", not \""
+                              << options.model << "\"");
+    MINIDL_CHECK(config.task.seed == options.seed && config.task.data_path == options.data_path &&
+                     config.task.smoke == options.smoke,
+                 "train",
+                 "--resume: " << last_path << " was trained with seed " << config.task.seed
+                              << ", data \"" << config.task.data_path << "\", smoke "
+                              << config.task.smoke << "; resume with the same options");
+    nn::CheckpointInfo info = nn::load_checkpoint(last_path, model, *optimizer, nullptr);
+    // The learning rate given again overrides the checkpoint's (load_checkpoint restored it).
+    for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(s.lr);
+    step = info.step;
+    epoch = parse_int(required(info.metadata, "epoch", last_path), "epoch", last_path);
+    batch = parse_int(required(info.metadata, "batch", last_path), "batch", last_path);
+    elapsed_before =
+        parse_double(required(info.metadata, "elapsed_seconds", last_path), "elapsed", last_path);
+    result.best_metric = required(info.metadata, "best_metric", last_path);
+    if (!result.best_metric.empty()) {
+      result.best_value =
+          parse_double(required(info.metadata, "best_value", last_path), "best_value", last_path);
+      result.best_epoch =
+          parse_double(required(info.metadata, "best_epoch", last_path), "best_epoch", last_path);
+    }
+    char text[160];
+    std::snprintf(text, sizeof text, "resumed from %s: epoch %lld, batch %lld, step %lld",
+                  last_path.c_str(), static_cast<long long>(epoch), static_cast<long long>(batch),
+                  static_cast<long long>(step));
+    progress.line(text);
+  }
+  result.start_step = step;
+  CsvLog log(dir.empty() ? "" : (std::filesystem::path(dir) / "log.csv").string(), options.resume,
+             step);
+
+  auto save = [&](const std::string& path, double epoch_done, int64_t next_epoch,
+                  int64_t next_batch, double elapsed) {
+    nn::Metadata meta = run_metadata;
+    meta["epoch"] = std::to_string(next_epoch);
+    meta["batch"] = std::to_string(next_batch);
+    meta["epochs_completed"] = number_text(epoch_done);
+    meta["elapsed_seconds"] = number_text(elapsed);
+    meta["best_metric"] = result.best_metric;
+    meta["best_value"] = number_text(result.best_value);
+    meta["best_epoch"] = number_text(result.best_epoch);
+    nn::save_checkpoint(path, model, *optimizer, nullptr, step, meta);
+  };
+
+  const auto start = Clock::now();
+  bool stop = false;
+  auto over_budget = [&] {
+    return (options.time_budget > 0 && seconds_since(start) >= options.time_budget) ||
+           (options.max_steps > 0 && step >= options.max_steps);
+  };
+  while (epoch < s.epochs && !stop) {
+    if (over_budget()) {
+      stop = true;
+      break;
+    }
+    const int64_t n = task.start_epoch(epoch, s.batch_size);
+    MINIDL_CHECK(n > 0, "train", "the task has no training batches (epoch " << epoch << ")");
+    MINIDL_CHECK(batch < n, "train",
+                 "the checkpoint's batch " << batch << " is past the epoch's " << n << " batches");
+    double loss_sum = 0;
+    int64_t epoch_items = 0, epoch_batches = 0;
+    const auto epoch_start = Clock::now();
+    int64_t i = batch;
+    for (; i < n;) {
+      optimizer->zero_grad();
+      int64_t items = 0;
+      Tensor loss = task.batch_loss(i, &items);
+      const double value = loss.item<double>();
+      MINIDL_CHECK(std::isfinite(value), "train",
+                   "the loss is " << value << " at epoch " << epoch + 1 << ", batch " << i
+                                  << " (try a smaller --lr or --clip-grad-norm)");
+      loss.backward();
+      if (s.clip_grad_norm > 0) nn::utils::clip_grad_norm_(params, s.clip_grad_norm);
+      const double lr = scheduled_lr(s, step, s.epochs * n);
+      for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(lr);
+      optimizer->step();
+      result.losses.push_back(value);
+      loss_sum += value * static_cast<double>(items);
+      epoch_items += items;
+      ++epoch_batches;
+      ++step;
+      ++i;
+      const double epoch_seconds = seconds_since(epoch_start);
+      const double rate = epoch_seconds > 0 ? epoch_items / epoch_seconds : 0;
+      const double eta = epoch_seconds * static_cast<double>(n - i) / epoch_batches;
+      progress.batch(epoch, s.epochs, i, n, loss_sum / std::max<int64_t>(epoch_items, 1), rate,
+                     eta);
+      if (i < n && over_budget()) {
+        stop = true;
+        break;
+      }
+    }
+    result.items += epoch_items;
+    result.train_seconds += seconds_since(epoch_start);
+    const double epoch_done = static_cast<double>(epoch) + static_cast<double>(i) / n;
+    if (i == n) {
+      ++epoch;
+      batch = 0;
+      ++result.epochs_completed;
+    } else {
+      batch = i;
+    }
+
+    EpochRecord record;
+    record.epoch = epoch_done;
+    record.step = step;
+    record.train_loss = loss_sum / std::max<int64_t>(epoch_items, 1);
+    record.valid = evaluate_untouched(task, "valid");
+    record.elapsed_seconds = elapsed_before + seconds_since(start);
+    bool best = false;
+    if (!record.valid.empty()) {
+      const auto& [name, value] = record.valid.front();
+      if (result.best_metric.empty() ||
+          (lower_is_better(name) ? value < result.best_value : value > result.best_value)) {
+        best = true;
+        result.best_metric = name;
+        result.best_value = value;
+        result.best_epoch = epoch_done;
+      }
+    }
+    log.append(record);
+    result.records.push_back(record);
+    if (!dir.empty()) {
+      save(last_path, epoch_done, epoch, batch, record.elapsed_seconds);
+      if (best) save(best_path, epoch_done, epoch, batch, record.elapsed_seconds);
+    }
+    char text[96];
+    std::snprintf(
+        text, sizeof text, "epoch %.4g/%lld  step %lld  train_loss %.4f  valid: ", epoch_done,
+        static_cast<long long>(s.epochs), static_cast<long long>(step), record.train_loss);
+    progress.line(text + format_metrics(record.valid) + "  (" +
+                  format_duration(record.elapsed_seconds) + ")" + (best ? "  *best" : ""));
+  }
+  result.steps = step;
+  result.stopped_early = epoch < s.epochs;
+  result.items_per_second = result.train_seconds > 0 ? result.items / result.train_seconds : 0;
+  return result;
+}
+
+}  // namespace minidl::models
