@@ -45,6 +45,7 @@
 #include "nn/safetensors.h"
 #include "nn/scheduler.h"
 #include "nn/summary.h"
+#include "nn/transforms.h"
 #include "nn/transformer.h"
 #include "ops/additive_attention.h"
 #include "ops/attention.h"
