@@ -13,6 +13,7 @@
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
 #include "models/sequence/translation_seq2seq.h"
+#include "models/vision/image_classification_task.h"
 
 namespace minidl::models {
 
@@ -57,6 +58,10 @@ const std::vector<TaskInfo>& registered_tasks() {
       {"gpt-fortunes", "GPT-style causal Transformer character language model (minGPT / nanoGPT)",
        "English prose: Debian's fortunes (/usr/share/games/fortunes), split by entry",
        make_gpt_fortunes_task},
+      {"cnn-fashion-mnist",
+       "CNN (conv 32 - pool - conv 64 - pool - Linear 128 - Linear 10, the W5 architecture)",
+       "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
+       make_cnn_fashion_mnist_task},
   };
   return tasks;
 }

@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
                  "learning rate schedule: constant or cosine (default: the model's)");
   app.add_option("--warmup-steps", options.warmup_steps,
                  "linear learning-rate warmup steps (default: the model's)");
-  app.add_option("--threads", options.threads, "OpenMP threads (default: OMP_NUM_THREADS)");
+  app.add_option("--threads", options.threads, "threads (default: MINIDL_NUM_THREADS, OMP_NUM_THREADS or the CPUs available)");
   auto* seed_option = app.add_option("--seed", options.seed, "random seed of data and model")
                           ->capture_default_str();
   auto* data_option =

@@ -1,0 +1,29 @@
+// Fashion-MNIST (Zalando): 28x28 grey images of 10 kinds of clothing, 60,000 to train and 10,000
+// to test, from Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist, IDX files
+// read by nn::read_idx; `tools/install_deps.sh --data` installs it).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minidl::models {
+
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+struct ImageSplit {
+  Tensor images;  // [N, 1, 28, 28] float32 in [0, 1]
+  Tensor labels;  // [N] int64, 0 .. 9
+};
+
+struct FashionMnist {
+  ImageSplit train, test;
+  std::vector<std::string> class_names;  // "T-shirt/top", "Trouser", ..., "Ankle boot"
+};
+
+// Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte, gzip'd (.gz) or not, from `dir` ("" = the
+// Debian path). A missing file is an error that says which package installs it.
+FashionMnist load_fashion_mnist(const std::string& dir = "");
+
+}  // namespace minidl::models
