@@ -31,6 +31,14 @@ Tensor rows(const Tensor& t, const std::vector<int64_t>& index, int64_t begin, i
   return index_select(t, 0, from_vector(part, {static_cast<int64_t>(part.size())}, kInt64));
 }
 
+// 0 .. n-1 in an order drawn from `gen` (Fisher-Yates).
+std::vector<int64_t> shuffled(int64_t n, Generator& gen) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.randint(0, i + 1)]);
+  return order;
+}
+
 }  // namespace
 
 ImageClassificationTask::ImageClassificationTask(ImageClassificationConfig config)
@@ -45,10 +53,8 @@ void ImageClassificationTask::setup(const TaskOptions& options) {
   const int64_t valid = options.smoke ? std::min<int64_t>(64, n / 4) : std::min(kValid, n / 10);
   MINIDL_CHECK(n - valid > 0 && data.test.images.size(0) > 0, config_.name,
                "needs training and test images, got " << n << " and " << data.test.images.size(0));
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
   Generator gen(options.seed);
-  for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.randint(0, i + 1)]);
+  const std::vector<int64_t> order = shuffled(n, gen);
   const int64_t train_n = options.smoke ? std::min<int64_t>(256, n - valid) : n - valid;
   train_ = {rows(data.train.images, order, 0, train_n), rows(data.train.labels, order, 0, train_n)};
   valid_ = {rows(data.train.images, order, n - valid, n),
@@ -79,10 +85,8 @@ int64_t ImageClassificationTask::start_epoch(int64_t epoch, int64_t batch_size) 
   MINIDL_CHECK(model_, config_.name, "call setup before start_epoch");
   MINIDL_CHECK(batch_size > 0, config_.name, "batch size must be positive, got " << batch_size);
   const int64_t n = train_.images.size(0);
-  order_.resize(n);
-  std::iota(order_.begin(), order_.end(), 0);
   Generator gen(nn::transforms::batch_seed(options_.seed, epoch, -1));
-  for (int64_t i = n - 1; i > 0; --i) std::swap(order_[i], order_[gen.randint(0, i + 1)]);
+  order_ = shuffled(n, gen);
   epoch_ = epoch;
   batch_size_ = batch_size;
   return (n + batch_size - 1) / batch_size;
