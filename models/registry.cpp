@@ -5,13 +5,13 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "models/sequence/bahdanau_seq2seq.h"
 #include "models/language/bilstm_attention_classifier.h"
-#include "models/sequence/bilstm_seq2seq.h"
 #include "models/language/char_rnn_lm.h"
-#include "models/sequence/dot_attention_seq2seq.h"
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
+#include "models/sequence/bahdanau_seq2seq.h"
+#include "models/sequence/bilstm_seq2seq.h"
+#include "models/sequence/dot_attention_seq2seq.h"
 #include "models/sequence/translation_seq2seq.h"
 #include "models/vision/image_classification_task.h"
 
@@ -62,6 +62,11 @@ const std::vector<TaskInfo>& registered_tasks() {
        "CNN (conv 32 - pool - conv 64 - pool - Linear 128 - Linear 10, the W5 architecture)",
        "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
        make_cnn_fashion_mnist_task},
+      {"vit-fashion-mnist",
+       "Vision Transformer: Conv2d 4x4 patch embedding, class token, learned positions, 4 "
+       "pre-norm Transformer encoder layers (d 64, 4 heads), classifier on the class token",
+       "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
+       make_vit_fashion_mnist_task},
   };
   return tasks;
 }

@@ -7,6 +7,7 @@
 
 #include "core/factories.h"
 #include "models/vision/image_classification_task.h"
+#include "models/vision/vit.h"
 #include "nn/optim.h"
 #include "ops/reduction.h"
 #include "tests/task_test_util.h"
@@ -110,6 +111,30 @@ TEST_CASE("cnn-fashion-mnist smoke: splits, seeded augmentation, training, check
   minidl::testing::checkpoint_round_trip(*task, optimizer, *restored, "cnn_fashion");
   for (const std::string& input : task->example_inputs())
     CHECK(task->predict(input).output == restored->predict(input).output);
+}
+
+TEST_CASE("vit-fashion-mnist smoke: the Vision Transformer trains through the same task",
+          "[vision]") {
+  auto task = make_vit_fashion_mnist_task();
+  TaskOptions options;
+  options.data_path = data_dir();
+  options.smoke = true;
+  options.seed = 4;
+  task->setup(options);
+  // 49 patches of 4x4 plus the class token, d 64.
+  auto& vit = dynamic_cast<VisionTransformer&>(task->model());
+  CHECK(vit.positions.shape() == Shape({1, 50, 64}));
+  CHECK(vit(rand({3, 1, 28, 28})).shape() == Shape({3, 10}));
+  task->start_epoch(0, 32);
+  optim::AdamW optimizer(task->model().parameters(), optim::AdamWOptions(2e-3));
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 30, 8);
+  CHECK(fit.last < fit.first * 0.8);
+  CHECK(task->evaluate("train")[0].second > 0.2);  // the 256 images it was fitted on (chance 0.1)
+  CHECK_THROWS_WITH(vit(rand({2, 1, 32, 32})),
+                    Catch::Contains("expected images [B, 1, 28, 28], got [2, 1, 32, 32]"));
+  ViTOptions bad;
+  bad.patch_size = 5;
+  CHECK_THROWS_WITH(VisionTransformer(bad), Catch::Contains("multiple of the patch size 5"));
 }
 
 TEST_CASE("cnn-fashion-mnist: errors name the problem and what to do", "[vision]") {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/generator.h"
+#include "models/vision/vit.h"
 #include "nn/activation.h"
 #include "nn/container.h"
 #include "nn/conv.h"
@@ -186,6 +187,19 @@ std::unique_ptr<Task> make_cnn_fashion_mnist_task() {
         std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(128, classes));
   };
   config.defaults = train_defaults("adam", 1e-3, 15, 64, 0, "cosine");
+  return std::make_unique<ImageClassificationTask>(config);
+}
+
+std::unique_ptr<Task> make_vit_fashion_mnist_task() {
+  ImageClassificationConfig config;
+  config.name = "vit-fashion-mnist";
+  config.build = [](int64_t classes) -> std::shared_ptr<nn::Module> {
+    ViTOptions options;
+    options.classes = classes;
+    return std::make_shared<VisionTransformer>(options);
+  };
+  config.defaults = train_defaults("adamw", 2e-3, 15, 128, 1.0, "cosine");
+  config.defaults.warmup_steps = 300;
   return std::make_unique<ImageClassificationTask>(config);
 }
 
