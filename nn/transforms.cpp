@@ -14,8 +14,9 @@ namespace minidl::nn::transforms {
 
 namespace {
 
-// The images as a contiguous, tape-free [N, C, H, W] tensor (a copy: transforms write into it).
-Tensor as_batch(const Tensor& images, const char* op) {
+// The images as a contiguous, tape-free [N, C, H, W] tensor: a copy when the transform writes
+// into it (`writable`), else the input's own storage when it is already contiguous.
+Tensor as_batch(const Tensor& images, const char* op, bool writable) {
   MINIDL_CHECK(images.defined(), op, "expected an image tensor, got an undefined one");
   MINIDL_CHECK(images.dim() == 3 || images.dim() == 4, op,
                "expected one image [C, H, W] or a batch [N, C, H, W], got shape "
@@ -24,8 +25,8 @@ Tensor as_batch(const Tensor& images, const char* op) {
                "expected float32 or float64 images, got " << images.dtype()
                                                           << " (convert with to(kFloat32))");
   NoGradGuard no_grad;
-  Tensor batch = images.detach().clone();
-  return images.dim() == 3 ? batch.unsqueeze(0).contiguous() : batch;
+  Tensor batch = writable ? images.detach().clone() : images.detach().contiguous();
+  return images.dim() == 3 ? batch.unsqueeze(0) : batch;
 }
 
 // The result back in the input's rank.
@@ -54,7 +55,7 @@ Normalize::Normalize(std::vector<double> mean, std::vector<double> std)
 }
 
 Tensor Normalize::operator()(const Tensor& images, Generator&) const {
-  Tensor batch = as_batch(images, "Normalize");
+  Tensor batch = as_batch(images, "Normalize", true);
   const int64_t N = batch.size(0), C = batch.size(1), plane = batch.size(2) * batch.size(3);
   MINIDL_CHECK(mean_.size() == 1 || static_cast<int64_t>(mean_.size()) == C, "Normalize",
                "got " << mean_.size() << " means for images of " << C << " channels");
@@ -84,7 +85,7 @@ RandomCrop::RandomCrop(ImageSize size, int64_t padding, double fill)
 // out[n, c, i, j] = padded(x)[n, c, top + i, left + j], where padded(x) has `padding` rows and
 // columns of `fill` around x and (top, left) is drawn per image: top first, then left.
 Tensor RandomCrop::operator()(const Tensor& images, Generator& generator) const {
-  Tensor batch = as_batch(images, "RandomCrop");
+  Tensor batch = as_batch(images, "RandomCrop", false);
   const int64_t N = batch.size(0), C = batch.size(1), H = batch.size(2), W = batch.size(3);
   const int64_t PH = H + 2 * padding_, PW = W + 2 * padding_;
   MINIDL_CHECK(height_ <= PH && width_ <= PW, "RandomCrop",
@@ -123,7 +124,7 @@ RandomHorizontalFlip::RandomHorizontalFlip(double p) : p_(p) {
 
 // out[n, c, i, j] = x[n, c, i, W - 1 - j] for the images whose draw u < p, else x.
 Tensor RandomHorizontalFlip::operator()(const Tensor& images, Generator& generator) const {
-  Tensor batch = as_batch(images, "RandomHorizontalFlip");
+  Tensor batch = as_batch(images, "RandomHorizontalFlip", true);
   const int64_t N = batch.size(0), C = batch.size(1), H = batch.size(2), W = batch.size(3);
   MINIDL_DISPATCH_FLOATING(batch.dtype(), "RandomHorizontalFlip", {
     scalar_t* x = batch.data_ptr<scalar_t>();
@@ -149,7 +150,7 @@ Compose::Compose(std::vector<std::shared_ptr<Transform>> transforms)
 Tensor Compose::operator()(const Tensor& images, Generator& generator) const {
   Tensor x = images;
   for (const auto& transform : transforms_) x = (*transform)(x, generator);
-  return transforms_.empty() ? as_batch(images, "Compose").reshape(images.shape()) : x;
+  return transforms_.empty() ? like_input(as_batch(images, "Compose", true), images) : x;
 }
 
 uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {

@@ -1,7 +1,6 @@
 #include "models/vision/image_classification_task.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -27,17 +26,9 @@ namespace {
 constexpr double kMean = 0.2860, kStd = 0.3530;
 constexpr int64_t kValid = 5000, kEvalBatch = 500;
 
-Tensor rows(const Tensor& t, const std::vector<int64_t>& index, int64_t begin, int64_t end) {
-  std::vector<int64_t> part(index.begin() + begin, index.begin() + end);
-  return index_select(t, 0, from_vector(part, {static_cast<int64_t>(part.size())}, kInt64));
-}
-
-// 0 .. n-1 in an order drawn from `gen` (Fisher-Yates).
-std::vector<int64_t> shuffled(int64_t n, Generator& gen) {
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.randint(0, i + 1)]);
-  return order;
+// Rows order[begin, end) of t.
+Tensor rows(const Tensor& t, const Tensor& order, int64_t begin, int64_t end) {
+  return index_select(t, 0, order.narrow(0, begin, end - begin));
 }
 
 }  // namespace
@@ -55,7 +46,7 @@ void ImageClassificationTask::setup(const TaskOptions& options) {
   MINIDL_CHECK(n - valid > 0 && data.test.images.size(0) > 0, config_.name,
                "needs training and test images, got " << n << " and " << data.test.images.size(0));
   Generator gen(options.seed);
-  const std::vector<int64_t> order = shuffled(n, gen);
+  const Tensor order = randperm(n, &gen);
   const int64_t train_n = options.smoke ? std::min<int64_t>(256, n - valid) : n - valid;
   train_ = {rows(data.train.images, order, 0, train_n), rows(data.train.labels, order, 0, train_n)};
   valid_ = {rows(data.train.images, order, n - valid, n),
@@ -87,14 +78,14 @@ int64_t ImageClassificationTask::start_epoch(int64_t epoch, int64_t batch_size) 
   MINIDL_CHECK(batch_size > 0, config_.name, "batch size must be positive, got " << batch_size);
   const int64_t n = train_.images.size(0);
   Generator gen(nn::transforms::batch_seed(options_.seed, epoch, -1));
-  order_ = shuffled(n, gen);
+  order_ = randperm(n, &gen);
   epoch_ = epoch;
   batch_size_ = batch_size;
   return (n + batch_size - 1) / batch_size;
 }
 
 Tensor ImageClassificationTask::training_images(int64_t index) const {
-  const int64_t n = static_cast<int64_t>(order_.size());
+  const int64_t n = order_.defined() ? order_.numel() : 0;
   MINIDL_CHECK(batch_size_ > 0, config_.name, "call start_epoch before batch_loss");
   MINIDL_CHECK(index >= 0 && index * batch_size_ < n, config_.name,
                "batch " << index << " is out of range for " << (n + batch_size_ - 1) / batch_size_
@@ -107,7 +98,7 @@ Tensor ImageClassificationTask::training_images(int64_t index) const {
 Tensor ImageClassificationTask::batch_loss(int64_t index, int64_t* items) {
   Tensor images = training_images(index);
   const int64_t begin = index * batch_size_;
-  const int64_t end = std::min<int64_t>(static_cast<int64_t>(order_.size()), begin + batch_size_);
+  const int64_t end = std::min(order_.numel(), begin + batch_size_);
   Tensor labels = rows(train_.labels, order_, begin, end);
   model_->train();
   if (items) *items = end - begin;

@@ -55,7 +55,7 @@ class ImageClassificationTask : public Task {
   std::vector<std::string> class_names_;
   std::shared_ptr<nn::Module> model_;
   std::shared_ptr<nn::transforms::Transform> augment_, normalize_;
-  std::vector<int64_t> order_;  // this epoch's training order
+  Tensor order_;  // this epoch's training order (int64 permutation)
   int64_t epoch_ = 0, batch_size_ = 0;
 };
 
