@@ -158,13 +158,13 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
     // out = x Phi(x) with Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2
     Tensor out = map_floating(x, "gelu", [](auto v) {
       using T = decltype(v);
-      return v * T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
+      return v * T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
     });
     // dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
     return with_grad("GeluBackward", x, out, x, [](auto g, auto v) {
       using T = decltype(g);
-      T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
-      T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
+      T cdf = T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
+      T pdf = T(kInvSqrt2Pi) * exp_vec(T(-0.5) * v * v);
       return g * (cdf + v * pdf);
     });
   }

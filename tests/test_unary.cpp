@@ -218,6 +218,35 @@ TEST_CASE("tanh_float matches float64 std::tanh within 2e-7 everywhere", "[eleme
   CHECK(t.data_ptr<float>()[3] == 0.0f);
 }
 
+TEST_CASE("erf_float matches float64 std::erf within 2e-7 everywhere", "[elementwise]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  double worst = 0, worst_relative_small = 0;
+  for (float x = -7.0f; x < 7.0f; x += 0.000517f) {  // both ranges, the seam at 1, the clamp
+    const double got = erf_float(x), want = std::erf(static_cast<double>(x));
+    worst = std::max(worst, std::fabs(got - want));
+    if (std::fabs(x) < 1.0f && x != 0.0f)
+      worst_relative_small =
+          std::max(worst_relative_small, std::fabs(got - want) / std::fabs(want));
+  }
+  CHECK(worst < 2e-7);
+  CHECK(worst_relative_small < 3e-7);  // near 0 the series keeps relative precision
+  CHECK(std::fabs(erf_float(1e-30f) - 1.12837916709551257 * 1e-30) <= 1e-37);
+  CHECK(std::signbit(erf_float(-0.0f)));
+  CHECK(erf_float(inf) == 1.0f);
+  CHECK(erf_float(-inf) == -1.0f);
+  CHECK(erf_float(3e38f) == 1.0f);
+  CHECK(std::isnan(erf_float(std::nanf(""))));
+  CHECK(erf_vec(0.5) == std::erf(0.5));  // float64 keeps libm
+  // GELU (exact form) in float32 agrees with float64 through it, values and gradients
+  Tensor x = linspace(-8.0, 8.0, 20001).requires_grad_(true);
+  Tensor x64 = x.detach().to(kFloat64).requires_grad_(true);
+  Tensor y = gelu(x, "none"), y64 = gelu(x64, "none");
+  CHECK(allclose(y, y64.to(kFloat32), 2e-7, 4e-7));
+  y.sum().backward();
+  y64.sum().backward();
+  CHECK(allclose(x.grad(), x64.grad().to(kFloat32), 0.0, 4e-7));
+}
+
 TEST_CASE("clamp: bounds, dtypes and NaN", "[elementwise]") {
   Tensor x = tensor({-2.0f, -0.5f, 0.0f, 0.7f, 3.0f, std::nanf("")});
   std::vector<float> both = clamp(x, -1.0, 1.0).to_vector<float>();
