@@ -27,7 +27,6 @@ TrainOptions smoke_options(const std::string& dir, int64_t epochs) {
   o.smoke = true;
   o.epochs = epochs;
   o.checkpoint_dir = dir;
-  o.threads = 1;
   return o;
 }
 

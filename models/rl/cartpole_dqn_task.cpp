@@ -1,6 +1,7 @@
 // The CartPole DQN task (see cartpole_dqn_task.h).
 #include "models/rl/cartpole_dqn_task.h"
 
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <sstream>
