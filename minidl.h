@@ -60,6 +60,7 @@
 #include "ops/linalg_extra.h"
 #include "ops/linear_attention.h"
 #include "ops/loss.h"
+#include "ops/regression_loss.h"
 #include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/reduction.h"

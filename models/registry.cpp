@@ -9,6 +9,7 @@
 #include "models/language/char_rnn_lm.h"
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
+#include "models/rl/cartpole_dqn_task.h"
 #include "models/sequence/bahdanau_seq2seq.h"
 #include "models/sequence/bilstm_seq2seq.h"
 #include "models/sequence/dot_attention_seq2seq.h"
@@ -67,6 +68,13 @@ const std::vector<TaskInfo>& registered_tasks() {
        "pre-norm Transformer encoder layers (d 64, 4 heads), classifier on the class token",
        "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
        make_vit_fashion_mnist_task},
+      {"attention-dqn-cartpole",
+       "attention Q-network (each state variable a token: per-variable + identity embedding, "
+       "multi-head self-attention, FFN, mean pooling, Linear Q head) trained by double DQN "
+       "(replay buffer, target network, epsilon-greedy, Huber loss)",
+       "CartPole (gym's v0/v1 dynamics and rules, simulated in code); 500-step training "
+       "episodes; evaluation: 100 greedy episodes of v0 and of v1",
+       rl::make_attention_dqn_cartpole_task},
   };
   return tasks;
 }

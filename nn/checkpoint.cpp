@@ -85,7 +85,7 @@ std::string checkpoint_path(const std::string& dir_or_path) {
 
 std::string save_checkpoint(const std::string& dir_or_path, const Module& model,
                             const optim::Optimizer& optimizer, const optim::LRScheduler* scheduler,
-                            int64_t step, const Metadata& extra) {
+                            int64_t step, const Metadata& extra, const StateDict& extra_tensors) {
   MINIDL_CHECK(step >= 0, "save_checkpoint", "step must be non-negative, got " << step);
   const std::string path = checkpoint_path(dir_or_path);
   StateDict tensors;
@@ -94,6 +94,7 @@ std::string save_checkpoint(const std::string& dir_or_path, const Module& model,
   const optim::OptimizerState optimizer_state = optimizer.state_dict();
   for (const auto& [name, tensor] : optimizer_state.tensors)
     tensors.emplace_back(kOptimizerPrefix + name, tensor);
+  for (const auto& [name, tensor] : extra_tensors) tensors.emplace_back(kUserPrefix + name, tensor);
 
   Metadata metadata{{"format", kFormat},
                     {"version", kVersion},
@@ -197,9 +198,12 @@ CheckpointInfo load_checkpoint(const std::string& dir_or_path, Module& model,
       model_state.emplace_back(name.substr(kModelPrefix.size()), tensor);
     } else if (starts_with(name, kOptimizerPrefix)) {
       optimizer_state.tensors.emplace_back(name.substr(kOptimizerPrefix.size()), tensor);
+    } else if (starts_with(name, kUserPrefix)) {
+      info.tensors.emplace_back(name.substr(kUserPrefix.size()), tensor);
     } else {
       MINIDL_FAIL(op, path << ": unexpected tensor \"" << name
-                           << "\" (checkpoint tensors start with \"model.\" or \"optimizer.\")");
+                           << "\" (checkpoint tensors start with \"model.\", \"optimizer.\" or "
+                              "\"user.\")");
     }
   }
 

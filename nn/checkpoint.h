@@ -22,6 +22,8 @@
 //             "scheduler"           "1" if the checkpoint holds a scheduler's state, else "0"
 //             "scheduler.<key>"     each number of scheduler->state_dict()
 //             "user.<key>"          the caller's extra metadata
+//   tensors   "user.<name>"         the caller's extra tensors (e.g. a replay buffer, a target
+//                                   network: what a reinforcement-learning run needs to resume)
 // Numbers are written with 17 significant digits ("%.17g"), which round-trips every double
 // exactly (inf and nan included).
 //
@@ -47,6 +49,7 @@ namespace minidl::nn {
 struct CheckpointInfo {
   int64_t step = 0;   // the step counter given to save_checkpoint
   Metadata metadata;  // the `extra` metadata given to save_checkpoint ("user." prefix removed)
+  StateDict tensors;  // the `extra_tensors` given to save_checkpoint ("user." prefix removed)
 };
 
 // The file a checkpoint location names: `<dir>/checkpoint.safetensors` when dir_or_path is an
@@ -54,10 +57,12 @@ struct CheckpointInfo {
 std::string checkpoint_path(const std::string& dir_or_path);
 
 // Writes a checkpoint (scheduler may be null) and returns the path of the file written.
-// `extra` is stored as string metadata (e.g. the epoch, a validation loss, the run's config).
+// `extra` is stored as string metadata (e.g. the epoch, a validation loss, the run's config),
+// `extra_tensors` as tensors; load_checkpoint hands both back in CheckpointInfo.
 std::string save_checkpoint(const std::string& dir_or_path, const Module& model,
                             const optim::Optimizer& optimizer, const optim::LRScheduler* scheduler,
-                            int64_t step, const Metadata& extra = {});
+                            int64_t step, const Metadata& extra = {},
+                            const StateDict& extra_tensors = {});
 
 // Restores a checkpoint written by save_checkpoint into objects constructed like the saved ones
 // (same architecture, same optimizer kind and parameter groups, same scheduler kind). A scheduler

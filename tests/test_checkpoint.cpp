@@ -155,6 +155,30 @@ TEST_CASE("checkpoint: the file is a safetensors file with the documented layout
   CHECK(same_state(*other.model, *fresh.model));
 }
 
+TEST_CASE("checkpoint: extra tensors and metadata of the caller come back in CheckpointInfo",
+          "[interop]") {
+  // What a reinforcement-learning run adds: a replay buffer and a target network's weights.
+  TempDir dir;
+  const std::string path = dir.file("rl.ckpt");
+  manual_seed(3);
+  Trainer trainer;
+  trainer.step();
+  Tensor replay = arange(12.0).reshape({3, 4});
+  Tensor counts = from_vector(std::vector<int64_t>{7, 9}, {2}, kInt64);
+  nn::save_checkpoint(path, *trainer.model, trainer.optimizer, nullptr, 1, {{"episodes", "5"}},
+                      {{"replay.observations", replay}, {"counts", counts}});
+  CHECK(nn::load_safetensors_metadata(path).at("user.episodes") == "5");
+  Trainer other;
+  nn::CheckpointInfo info = nn::load_checkpoint(path, *other.model, other.optimizer, nullptr);
+  CHECK(same_state(*other.model, *trainer.model));
+  CHECK(info.metadata.at("episodes") == "5");
+  REQUIRE(info.tensors.size() == 2);
+  std::map<std::string, Tensor> by_name(info.tensors.begin(), info.tensors.end());
+  REQUIRE(by_name.count("replay.observations"));
+  CHECK(same_bits(by_name["replay.observations"], replay));
+  CHECK(same_bits(by_name["counts"], counts));
+}
+
 TEST_CASE("checkpoint: truncated, corrupt and foreign files are clear errors", "[interop]") {
   TempDir dir;
   const std::string path = dir.file("good.ckpt");

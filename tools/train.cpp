@@ -16,9 +16,10 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "models/common/interactive_task.h"
 #include "models/common/plot.h"
-#include "models/registry.h"
 #include "models/common/training.h"
+#include "models/registry.h"
 
 using namespace minidl;
 using namespace minidl::models;
@@ -57,7 +58,8 @@ int run(int argc, char** argv) {
                  "learning rate schedule: constant or cosine (default: the model's)");
   app.add_option("--warmup-steps", options.warmup_steps,
                  "linear learning-rate warmup steps (default: the model's)");
-  app.add_option("--threads", options.threads, "threads (default: MINIDL_NUM_THREADS, OMP_NUM_THREADS or the CPUs available)");
+  app.add_option("--threads", options.threads,
+                 "threads (default: MINIDL_NUM_THREADS, OMP_NUM_THREADS or the CPUs available)");
   auto* seed_option = app.add_option("--seed", options.seed, "random seed of data and model")
                           ->capture_default_str();
   auto* data_option =
@@ -111,6 +113,21 @@ int run(int argc, char** argv) {
               static_cast<long long>(r.steps - r.start_step),
               static_cast<long long>(r.epochs_completed), r.stopped_early ? ", stopped early" : "",
               format_duration(r.train_seconds).c_str(), r.items_per_second);
+  if (InteractiveTask* interactive = task->interactive()) {
+    std::printf("%lld environment steps, %lld episodes, %lld updates in total\n",
+                static_cast<long long>(r.steps), static_cast<long long>(r.episodes),
+                static_cast<long long>(r.updates));
+    if (r.solved)
+      std::printf(
+          "first solved (valid %s >= %g) at epoch %.4g: %lld environment steps, %lld "
+          "episodes, %s of training\n",
+          r.best_metric.c_str(), interactive->solved_threshold(), r.solved_epoch,
+          static_cast<long long>(r.solved_steps), static_cast<long long>(r.solved_episodes),
+          format_duration(r.solved_seconds).c_str());
+    else
+      std::printf("not solved (valid headline metric < %g at every epoch)\n",
+                  interactive->solved_threshold());
+  }
   if (!r.best_metric.empty())
     std::printf("best validation %s %.4f (epoch %.4g)\n", r.best_metric.c_str(), r.best_value,
                 r.best_epoch);

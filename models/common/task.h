@@ -12,6 +12,10 @@
 //
 // setup() is deterministic for a seed and a data path, so predict can rebuild the vocabulary
 // exactly and only the model's parameters need to be in a checkpoint.
+//
+// A task that learns by interacting with an environment (reinforcement learning) has no data set
+// to cut into batches: it derives from InteractiveTask (models/common/interactive_task.h), and
+// interactive() returns it, so tools/train runs the interaction loop instead of epochs of batches.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,8 @@
 #include "nn/module.h"
 
 namespace minidl::models {
+
+class InteractiveTask;
 
 struct TaskOptions {
   std::string data_path;  // "" = the task's default (a Debian path, or generated in code)
@@ -38,8 +44,9 @@ struct TrainDefaults {
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam | adamw | sgd | rmsprop
   double clip_grad_norm = 0;       // 0 = no clipping
-  // The learning rate over training (models/common/training.h, scheduled_lr): "constant", or "cosine"
-  // (decay to 1% of lr by the last step); both ramp up linearly over the first warmup_steps.
+  // The learning rate over training (models/common/training.h, scheduled_lr): "constant", or
+  // "cosine" (decay to 1% of lr by the last step); both ramp up linearly over the first
+  // warmup_steps.
   std::string schedule = "constant";
   int64_t warmup_steps = 0;
 };
@@ -90,6 +97,10 @@ class Task {
   virtual Prediction predict(const std::string& input) = 0;
   // A few inputs worth showing in a report (e.g. held-out examples).
   virtual std::vector<std::string> example_inputs() const = 0;
+
+  // This task as an interactive one (trained by acting in an environment), or nullptr when it
+  // trains on epochs of batches.
+  virtual InteractiveTask* interactive() { return nullptr; }
 };
 
 }  // namespace minidl::models

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/generator.h"
 #include "core/parallel.h"
+#include "models/common/interactive_training.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 
@@ -367,7 +368,24 @@ std::string format_metrics(const Metrics& metrics) {
   return out;
 }
 
+TrainDefaults checkpoint_settings(const TrainDefaults& defaults, const std::string& path) {
+  const nn::Metadata saved = nn::load_safetensors_metadata(path);
+  TrainDefaults base = defaults;
+  base.optimizer = required(saved, "user.optimizer", path);
+  base.lr = parse_double(required(saved, "user.lr", path), "user.lr", path);
+  base.batch_size = parse_int(required(saved, "user.batch_size", path), "user.batch_size", path);
+  base.epochs = parse_int(required(saved, "user.epochs", path), "user.epochs", path);
+  base.clip_grad_norm =
+      parse_double(required(saved, "user.clip_grad_norm", path), "user.clip_grad_norm", path);
+  if (saved.count("user.schedule")) base.schedule = saved.at("user.schedule");
+  if (saved.count("user.warmup_steps"))
+    base.warmup_steps = parse_int(saved.at("user.warmup_steps"), "user.warmup_steps", path);
+  return base;
+}
+
 TrainResult train(Task& task, const TrainOptions& options) {
+  if (InteractiveTask* interactive = task.interactive())
+    return train_interactive(*interactive, options);
   validate_options(options);
   if (options.threads > 0) set_num_threads(options.threads);
   std::ostream& out = options.out ? *options.out : std::cout;
@@ -385,17 +403,8 @@ TrainResult train(Task& task, const TrainOptions& options) {
   if (options.resume) {
     MINIDL_CHECK(std::filesystem::exists(last_path), "train",
                  "--resume: no checkpoint at " << last_path);
+    base = checkpoint_settings(base, last_path);
     const nn::Metadata saved = nn::load_safetensors_metadata(last_path);
-    base.optimizer = required(saved, "user.optimizer", last_path);
-    base.lr = parse_double(required(saved, "user.lr", last_path), "user.lr", last_path);
-    base.batch_size =
-        parse_int(required(saved, "user.batch_size", last_path), "user.batch_size", last_path);
-    base.epochs = parse_int(required(saved, "user.epochs", last_path), "user.epochs", last_path);
-    base.clip_grad_norm = parse_double(required(saved, "user.clip_grad_norm", last_path),
-                                       "user.clip_grad_norm", last_path);
-    if (saved.count("user.schedule")) base.schedule = saved.at("user.schedule");
-    if (saved.count("user.warmup_steps"))
-      base.warmup_steps = parse_int(saved.at("user.warmup_steps"), "user.warmup_steps", last_path);
     const int64_t saved_batch =
         parse_int(required(saved, "user.batch", last_path), "user.batch", last_path);
     MINIDL_CHECK(

@@ -60,7 +60,8 @@ struct TrainOptions {
   bool resume = false;     // continue from checkpoint_dir/checkpoint.safetensors
   double time_budget = 0;  // wall seconds of this run (validation included), checked after every
                            // batch; 0 = none
-  int64_t max_steps = 0;   // stop after this many optimizer steps in total; 0 = none
+  int64_t max_steps = 0;   // stop after this many optimizer steps in total (environment steps
+                           // for an interactive task); 0 = none
   ProgressStyle progress = ProgressStyle::kQuiet;
   std::ostream* out = nullptr;  // where progress goes (nullptr = std::cout)
 };
@@ -89,6 +90,16 @@ struct TrainResult {
   std::string best_metric;  // headline metric name ("" if never validated)
   double best_value = 0;
   double best_epoch = 0;
+  // Interactive tasks (models/common/interactive_training.h): `steps` counts environment steps,
+  // `items` the environment steps of this run, `losses` the learning updates' losses.
+  int64_t updates = 0;   // optimizer steps in total
+  int64_t episodes = 0;  // episodes finished in total
+  // When the headline validation metric first reached task.solved_threshold(): the epoch, the
+  // environment steps, the episodes and the training time (across resumed runs) by then.
+  bool solved = false;
+  double solved_epoch = 0;
+  int64_t solved_steps = 0, solved_episodes = 0;
+  double solved_seconds = 0;
 };
 
 // The optimizer names make_optimizer knows.
@@ -108,6 +119,10 @@ double scheduled_lr(const TrainDefaults& settings, int64_t step, int64_t total_s
 // loss, wer, per, cer, error(s), perplexity, ppl, nats, bpc, mse, mae or rmse ("valid_loss",
 // "nats_per_char", "wer"); else larger is better ("exact_match", "accuracy", "bleu").
 bool lower_is_better(const std::string& metric);
+
+// `defaults` with the settings a checkpoint of train() was trained with (its "user.*" metadata),
+// which a resumed run keeps unless options override them.
+TrainDefaults checkpoint_settings(const TrainDefaults& defaults, const std::string& path);
 
 // The task's defaults overridden by the options; every value is checked (an error names the
 // option and the value).
@@ -129,7 +144,8 @@ void setup_task(Task& task, const TaskOptions& options);
 // Loads only the model's parameters from a checkpoint written by train().
 void load_model_parameters(nn::Module& model, const std::string& dir_or_path);
 
-// Runs the whole training (setup included); see the file comment.
+// Runs the whole training (setup included); see the file comment. An interactive task
+// (task.interactive() != nullptr) is trained by train_interactive instead.
 TrainResult train(Task& task, const TrainOptions& options);
 
 // "1h02m", "3m05s", "12.3s".

@@ -1,0 +1,397 @@
+// The interaction loop (see models/common/interactive_training.h).
+#include "models/common/interactive_training.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/generator.h"
+#include "core/parallel.h"
+#include "nn/checkpoint.h"
+#include "nn/clip_grad.h"
+
+namespace minidl::models {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string number_text(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+std::string csv_number(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.8g", value);
+  return buffer;
+}
+
+const std::string& required(const nn::Metadata& metadata, const std::string& key,
+                            const std::string& path) {
+  auto it = metadata.find(key);
+  MINIDL_CHECK(it != metadata.end(), "train",
+               path << " has no metadata \"" << key
+                    << "\" (not written by tools/train for an interactive task)");
+  return it->second;
+}
+
+double number_of(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
+  const std::string& text = required(metadata, key, path);
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  MINIDL_CHECK(!text.empty() && *end == '\0', "train",
+               path << ": metadata \"" << key << "\" is not a number: \"" << text << "\"");
+  return value;
+}
+
+int64_t integer_of(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
+  const double value = number_of(metadata, key, path);
+  MINIDL_CHECK(value == std::floor(value), "train",
+               path << ": metadata \"" << key << "\" is not an integer");
+  return static_cast<int64_t>(value);
+}
+
+// A CSV file appended row by row. On resume, rows whose `step_column` is past the checkpoint's
+// step are dropped (they belong to the part of the interrupted run being redone); otherwise the
+// file starts afresh.
+class CsvFile {
+ public:
+  CsvFile(const std::string& path, bool resume, int64_t resume_step, size_t step_column)
+      : path_(path) {
+    if (path_.empty()) return;
+    if (!resume) {
+      fs::remove(path_);
+      return;
+    }
+    std::ifstream in(path_);
+    std::string line, kept;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (first) {
+        kept += line + "\n";
+        header_written_ = true;
+        first = false;
+        continue;
+      }
+      std::stringstream fields(line);
+      std::string field;
+      for (size_t i = 0; i <= step_column; ++i) std::getline(fields, field, ',');
+      if (std::atoll(field.c_str()) <= resume_step) kept += line + "\n";
+    }
+    in.close();
+    nn::write_file_atomic(path_, kept, "train");
+  }
+
+  void append(const std::vector<std::string>& header, const std::vector<std::string>& row) {
+    if (path_.empty()) return;
+    std::ofstream out(path_, std::ios::app);
+    MINIDL_CHECK(out, "train", "cannot write " << path_);
+    auto line = [&](const std::vector<std::string>& fields) {
+      for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
+      out << "\n";
+    };
+    if (!header_written_) line(header);
+    header_written_ = true;
+    line(row);
+    MINIDL_CHECK(out, "train", "cannot write " << path_);
+  }
+
+ private:
+  std::string path_;
+  bool header_written_ = false;
+};
+
+// Evaluation with the default generator put back afterwards (as in train()).
+Metrics evaluate_untouched(Task& task, const std::string& split) {
+  Generator& gen = default_generator();
+  const std::string state = gen.get_state();
+  Metrics metrics = task.evaluate(split);
+  gen.set_state(state);
+  task.model().train();
+  return metrics;
+}
+
+}  // namespace
+
+TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options) {
+  validate_options(options);
+  if (options.threads > 0) set_num_threads(options.threads);
+  std::ostream& out = options.out ? *options.out : std::cout;
+  const bool quiet = options.progress == ProgressStyle::kQuiet;
+  const bool bar = options.progress == ProgressStyle::kBar;
+  bool bar_open = false;
+  auto line = [&](const std::string& text) {
+    if (quiet) return;
+    if (bar_open) out << "\n";
+    bar_open = false;
+    out << text << "\n" << std::flush;
+  };
+
+  setup_task(task, TaskOptions{options.data_path, options.seed, options.smoke});
+  TrainResult result;
+  const std::string& dir = options.checkpoint_dir;
+  const std::string last_path =
+      dir.empty() ? "" : (fs::path(dir) / "checkpoint.safetensors").string();
+  const std::string best_path = dir.empty() ? "" : (fs::path(dir) / "best.safetensors").string();
+  if (options.resume)
+    MINIDL_CHECK(fs::exists(last_path), "train", "--resume: no checkpoint at " << last_path);
+  const TrainDefaults s = resolve_settings(
+      options.resume ? checkpoint_settings(task.defaults(), last_path) : task.defaults(), options);
+  result.settings = s;
+  nn::Module& model = task.model();
+  model.train();
+  const std::vector<Tensor> params = model.parameters();
+  std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(s.optimizer, params, s.lr);
+  const int64_t n = task.steps_per_epoch();
+  MINIDL_CHECK(n > 0, "train", "the task's epochs have no environment steps (" << n << ")");
+  {
+    std::ostringstream text;
+    text << "training " << (options.model.empty() ? "the task" : options.model) << ": "
+         << model.num_parameters() << " parameters, " << s.optimizer << " (lr " << s.lr
+         << "), replay batch " << s.batch_size << ", " << s.epochs << " epochs of " << n
+         << " environment steps";
+    if (s.clip_grad_norm > 0) text << ", gradient norm clipped at " << s.clip_grad_norm;
+    if (s.schedule != "constant") text << ", " << s.schedule << " learning rate";
+    if (options.time_budget > 0) text << ", time budget " << format_duration(options.time_budget);
+    line(text.str());
+  }
+
+  // Where this run starts: fresh, or the checkpoint's epoch and step within it.
+  int64_t epoch = 0, in_epoch = 0;
+  double elapsed_before = 0;
+  if (!dir.empty()) fs::create_directories(dir);
+  if (options.resume) {
+    const CheckpointConfig config = read_checkpoint_config(last_path);
+    MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
+                 "--resume: " << last_path << " holds model \"" << config.model << "\", not \""
+                              << options.model << "\"");
+    MINIDL_CHECK(config.task.seed == options.seed && config.task.data_path == options.data_path &&
+                     config.task.smoke == options.smoke,
+                 "train",
+                 "--resume: " << last_path << " was trained with seed " << config.task.seed
+                              << ", data \"" << config.task.data_path << "\", smoke "
+                              << config.task.smoke << "; resume with the same options");
+    nn::CheckpointInfo info = nn::load_checkpoint(last_path, model, *optimizer, nullptr);
+    for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(s.lr);
+    const nn::Metadata& m = info.metadata;
+    MINIDL_CHECK(integer_of(m, "steps_per_epoch", last_path) == n, "train",
+                 "--resume: " << last_path << " has epochs of " << m.at("steps_per_epoch")
+                              << " environment steps, the task " << n);
+    epoch = integer_of(m, "epoch", last_path);
+    in_epoch = integer_of(m, "batch", last_path);
+    result.updates = integer_of(m, "updates", last_path);
+    result.episodes = integer_of(m, "episodes", last_path);
+    elapsed_before = number_of(m, "elapsed_seconds", last_path);
+    result.best_metric = required(m, "best_metric", last_path);
+    if (!result.best_metric.empty()) {
+      result.best_value = number_of(m, "best_value", last_path);
+      result.best_epoch = number_of(m, "best_epoch", last_path);
+    }
+    result.solved = required(m, "solved", last_path) == "1";
+    if (result.solved) {
+      result.solved_epoch = number_of(m, "solved_epoch", last_path);
+      result.solved_steps = integer_of(m, "solved_steps", last_path);
+      result.solved_episodes = integer_of(m, "solved_episodes", last_path);
+      result.solved_seconds = number_of(m, "solved_seconds", last_path);
+    }
+    // The task's own state: "task."-prefixed tensors and metadata.
+    nn::StateDict task_tensors;
+    nn::Metadata task_metadata;
+    const std::string prefix = "task.";
+    for (const auto& [name, tensor] : info.tensors)
+      if (name.compare(0, prefix.size(), prefix) == 0)
+        task_tensors.emplace_back(name.substr(prefix.size()), tensor);
+    for (const auto& [key, value] : m)
+      if (key.compare(0, prefix.size(), prefix) == 0)
+        task_metadata[key.substr(prefix.size())] = value;
+    task.load_state(task_tensors, task_metadata);
+    line("resumed from " + last_path + ": epoch " + std::to_string(epoch) + ", environment step " +
+         std::to_string(epoch * n + in_epoch) + ", " + std::to_string(result.episodes) +
+         " episodes, " + std::to_string(result.updates) + " updates");
+  }
+  int64_t step = epoch * n + in_epoch;
+  result.start_step = step;
+  CsvFile log(dir.empty() ? "" : (fs::path(dir) / "log.csv").string(), options.resume, step, 1);
+  CsvFile episodes_log(dir.empty() ? "" : (fs::path(dir) / "episodes.csv").string(), options.resume,
+                       step, 1);
+
+  const nn::Metadata run_metadata = checkpoint_metadata(options, s);
+  auto save = [&](const std::string& path, double epoch_done, double elapsed) {
+    nn::Metadata meta = run_metadata;
+    meta["interactive"] = "1";
+    meta["steps_per_epoch"] = std::to_string(n);
+    meta["epoch"] = std::to_string(epoch);
+    meta["batch"] = std::to_string(in_epoch);
+    meta["epochs_completed"] = number_text(epoch_done);
+    meta["updates"] = std::to_string(result.updates);
+    meta["episodes"] = std::to_string(result.episodes);
+    meta["elapsed_seconds"] = number_text(elapsed);
+    meta["best_metric"] = result.best_metric;
+    meta["best_value"] = number_text(result.best_value);
+    meta["best_epoch"] = number_text(result.best_epoch);
+    meta["solved"] = result.solved ? "1" : "0";
+    meta["solved_epoch"] = number_text(result.solved_epoch);
+    meta["solved_steps"] = std::to_string(result.solved_steps);
+    meta["solved_episodes"] = std::to_string(result.solved_episodes);
+    meta["solved_seconds"] = number_text(result.solved_seconds);
+    nn::StateDict task_tensors, tensors;
+    nn::Metadata task_metadata;
+    task.save_state(task_tensors, task_metadata);
+    for (const auto& [name, tensor] : task_tensors) tensors.emplace_back("task." + name, tensor);
+    for (const auto& [key, value] : task_metadata) meta["task." + key] = value;
+    nn::save_checkpoint(path, model, *optimizer, nullptr, step, meta, tensors);
+  };
+
+  const auto start = Clock::now();
+  auto over_budget = [&] {
+    return (options.time_budget > 0 && seconds_since(start) >= options.time_budget) ||
+           (options.max_steps > 0 && step >= options.max_steps);
+  };
+  const int64_t total_steps = s.epochs * n;
+  bool stop = false;
+  while (epoch < s.epochs && !stop) {
+    if (over_budget()) break;
+    double loss_sum = 0;
+    int64_t epoch_updates = 0;
+    const int64_t first_in_epoch = in_epoch;
+    const auto epoch_start = Clock::now();
+    while (in_epoch < n) {
+      optimizer->zero_grad();
+      InteractionStep interaction = task.interact(s.batch_size);
+      if (interaction.loss.defined()) {
+        const double value = interaction.loss.item<double>();
+        MINIDL_CHECK(std::isfinite(value), "train",
+                     "the loss is " << value << " at environment step " << step
+                                    << " (try a smaller --lr or --clip-grad-norm)");
+        interaction.loss.backward();
+        if (s.clip_grad_norm > 0) nn::utils::clip_grad_norm_(params, s.clip_grad_norm);
+        const double lr = scheduled_lr(s, step, total_steps);
+        for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(lr);
+        optimizer->step();
+        task.after_update();
+        result.losses.push_back(value);
+        loss_sum += value;
+        ++epoch_updates;
+        ++result.updates;
+      }
+      ++step;
+      ++in_epoch;
+      ++result.items;
+      if (interaction.episode_done) {
+        ++result.episodes;
+        episodes_log.append(
+            {"episode", "step", "return", "length", "elapsed_seconds"},
+            {std::to_string(result.episodes), std::to_string(step),
+             csv_number(interaction.episode_return), std::to_string(interaction.episode_length),
+             csv_number(elapsed_before + seconds_since(start))});
+      }
+      // Progress: a line every ~10% of an epoch (a bar redrawn in place on a terminal).
+      const int64_t every = std::max<int64_t>(1, n / 10);
+      if (!quiet && (in_epoch % every == 0 || in_epoch == n)) {
+        const double seconds = seconds_since(epoch_start);
+        const double rate = seconds > 0 ? (in_epoch - first_in_epoch) / seconds : 0;
+        char text[200];
+        std::snprintf(text, sizeof text,
+                      "%sepoch %lld/%lld  step %lld/%lld  episodes %lld  %s  loss %.4f  %.0f "
+                      "steps/s  ETA %s%s",
+                      bar ? "\r" : "", static_cast<long long>(epoch + 1),
+                      static_cast<long long>(s.epochs), static_cast<long long>(step),
+                      static_cast<long long>(total_steps), static_cast<long long>(result.episodes),
+                      format_metrics(task.status()).c_str(),
+                      epoch_updates ? loss_sum / epoch_updates : 0.0, rate,
+                      format_duration(rate > 0 ? (total_steps - step) / rate : 0).c_str(),
+                      bar ? "   " : "\n");
+        out << text << std::flush;
+        bar_open = bar;
+      }
+      if (in_epoch < n && over_budget()) {
+        stop = true;
+        break;
+      }
+    }
+    result.train_seconds += seconds_since(epoch_start);
+    const double epoch_done = static_cast<double>(epoch) + static_cast<double>(in_epoch) / n;
+    if (in_epoch == n) {
+      ++epoch;
+      in_epoch = 0;
+      ++result.epochs_completed;
+    }
+
+    EpochRecord record;
+    record.epoch = epoch_done;
+    record.step = step;
+    record.train_loss = epoch_updates ? loss_sum / epoch_updates : 0;
+    record.valid = evaluate_untouched(task, "valid");
+    record.elapsed_seconds = elapsed_before + seconds_since(start);
+    bool best = false;
+    if (!record.valid.empty()) {
+      const auto& [name, value] = record.valid.front();
+      if (result.best_metric.empty() ||
+          (lower_is_better(name) ? value < result.best_value : value > result.best_value)) {
+        best = true;
+        result.best_metric = name;
+        result.best_value = value;
+        result.best_epoch = epoch_done;
+      }
+      if (!result.solved && value >= task.solved_threshold()) {
+        result.solved = true;
+        result.solved_epoch = epoch_done;
+        result.solved_steps = step;
+        result.solved_episodes = result.episodes;
+        result.solved_seconds = record.elapsed_seconds;
+      }
+    }
+    std::vector<std::string> header = {"epoch", "step", "train_loss", "episodes"};
+    std::vector<std::string> row = {csv_number(epoch_done), std::to_string(step),
+                                    csv_number(record.train_loss), std::to_string(result.episodes)};
+    for (const auto& [name, value] : task.status()) {
+      header.push_back(name);
+      row.push_back(csv_number(value));
+    }
+    for (const auto& [name, value] : record.valid) {
+      header.push_back("valid_" + name);
+      row.push_back(csv_number(value));
+    }
+    header.push_back("elapsed_seconds");
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.3f", record.elapsed_seconds);
+    row.push_back(elapsed);
+    log.append(header, row);
+    result.records.push_back(record);
+    if (!dir.empty()) {
+      save(last_path, epoch_done, record.elapsed_seconds);
+      if (best) save(best_path, epoch_done, record.elapsed_seconds);
+    }
+    char text[128];
+    std::snprintf(text, sizeof text,
+                  "epoch %.4g/%lld  step %lld  episodes %lld  loss %.4f  valid: ", epoch_done,
+                  static_cast<long long>(s.epochs), static_cast<long long>(step),
+                  static_cast<long long>(result.episodes), record.train_loss);
+    line(text + format_metrics(record.valid) + "  (" + format_duration(record.elapsed_seconds) +
+         ")" + (best ? "  *best" : ""));
+    if (result.solved && result.solved_steps == step)
+      line("solved: " + result.best_metric + " reached " + csv_number(task.solved_threshold()) +
+           " after " + std::to_string(step) + " environment steps, " +
+           std::to_string(result.episodes) + " episodes, " +
+           format_duration(result.solved_seconds));
+  }
+  result.steps = step;
+  result.stopped_early = epoch < s.epochs;
+  result.items_per_second = result.train_seconds > 0 ? result.items / result.train_seconds : 0;
+  return result;
+}
+
+}  // namespace minidl::models
