@@ -24,23 +24,48 @@ std::string index_str(const Shape& shape, int64_t flat) {
   return shape_str(index);
 }
 
+int64_t checked_mul(int64_t a, int64_t b, const char* op, const char* what) {
+  int64_t out = 0;
+  MINIDL_CHECK(!__builtin_mul_overflow(a, b, &out), op,
+               "the " << what << " overflow 64-bit integers (" << a << " * " << b << ")");
+  return out;
+}
+
+int64_t checked_add(int64_t a, int64_t b, const char* op, const char* what) {
+  int64_t out = 0;
+  MINIDL_CHECK(!__builtin_add_overflow(a, b, &out), op,
+               "the " << what << " overflow 64-bit integers (" << a << " + " << b << ")");
+  return out;
+}
+
 int64_t shape_numel(const Shape& shape, const char* op) {
+  for (int64_t s : shape)
+    MINIDL_CHECK(s >= 0, op, "negative dimension " << s << " in shape " << shape_str(shape));
   int64_t n = 1;
   for (int64_t s : shape) {
-    MINIDL_CHECK(s >= 0, op, "negative dimension " << s << " in shape " << shape_str(shape));
-    n *= s;
+    if (s == 0) return 0;  // [0, 2^62, 2^62] is empty, not an overflow
+    MINIDL_CHECK(!__builtin_mul_overflow(n, s, &n), op,
+                 "shape " << shape_str(shape) << " has more elements than a 64-bit count holds");
   }
   return n;
 }
 
-Shape contiguous_strides(const Shape& shape) {
+std::optional<Shape> try_contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());
   int64_t running = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = running;
-    running *= std::max<int64_t>(shape[i], 1);
+    if (i > 0 && __builtin_mul_overflow(running, std::max<int64_t>(shape[i], 1), &running))
+      return std::nullopt;  // (the product past the first dim is not a stride: not checked)
   }
   return strides;
+}
+
+Shape contiguous_strides(const Shape& shape, const char* op) {
+  std::optional<Shape> strides = try_contiguous_strides(shape);
+  MINIDL_CHECK(strides.has_value(), op,
+               "the strides of shape " << shape_str(shape) << " overflow 64-bit integers");
+  return *strides;
 }
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {

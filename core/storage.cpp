@@ -71,6 +71,9 @@ size_t rounded_size(size_t bytes) {
 }  // namespace
 
 Storage::Storage(size_t bytes) : nbytes(bytes) {
+  // Far beyond any memory, and rounding it up to whole pages could wrap around.
+  MINIDL_CHECK(bytes <= (size_t{1} << 62), "Storage",
+               "cannot allocate " << bytes << " bytes (more than any machine's memory)");
   const size_t rounded = rounded_size(bytes);
   if (rounded == kSmallBlock && !small_blocks_gone && !small_blocks.blocks.empty()) {
     data = small_blocks.blocks.back();
@@ -111,7 +114,9 @@ Storage::~Storage() {
   std::free(data);
 }
 
-void empty_cache() { large_blocks().release(); }
+void empty_cache() {
+  large_blocks().release();
+}
 
 size_t cached_bytes() {
   LargeBlockCache& cache = large_blocks();

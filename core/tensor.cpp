@@ -65,8 +65,10 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   impl->numel = shape_numel(shape, "empty");
   impl->dtype = options.dtype_.value_or(DType::Float32);
   impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
-  impl->storage = std::make_shared<Storage>(impl->numel * minidl::element_size(impl->dtype));
+  impl->strides = contiguous_strides(shape, "empty");
+  const int64_t bytes = checked_mul(
+      impl->numel, static_cast<int64_t>(minidl::element_size(impl->dtype)), "empty", "bytes");
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes));
   Tensor t(std::move(impl));
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
@@ -85,9 +87,13 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, i
   // Bounds: the lowest and highest element the view can touch must lie inside the storage.
   if (impl->numel > 0) {
     int64_t lo = offset, hi = offset;
+    MINIDL_CHECK(offset >= 0 && strides.size() == shape.size(), "view",
+                 "offset " << offset << " and strides " << shape_str(strides) << " for shape "
+                           << shape_str(shape));
     for (size_t d = 0; d < shape.size(); ++d) {
-      int64_t reach = (shape[d] - 1) * strides[d];
-      (reach < 0 ? lo : hi) += reach;
+      const int64_t reach = checked_mul(shape[d] - 1, strides[d], "view", "element offsets");
+      int64_t& end = reach < 0 ? lo : hi;
+      end = checked_add(end, reach, "view", "element offsets");
     }
     int64_t capacity = static_cast<int64_t>(b->storage->nbytes / minidl::element_size(b->dtype));
     MINIDL_CHECK(lo >= 0 && hi < capacity, "view",

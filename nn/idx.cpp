@@ -80,6 +80,12 @@ Tensor read_idx(const std::string& path) {
     numel *= size;
   }
 
+  // An empty array can still have sizes whose strides do not fit: [0, 2^32 - 1, ...].
+  MINIDL_CHECK(try_contiguous_strides(shape).has_value(), op,
+               path << ": shape " << shape_str(shape)
+                    << " in the header is too large to index (its strides overflow 64-bit "
+                       "integers)");
+
   // Grow with the data that actually arrives, then ask for one more byte to detect excess.
   std::vector<unsigned char> data;
   while (data.size() < numel) {

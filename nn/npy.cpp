@@ -270,6 +270,10 @@ Tensor load_npy(const std::string& path) {
   // Fortran order: the bytes are the C-order array of the reversed shape.
   Shape stored = shape;
   if (fortran_order) std::reverse(stored.begin(), stored.end());
+  // An empty array can still have sizes whose strides do not fit: (0, 2**62, 2**62).
+  MINIDL_CHECK(try_contiguous_strides(stored).has_value(), op,
+               path << ": shape " << shape_str(shape)
+                    << " is too large to index (its strides overflow 64-bit integers)");
   Tensor out = empty(stored, dtype);
   if (nbytes > 0) {
     in.read(static_cast<char*>(out.raw_data()), static_cast<std::streamsize>(nbytes));

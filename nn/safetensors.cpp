@@ -179,6 +179,10 @@ Header read_header(std::ifstream& in, const std::string& path, const char* op) {
       }
     }
     if (numel == 0) absurd = false;
+    // An empty tensor can still have sizes whose strides do not fit: [0, 2^62, 2^62].
+    MINIDL_CHECK(try_contiguous_strides(entry.shape).has_value(), op,
+                 path << ": tensor \"" << name << "\" has shape " << shape_str(entry.shape)
+                      << ", too large to index (its strides overflow 64-bit integers)");
 
     const json& offsets = value["data_offsets"];
     MINIDL_CHECK(offsets.is_array() && offsets.size() == 2 && offsets[0].is_number_unsigned() &&

@@ -25,6 +25,37 @@ TEST_CASE("contiguous_strides and numel", "[shape]") {
   CHECK_THROWS_WITH(shape_numel({2, -3}, "zeros"), Catch::Contains("zeros: negative dimension -3"));
 }
 
+TEST_CASE("sizes that overflow 64 bits are errors, never wrapped products", "[shape]") {
+  const int64_t big = int64_t(1) << 62;
+  CHECK(checked_mul(big, 1, "op", "elements") == big);
+  CHECK_THROWS_WITH(checked_mul(big, 4, "empty", "bytes"),
+                    Catch::Contains("empty: the bytes overflow 64-bit integers"));
+  CHECK_THROWS_WITH(checked_add(INT64_MAX, 1, "cat", "sizes"),
+                    Catch::Contains("cat: the sizes overflow"));
+  CHECK_THROWS_WITH(shape_numel({int64_t(1) << 32, int64_t(1) << 32}, "zeros"),
+                    Catch::Contains("zeros: shape [4294967296, 4294967296] has more elements"));
+  CHECK(shape_numel({0, big, big}) == 0);  // empty, whatever the other sizes
+  CHECK_THROWS_WITH(contiguous_strides({0, big, big}, "empty"),
+                    Catch::Contains("empty: the strides of shape [0, 4611686018427387904"));
+  CHECK_FALSE(try_contiguous_strides({0, big, big}).has_value());
+  CHECK(*try_contiguous_strides({big, 2}) == Shape{2, 1});  // only the strides must fit
+  // What used to wrap: 2^62 floats (2^64 bytes) allocated 0 bytes and crashed on the first write;
+  // 2^64 elements counted as 0 and summed to 0.
+  CHECK_THROWS_WITH(zeros({big}), Catch::Contains("empty: the bytes overflow"));
+  CHECK_THROWS_WITH(zeros({int64_t(1) << 32, int64_t(1) << 32}),
+                    Catch::Contains("has more elements than a 64-bit count holds"));
+  CHECK_THROWS_WITH(ones({int64_t(1) << 31, int64_t(1) << 31, 4}),
+                    Catch::Contains("has more elements"));
+  CHECK_THROWS_WITH(one_hot(tensor({int64_t(1)}), big), Catch::Contains("overflow"));
+  CHECK_THROWS(empty({0, big, big}));
+  // A view whose reach overflows is refused, not wrapped into the storage's range.
+  Tensor base = zeros({4});
+  CHECK_THROWS_WITH(make_view(base, {3, 3}, {big, big}, 0),
+                    Catch::Contains("view: the element offsets overflow"));
+  // Far beyond memory but not overflowing: a clear allocation error, not a crash.
+  CHECK_THROWS_WITH(zeros({int64_t(1) << 50}), Catch::Contains("cannot allocate"));
+}
+
 TEST_CASE("wrap_dim and normalize_dims", "[shape]") {
   CHECK(wrap_dim(-1, 3, "op") == 2);
   CHECK(wrap_dim(0, 0, "op") == 0);
