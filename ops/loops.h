@@ -151,7 +151,10 @@ inline float exp_float(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
   const int32_t n1 = n >> 1, n2 = n - n1;
-  const int32_t bits1 = (n1 + 127) << 23, bits2 = (n2 + 127) << 23;
+  // Shifted as unsigned: for a NaN input n is meaningless (the result is replaced below), and a
+  // signed left shift of it would overflow -- undefined behaviour.
+  const int32_t bits1 = static_cast<int32_t>(static_cast<uint32_t>(n1 + 127) << 23);
+  const int32_t bits2 = static_cast<int32_t>(static_cast<uint32_t>(n2 + 127) << 23);
   float scale1, scale2;
   std::memcpy(&scale1, &bits1, 4);
   std::memcpy(&scale2, &bits2, 4);

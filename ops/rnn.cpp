@@ -36,7 +36,8 @@ int64_t state_rows(Cell kind) {
 inline float vector_exp(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   // round(x / ln2) by the 1.5 * 2^23 trick (floorf does not vectorize without -ffast-math)
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float shifted = x * 1.44269504088896341f + 12582912.0f;
+  const float n = shifted - 12582912.0f;
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -45,7 +46,12 @@ inline float vector_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  // n as an integer from the bits of `shifted` (its low mantissa bits hold it), shifted as
+  // unsigned: converting a NaN float to int, or a signed shift of the garbage a NaN gives, would be
+  // undefined behaviour; a NaN x still gives NaN through y.
+  const int32_t n_int =
+      __builtin_bit_cast(int32_t, shifted) - __builtin_bit_cast(int32_t, 12582912.0f);
+  const int32_t bits = static_cast<int32_t>(static_cast<uint32_t>(n_int + 127) << 23);
   return y * __builtin_bit_cast(float, bits);
 }
 
