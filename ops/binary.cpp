@@ -95,6 +95,21 @@ T pow_value(T base, T exponent) {
   }
 }
 
+// An integer base to a negative integer power has an integer result only for a base of 1 or -1;
+// anything else (2^-1 = 0.5) is refused rather than truncated to a silent 0 (the scalar form
+// refuses every negative exponent, as PyTorch's does). PyTorch's tensor form returns the 0.
+void check_integer_exponents(const Tensor& base, const Tensor& exponent, DType result,
+                             const char* op) {
+  if (is_floating_point(result) || exponent.dtype() != kInt64 || exponent.numel() == 0) return;
+  if (min(exponent).item<int64_t>() >= 0) return;
+  const Tensor inexact = logical_and(lt(exponent, 0.0), logical_and(ne(base, 1.0), ne(base, -1.0)));
+  MINIDL_CHECK(max(inexact.to(kInt64)).item<int64_t>() == 0, op,
+               "an integer base other than 1 and -1 to a negative integer power is not an integer "
+               "(int64 base "
+                   << shape_str(base.shape()) << ", exponent " << shape_str(exponent.shape())
+                   << "); convert the base to float first");
+}
+
 bool wants(const Tensor& t) {
   return t.requires_grad();
 }
@@ -175,6 +190,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   DType dt = arithmetic_type(result_type(a, b));  // int64 ^ int64 stays int64, as in PyTorch
+  check_integer_exponents(a, b, dt, "pow");
   Tensor out = binary_op(a, b, dt, "pow", [](auto x, auto y) { return pow_value(x, y); });
   // out = a^b ;  da = dout * b * a^(b-1)  (0 where b == 0) ,
   //              db = dout * out * log(a)  (0 where a == 0 and b >= 0: the limit, as PyTorch)
@@ -322,6 +338,12 @@ Tensor pow(const Tensor& a, double p) {
 
 Tensor pow(double base, const Tensor& x) {
   DType dt = scalar_result_type(arithmetic_type(x.dtype()), base);
+  MINIDL_CHECK(is_floating_point(dt) || base == 1.0 || base == -1.0 || x.numel() == 0 ||
+                   min(x).item<int64_t>() >= 0,
+               "pow",
+               "the integer " << base << " to a negative integer power is not an integer "
+                              << "(int64 exponent " << shape_str(x.shape())
+                              << "); use a float base or exponent");
   Tensor out = scalar_op(x, base, dt, "pow", [](auto e, auto b) { return pow_value(b, e); });
   // out = base^x ;  dx = dout * out * log(base)   (0 where base == 0 and x >= 0, as PyTorch)
   if (needs_grad({x})) {
