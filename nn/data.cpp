@@ -9,6 +9,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/generator.h"
+#include "core/utf8.h"
 #include "ops/shape_ops.h"
 
 namespace minidl::nn {
@@ -235,20 +236,8 @@ std::vector<std::string> Vocab::tokenize(const std::string& text) const {
     if (!word.empty()) tokens.push_back(word);
     return tokens;
   }
-  // UTF-8 code points: the lead byte gives the length; a malformed byte is a token by itself.
-  for (size_t i = 0; i < text.size();) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80           ? 1
-                    : (lead >> 5) == 0x6  ? 2
-                    : (lead >> 4) == 0xE  ? 3
-                    : (lead >> 3) == 0x1E ? 4
-                                          : 1;
-    if (i + length > text.size()) length = 1;
-    for (size_t k = 1; k < length; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) length = 1;
-    tokens.push_back(text.substr(i, length));
-    i += length;
-  }
+  // UTF-8 code points (core/utf8.h); a malformed byte is a token by itself.
+  tokens = utf8_chars(text);
   return tokens;
 }
 

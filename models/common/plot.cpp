@@ -161,29 +161,6 @@ uint8_t glyph_row(char32_t c, int row) {
   return kFont[c - 32][row];
 }
 
-std::u32string utf8_decode(const std::string& text) {
-  std::u32string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    const int extra = b < 0x80         ? 0
-                      : (b >> 5) == 6  ? 1
-                      : (b >> 4) == 14 ? 2
-                      : (b >> 3) == 30 ? 3
-                                       : -1;
-    bool ok = extra >= 0 && i + extra < text.size();
-    char32_t c = ok ? (extra == 0 ? b : (b & (0x3F >> extra))) : 0;
-    for (int k = 1; ok && k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      ok = (next & 0xC0) == 0x80;
-      c = (c << 6) | (next & 0x3F);
-    }
-    out.push_back(ok ? c : 0xFFFD);
-    i += ok ? extra + 1 : 1;
-  }
-  return out;
-}
-
 int text_width(const std::string& text, int scale) {
   return static_cast<int>(utf8_decode(text).size()) * kGlyphAdvance * scale;
 }

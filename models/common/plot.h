@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "core/utf8.h"
 
 namespace minidl::models {
 
@@ -41,8 +42,7 @@ constexpr int kGlyphWidth = 5, kGlyphHeight = 7, kGlyphAdvance = 6, kGlyphLineHe
 // Row `row` (0 = top) of the glyph of `c`: bit 4 is the leftmost pixel. Latin-1 letters draw as
 // their base letter (ä as a), any other character outside the font as '?'.
 uint8_t glyph_row(char32_t c, int row);
-// The characters of a UTF-8 string (invalid bytes become U+FFFD).
-std::u32string utf8_decode(const std::string& text);
+// (The characters of a label come from core/utf8.h's utf8_decode: invalid bytes become U+FFFD.)
 // Width in pixels of `text` drawn at `scale` (every character advances kGlyphAdvance * scale).
 int text_width(const std::string& text, int scale = 1);
 // Draws `text` with its top-left corner at (x, y); `vertical` rotates it 90 degrees

@@ -10,65 +10,11 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace minidl::models {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at text[i], or 0 if there is none.
-size_t sequence_length(const std::string& text, size_t i) {
-  const unsigned char lead = static_cast<unsigned char>(text[i]);
-  size_t length = 0;
-  uint32_t cp = 0;
-  if (lead < 0x80) return 1;
-  if ((lead >> 5) == 0x6)
-    length = 2, cp = lead & 0x1F;
-  else if ((lead >> 4) == 0xE)
-    length = 3, cp = lead & 0x0F;
-  else if ((lead >> 3) == 0x1E)
-    length = 4, cp = lead & 0x07;
-  else
-    return 0;
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    const unsigned char c = static_cast<unsigned char>(text[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_cp[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
-}
-
-// Decodes the well-formed sequence of `length` bytes at text[i].
-uint32_t decode(const std::string& text, size_t i, size_t length) {
-  const unsigned char lead = static_cast<unsigned char>(text[i]);
-  uint32_t cp = length == 1   ? lead
-                : length == 2 ? lead & 0x1F
-                : length == 3 ? lead & 0x0F
-                              : lead & 0x07;
-  for (size_t k = 1; k < length; ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-  return cp;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 uint32_t lower_code_point(uint32_t cp) {
   if (cp >= 'A' && cp <= 'Z') return cp + 32;
@@ -118,8 +64,8 @@ std::string repair_double_encoding(std::string text) {
       // A run of 2-byte sequences encoding U+0080..U+00FF.
       std::string bytes;
       size_t j = i;
-      while (j + 1 < text.size() && sequence_length(text, j) == 2) {
-        const uint32_t cp = decode(text, j, 2);
+      while (j + 1 < text.size() && utf8_sequence_length(text, j) == 2) {
+        const uint32_t cp = utf8_code_point(text, j);
         if (cp < 0x80 || cp > 0xFF) break;
         bytes.push_back(static_cast<char>(cp));
         j += 2;
@@ -143,36 +89,10 @@ std::string repair_double_encoding(std::string text) {
 
 }  // namespace
 
-std::vector<std::string> utf8_chars(const std::string& text) {
-  std::vector<std::string> chars;
-  for (size_t i = 0; i < text.size();) {
-    size_t length = sequence_length(text, i);
-    if (length == 0) length = 1;
-    chars.push_back(text.substr(i, length));
-    i += length;
-  }
-  return chars;
-}
-
-int64_t utf8_length(const std::string& text) {
-  int64_t n = 0;
-  for (size_t i = 0; i < text.size(); ++n) i += std::max<size_t>(1, sequence_length(text, i));
-  return n;
-}
-
-bool is_valid_utf8(const std::string& text) {
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = sequence_length(text, i);
-    if (length == 0) return false;
-    i += length;
-  }
-  return true;
-}
-
 std::string latin1_to_utf8(const std::string& text) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
-  for (char c : text) append_utf8(out, static_cast<unsigned char>(c));
+  for (char c : text) utf8_append(out, static_cast<unsigned char>(c));
   return out;
 }
 
@@ -180,12 +100,12 @@ std::string utf8_lower(const std::string& text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const size_t length = sequence_length(text, i);
+    const size_t length = utf8_sequence_length(text, i);
     if (length == 0) {  // malformed byte: kept as it is
       out.push_back(text[i++]);
       continue;
     }
-    append_utf8(out, lower_code_point(decode(text, i, length)));
+    utf8_append(out, lower_code_point(utf8_code_point(text, i)));
     i += length;
   }
   return out;

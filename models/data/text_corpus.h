@@ -19,18 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace minidl::models {
 
 // ---- UTF-8 --------------------------------------------------------------------------------
 
-// The code points of `text`, each as its UTF-8 bytes ("é" is one token, not two bytes). A byte
-// that does not start a well-formed sequence is a token by itself (like nn::Vocab's Character
-// level, which splits the same way).
-std::vector<std::string> utf8_chars(const std::string& text);
-// Number of code points (as utf8_chars counts them).
-int64_t utf8_length(const std::string& text);
-// True if `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-bool is_valid_utf8(const std::string& text);
+// utf8_chars, utf8_length, is_valid_utf8: core/utf8.h (the one decoder of the library).
+using minidl::is_valid_utf8;
+using minidl::utf8_chars;
+using minidl::utf8_length;
 // ISO-8859-1 bytes -> UTF-8 (every byte is the code point of the same value).
 std::string latin1_to_utf8(const std::string& text);
 // Lower case for ASCII and the Latin-1 / Latin Extended-A letters these languages use
