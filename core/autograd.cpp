@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <unordered_map>
 
 #include "core/strided.h"
@@ -14,7 +15,47 @@ std::atomic<uint64_t> next_sequence_nr{0};
 std::atomic<uint64_t> next_visit_mark{0};  // tags the entries one backward has gathered
 // The entry whose backward is running (for error messages of SavedTensor::get).
 thread_local const Node* running_node = nullptr;
+thread_local bool anomaly_mode_enabled = false;
+thread_local std::vector<std::string> anomaly_scopes;  // names of the open AnomalyScopes
+
+std::string anomaly_scope_path() {
+  std::string path;
+  for (const std::string& name : anomaly_scopes) path += (path.empty() ? "" : " > ") + name;
+  return path.empty() ? "outside any module" : "in " + path;
+}
 }  // namespace
+
+// ---------------------------------------------------------------- anomaly detection
+
+bool AnomalyMode::is_enabled() {
+  return anomaly_mode_enabled;
+}
+void AnomalyMode::set_enabled(bool enabled) {
+  anomaly_mode_enabled = enabled;
+}
+
+AnomalyScope::AnomalyScope(const std::string& name) : active_(anomaly_mode_enabled) {
+  if (active_) anomaly_scopes.push_back(name);
+}
+AnomalyScope::~AnomalyScope() {
+  if (active_ && !anomaly_scopes.empty()) anomaly_scopes.pop_back();
+}
+
+bool has_non_finite(const Tensor& t, bool infinities) {
+  if (!t.defined() || !t.is_floating_point() || t.numel() == 0) return false;
+  bool found = false;
+  MINIDL_DISPATCH_FLOATING(t.dtype(), "has_non_finite", {
+    const scalar_t* data = t.data_ptr<scalar_t>();
+    StridedIter<1> iter(t.shape(), {&t.strides()});
+    iter.run([&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
+      for (int64_t e = 0; e < n && !found; ++e) {
+        const scalar_t v = data[off[0] + e * st[0]];
+        found = std::isnan(v) || (infinities && std::isinf(v));
+      }
+    });
+  });
+  return found;
+}
 
 bool GradMode::is_enabled() {
   return grad_mode_enabled;
@@ -94,6 +135,13 @@ static void record_impl(const char* name, const Tensor& output, const Inputs& in
   node->backward = std::move(backward);
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
+  if (anomaly_mode_enabled) {
+    node->recorded_in = anomaly_scope_path();
+    MINIDL_CHECK(!has_non_finite(output, false), "detect_anomaly",
+                 "the forward of " << name << " (tape entry " << node->sequence_nr << ", recorded "
+                                   << node->recorded_in << ") produced NaN in its output of shape "
+                                   << shape_str(output.shape()));
+  }
   TensorImpl* out = output.impl();
   out->grad_fn = std::move(node);
   out->requires_grad = true;
@@ -263,6 +311,14 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
       for (size_t i = 0; i < input_grads.size(); ++i) {
         const Edge& e = node->next_edges[i];
         if (!e.valid() || !input_grads[i].defined()) continue;
+        MINIDL_CHECK(!anomaly_mode_enabled || !has_non_finite(input_grads[i], true),
+                     "detect_anomaly",
+                     node->name << " (tape entry " << node->sequence_nr << ", recorded "
+                                << (node->recorded_in.empty() ? std::string("before anomaly "
+                                                                            "detection was on")
+                                                              : node->recorded_in)
+                                << ") returned NaN or infinity in the gradient of its input " << i
+                                << " (shape " << shape_str(input_grads[i].shape()) << ")");
         if (e.node) {
           add_pending(e.node.get(),
                       conform(input_grads[i], e.node->output_shape, e.node->output_dtype, node, i));

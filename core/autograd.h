@@ -27,6 +27,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -64,6 +65,49 @@ class EnableGradGuard {
  private:
   bool previous_;
 };
+
+// ---------------------------------------------------------------- anomaly detection
+
+// Like torch.autograd.detect_anomaly: while on (thread-local, off by default), every op that
+// records a tape entry checks its output for NaN, and backward checks every gradient an entry
+// returns for NaN and infinity. The first one found raises an error naming the op, its entry's
+// position on the tape and where it was recorded -- the modules being called at that moment
+// ("VisionTransformer > TransformerEncoderLayer > Linear", from AnomalyScope). Forward outputs
+// may hold infinities on purpose (an additive -inf mask), so only NaN is an anomaly there.
+// It costs a pass over every output and gradient: a debugging mode.
+struct AnomalyMode {
+  static bool is_enabled();
+  static void set_enabled(bool enabled);
+};
+
+// Anomaly detection on for its lifetime, like torch.autograd.detect_anomaly().
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard() : previous_(AnomalyMode::is_enabled()) { AnomalyMode::set_enabled(true); }
+  ~DetectAnomalyGuard() { AnomalyMode::set_enabled(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Names the code running in this thread for anomaly messages while it lives (nn::Module's
+// call operator opens one with the module's type); nested scopes read "outer > inner". Costs
+// nothing while anomaly detection is off.
+class AnomalyScope {
+ public:
+  explicit AnomalyScope(const std::string& name);
+  ~AnomalyScope();
+  AnomalyScope(const AnomalyScope&) = delete;
+  AnomalyScope& operator=(const AnomalyScope&) = delete;
+
+ private:
+  bool active_;
+};
+
+// True if the floating-point tensor holds a NaN (or, with infinities, a NaN or an infinity).
+bool has_non_finite(const Tensor& t, bool infinities);
 
 // ---------------------------------------------------------------- tape entries
 
@@ -110,6 +154,7 @@ struct Node {
   Tensor pending_grad;  // engine scratch: the gradient summed so far for the output
   bool freed = false;
   uint64_t visit_mark = 0;  // engine scratch: which backward last gathered this entry
+  std::string recorded_in;  // the AnomalyScope at recording, kept only in anomaly mode
 };
 
 // True if grad mode is on and any of the (defined) tensors requires grad.

@@ -23,6 +23,7 @@ Tensor Module::forward(const Tensor&) {
 // Every call through operator() is visible to summary() (when no summary is running this is one
 // test of a thread-local pointer).
 Tensor Module::operator()(const Tensor& input) {
+  AnomalyScope scope(type_name_);
   detail::ForwardTrace trace(*this);
   Tensor output = forward(input);
   trace.set_output(output);

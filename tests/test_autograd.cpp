@@ -173,3 +173,39 @@ TEST_CASE("grad mode is per thread", "[autograd]") {
   }
   CHECK_FALSE(GradMode::is_enabled());
 }
+
+TEST_CASE("detect_anomaly: the first NaN in forward or NaN/inf in backward names the op",
+          "[autograd]") {
+  Tensor x = tensor({0.0, 1.0}).requires_grad_();
+  CHECK_FALSE(AnomalyMode::is_enabled());
+  {  // off (the default): NaN and infinite gradients pass silently, as in PyTorch
+    Tensor y = sqrt(x).sum();
+    y.backward();
+    CHECK(std::isinf(x.grad().to_vector<double>()[0]));
+    x.zero_grad();
+  }
+  DetectAnomalyGuard anomaly;
+  CHECK(AnomalyMode::is_enabled());
+  // backward: d sqrt(x) / dx = 1 / (2 sqrt x) is infinite at 0
+  Tensor y = sqrt(x).sum();
+  CHECK_THROWS_WITH(y.backward(), Catch::Contains("detect_anomaly: SqrtBackward (tape entry") &&
+                                      Catch::Contains("returned NaN or infinity in the gradient "
+                                                      "of its input 0 (shape [2])"));
+  // forward: log of a negative number
+  CHECK_THROWS_WITH(log(x - 2.0), Catch::Contains("the forward of LogBackward") &&
+                                      Catch::Contains("produced NaN in its output of shape [2]") &&
+                                      Catch::Contains("recorded outside any module"));
+  // where: the modules being called
+  auto linear = std::make_shared<nn::Linear>(2, 3);
+  {
+    NoGradGuard no_grad;
+    linear->weight.index({0, 0}).fill_(std::nan(""));
+  }
+  CHECK_THROWS_WITH((*linear)(ones({1, 2})), Catch::Contains("recorded in Linear"));
+  // an infinity in forward is not an anomaly (additive masks hold -inf on purpose)
+  Tensor scores = tensor({{1.0, 2.0}}).requires_grad_();
+  Tensor masked = scores + tensor({{0.0, -std::numeric_limits<double>::infinity()}});
+  Tensor p = softmax(masked, 1);
+  p.index({0, 0}).backward();
+  CHECK(scores.grad().to_vector<double>() == std::vector<double>{0.0, 0.0});
+}
