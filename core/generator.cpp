@@ -61,9 +61,21 @@ void Generator::set_state(const std::string& state) {
   engine_ = engine;
 }
 
+namespace {
+thread_local Generator* thread_generator = nullptr;  // set by GeneratorGuard
+}  // namespace
+
 Generator& default_generator() {
+  if (thread_generator != nullptr) return *thread_generator;
   static Generator generator(0);
   return generator;
+}
+
+GeneratorGuard::GeneratorGuard(Generator& generator) : previous_(thread_generator) {
+  thread_generator = &generator;
+}
+GeneratorGuard::~GeneratorGuard() {
+  thread_generator = previous_;
 }
 
 void manual_seed(uint64_t seed) {

@@ -40,8 +40,26 @@ class Generator {
   double spare_normal_ = 0.0;
 };
 
+// The generator draws go to when none is passed: this thread's GeneratorGuard's if one is open,
+// else the process-wide one.
 Generator& default_generator();
 // Seeds the default generator (torch::manual_seed).
 void manual_seed(uint64_t seed);
+
+// Makes `generator` the default generator of the calling thread while the guard lives, so that
+// everything drawing from the default -- rand/randn, dropout, initialisers, randperm, shuffles --
+// draws from it. Two trainings in two threads, each under its own guard, are then each
+// reproducible whatever the interleaving (with the one process-wide generator, the draws of one
+// depend on when the other draws). Guards nest; the generator must outlive the guard.
+class GeneratorGuard {
+ public:
+  explicit GeneratorGuard(Generator& generator);
+  ~GeneratorGuard();
+  GeneratorGuard(const GeneratorGuard&) = delete;
+  GeneratorGuard& operator=(const GeneratorGuard&) = delete;
+
+ private:
+  Generator* previous_;
+};
 
 }  // namespace minidl
