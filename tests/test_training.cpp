@@ -1,12 +1,16 @@
 // The training loop of tools/train (models/common/training.h) on a toy task: y = x0 + x1 + x2.
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
-#include "models/registry.h"
 #include "models/common/training.h"
+#include "models/registry.h"
 #include "nn/checkpoint.h"
 #include "nn/container.h"
 #include "nn/dropout.h"
@@ -394,4 +398,118 @@ TEST_CASE("train: learning-rate schedules (warmup, cosine) and resuming under th
   bad.schedule = "";
   bad.warmup_steps = -3;
   CHECK_THROWS_WITH(train(task, bad), Catch::Contains("warmup"));
+}
+
+namespace {
+
+// Raises `flag` (as a SIGINT handler would) while computing its `at`-th batch of the run.
+class InterruptingSumTask : public SumTask {
+ public:
+  InterruptingSumTask(std::atomic<bool>* flag, int at) : flag_(flag), at_(at) {}
+  Tensor batch_loss(int64_t index, int64_t* items) override {
+    if (++calls_ == at_) flag_->store(true);
+    return SumTask::batch_loss(index, items);
+  }
+
+ private:
+  std::atomic<bool>* flag_;
+  int at_, calls_ = 0;
+};
+
+// Records, at every batch, the batch number of the checkpoint on disk ("none" before the first).
+class CheckpointWatchingSumTask : public SumTask {
+ public:
+  explicit CheckpointWatchingSumTask(std::string path) : path_(std::move(path)) {}
+  Tensor batch_loss(int64_t index, int64_t* items) override {
+    seen.push_back(std::filesystem::exists(path_)
+                       ? nn::load_safetensors_metadata(path_).at("user.batch")
+                       : std::string("none"));
+    return SumTask::batch_loss(index, items);
+  }
+  std::vector<std::string> seen;
+
+ private:
+  std::string path_;
+};
+
+std::vector<float> model_values(const std::string& checkpoint) {
+  std::vector<float> values;
+  for (auto& [name, tensor] : nn::load_safetensors(checkpoint))
+    if (name.rfind("model.", 0) == 0)
+      for (float v : tensor.to_vector<float>()) values.push_back(v);
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("train: an interruption stops after the batch, saves, and resumes bit for bit",
+          "[tools]") {
+  TempDir whole_dir, split_dir;
+  SumTask whole_task;
+  TrainResult whole = train(whole_task, toy_options(whole_dir.path.string(), 3));
+  REQUIRE(whole.losses.size() == 24);
+
+  std::atomic<bool> flag{false};
+  InterruptingSumTask first_task(&flag, 11);  // in the middle of epoch 2
+  TrainOptions o = toy_options(split_dir.path.string(), 3);
+  o.interrupt = &flag;
+  TrainResult first = train(first_task, o);
+  CHECK(first.interrupted);
+  CHECK(first.stopped_early);
+  CHECK(first.steps == 11);  // the batch in progress was finished, nothing after it
+  const nn::Metadata meta = nn::load_safetensors_metadata(split_dir.file("checkpoint.safetensors"));
+  CHECK(meta.at("user.epoch") == "1");
+  CHECK(meta.at("user.batch") == "3");
+  CHECK(read_lines(split_dir.file("log.csv")).size() == 2);  // no row for the interrupted part
+
+  SumTask second_task;
+  o.interrupt = nullptr;
+  o.resume = true;
+  TrainResult second = train(second_task, o);
+  CHECK_FALSE(second.interrupted);
+  REQUIRE(second.losses.size() == 13);
+  for (size_t i = 0; i < 13; ++i) CHECK(second.losses[i] == whole.losses[11 + i]);
+  CHECK(model_values(split_dir.file("checkpoint.safetensors")) ==
+        model_values(whole_dir.file("checkpoint.safetensors")));
+
+  // Resuming a finished run says how to train further.
+  SumTask third_task;
+  CHECK_THROWS_WITH(train(third_task, o), Catch::Contains("already finished its 3 epochs") &&
+                                              Catch::Contains("--resume --epochs 6"));
+}
+
+TEST_CASE("train: checkpoints inside an epoch, best before last, stale temp files", "[tools]") {
+  TempDir dir;
+  // A temporary file of a process that no longer runs (a kill mid-write), and one of a process
+  // that still does (pid 1).
+  pid_t dead = 999999;
+  while (::kill(dead, 0) == 0 || errno != ESRCH) --dead;
+  const std::string stale = dir.file("checkpoint.safetensors.tmp." + std::to_string(dead));
+  const std::string live = dir.file("best.safetensors.tmp.1");
+  minidl::testing::write_bytes(stale, "half a checkpoint");
+  minidl::testing::write_bytes(live, "being written");
+
+  CheckpointWatchingSumTask task(dir.file("checkpoint.safetensors"));
+  TrainOptions o = toy_options(dir.path.string(), 1);
+  o.checkpoint_every = 1e-9;  // after every batch
+  train(task, o);
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK(std::filesystem::exists(live));
+  // While batch k ran, the checkpoint on disk was the one written after batch k - 1.
+  CHECK(task.seen == std::vector<std::string>{"none", "1", "2", "3", "4", "5", "6", "7"});
+  TempDir plain_dir;
+  TrainOptions p = toy_options(plain_dir.path.string(), 1);
+  p.checkpoint_every = 0;  // only at the epoch's end
+  CheckpointWatchingSumTask unsaved(plain_dir.file("checkpoint.safetensors"));
+  train(unsaved, p);
+  CHECK(unsaved.seen == std::vector<std::string>(8, "none"));
+
+  // best.safetensors is written before checkpoint.safetensors at an epoch's end.
+  SumTask whole;
+  TempDir other;
+  train(whole, toy_options(other.path.string(), 1));
+  CHECK(std::filesystem::last_write_time(other.file("best.safetensors")) <=
+        std::filesystem::last_write_time(other.file("checkpoint.safetensors")));
+  o.checkpoint_every = -1;
+  CHECK_THROWS_WITH(validate_options(o), Catch::Contains("--checkpoint-every"));
 }

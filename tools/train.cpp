@@ -5,10 +5,16 @@
 //   build/train --list
 //   build/train --model bahdanau-dates --epochs 10 --checkpoint-dir runs/dates
 //   build/train --model bahdanau-dates --checkpoint-dir runs/dates --resume --epochs 20
+//
+// Ctrl-C (SIGINT) or SIGTERM stops training after the current batch and writes the checkpoint;
+// a second Ctrl-C quits at once. The checkpoint is also written every --checkpoint-every
+// seconds, so even a kill -9 loses about a minute of work at most.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -25,6 +31,43 @@ using namespace minidl;
 using namespace minidl::models;
 
 namespace {
+
+// Set by the first SIGINT/SIGTERM; training stops after the current batch.
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) {
+  if (stop_requested.exchange(true)) _exit(130);  // the second one: quit now
+  static const char message[] =
+      "\ntrain: stopping after this batch and saving the checkpoint (Ctrl-C again to quit at "
+      "once)\n";
+  const ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+  (void)ignored;
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+// A check for options where 0 or less has no meaning (leaving the option out gives the model's
+// default), in the user's words.
+CLI::Validator positive(const std::string& option) {
+  return CLI::Validator(
+      [option](std::string& value) -> std::string {
+        try {
+          size_t used = 0;
+          const double number = std::stod(value, &used);
+          if (used == value.size() && number > 0) return "";
+        } catch (const std::exception&) {
+        }
+        return option + " must be a positive number, got \"" + value +
+               "\" (leave it out to use the model's default)";
+      },
+      "POSITIVE");
+}
 
 void list_models() {
   const auto& tasks = registered_tasks();
@@ -47,9 +90,12 @@ int run(int argc, char** argv) {
   int64_t examples = 5;
   app.add_flag("--list", list, "list every model with its tutorial and dataset");
   app.add_option("--model", options.model, "the model to train (see --list)");
-  app.add_option("--epochs", options.epochs, "epochs in total (default: the model's)");
-  app.add_option("--batch-size", options.batch_size, "examples per batch (default: the model's)");
-  app.add_option("--lr", options.lr, "learning rate (default: the model's)");
+  app.add_option("--epochs", options.epochs, "epochs in total (default: the model's)")
+      ->check(positive("--epochs"));
+  app.add_option("--batch-size", options.batch_size, "examples per batch (default: the model's)")
+      ->check(positive("--batch-size"));
+  app.add_option("--lr", options.lr, "learning rate (default: the model's)")
+      ->check(positive("--lr"));
   app.add_option("--optimizer", options.optimizer,
                  "adam, adamw, sgd, rmsprop or adagrad (default: the model's)");
   app.add_option("--clip-grad-norm", options.clip_grad_norm,
@@ -70,7 +116,12 @@ int run(int argc, char** argv) {
                "continue from the checkpoint in --checkpoint-dir (same seed, data, smoke)");
   app.add_option("--time-budget", options.time_budget, "stop training after this many seconds");
   auto* smoke_option = app.add_flag("--smoke", options.smoke, "a tiny model on a few examples");
-  app.add_option("--max-steps", options.max_steps, "stop after this many optimizer steps");
+  app.add_option("--max-steps", options.max_steps, "stop after this many optimizer steps")
+      ->check(positive("--max-steps"));
+  app.add_option("--checkpoint-every", options.checkpoint_every,
+                 "also write the checkpoint inside an epoch every this many seconds (0: only "
+                 "at the end of an epoch)")
+      ->capture_default_str();
   app.add_option("--examples", examples, "example predictions in the report")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -106,7 +157,16 @@ int run(int argc, char** argv) {
             << (options.data_path.empty() ? "" : " (" + options.data_path + ")") << "; seed "
             << options.seed << (options.smoke ? "; smoke run" : "") << "\n";
   std::unique_ptr<Task> task = info.make();
+  install_stop_handlers();
+  options.interrupt = &stop_requested;
   const TrainResult r = train(*task, options);
+  if (r.interrupted) {
+    std::cout << "\ninterrupted after " << r.steps << " steps; checkpoint: "
+              << (std::filesystem::path(options.checkpoint_dir) / "checkpoint.safetensors").string()
+              << "\ncontinue with: " << argv[0] << " --model " << options.model
+              << " --checkpoint-dir " << options.checkpoint_dir << " --resume\n";
+    return 130;
+  }
 
   // The report.
   std::printf("\ntrained %lld steps (%lld epochs%s) in %s, %.0f items/s\n",

@@ -173,6 +173,7 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
   int64_t epoch = 0, in_epoch = 0;
   double elapsed_before = 0;
   if (!dir.empty()) fs::create_directories(dir);
+  remove_stale_temp_files(dir);
   if (options.resume) {
     const CheckpointConfig config = read_checkpoint_config(last_path);
     MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
@@ -192,6 +193,7 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
                               << " environment steps, the task " << n);
     epoch = integer_of(m, "epoch", last_path);
     in_epoch = integer_of(m, "batch", last_path);
+    check_resumable(epoch, s.epochs, last_path);
     result.updates = integer_of(m, "updates", last_path);
     result.episodes = integer_of(m, "episodes", last_path);
     elapsed_before = number_of(m, "elapsed_seconds", last_path);
@@ -256,14 +258,21 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
   };
 
   const auto start = Clock::now();
+  auto last_save = start;
+  auto interrupted = [&] {
+    return options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed);
+  };
   auto over_budget = [&] {
     return (options.time_budget > 0 && seconds_since(start) >= options.time_budget) ||
-           (options.max_steps > 0 && step >= options.max_steps);
+           (options.max_steps > 0 && step >= options.max_steps) || interrupted();
   };
   const int64_t total_steps = s.epochs * n;
   bool stop = false;
   while (epoch < s.epochs && !stop) {
-    if (over_budget()) break;
+    if (over_budget()) {
+      result.interrupted = interrupted();
+      break;
+    }
     double loss_sum = 0;
     int64_t epoch_updates = 0;
     const int64_t first_in_epoch = in_epoch;
@@ -321,6 +330,13 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
         stop = true;
         break;
       }
+      // Inside the epoch, the last checkpoint every checkpoint_every seconds (no validation).
+      if (in_epoch < n && !dir.empty() && options.checkpoint_every > 0 &&
+          seconds_since(last_save) >= options.checkpoint_every) {
+        save(last_path, static_cast<double>(epoch) + static_cast<double>(in_epoch) / n,
+             elapsed_before + seconds_since(start));
+        last_save = Clock::now();
+      }
     }
     result.train_seconds += seconds_since(epoch_start);
     const double epoch_done = static_cast<double>(epoch) + static_cast<double>(in_epoch) / n;
@@ -328,6 +344,10 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
       ++epoch;
       in_epoch = 0;
       ++result.epochs_completed;
+    } else if (interrupted()) {  // save at once: no validation, no log row
+      result.interrupted = true;
+      if (!dir.empty()) save(last_path, epoch_done, elapsed_before + seconds_since(start));
+      break;
     }
 
     EpochRecord record;
@@ -372,8 +392,9 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
     log.append(header, row);
     result.records.push_back(record);
     if (!dir.empty()) {
-      save(last_path, epoch_done, record.elapsed_seconds);
       if (best) save(best_path, epoch_done, record.elapsed_seconds);
+      save(last_path, epoch_done, record.elapsed_seconds);
+      last_save = Clock::now();
     }
     char text[128];
     std::snprintf(text, sizeof text,

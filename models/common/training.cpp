@@ -1,7 +1,11 @@
 // The training loop of tools/train (see models/common/training.h).
 #include "models/common/training.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "core/generator.h"
 #include "core/parallel.h"
@@ -251,6 +256,9 @@ void validate_options(const TrainOptions& o) {
   MINIDL_CHECK(std::isfinite(o.time_budget) && o.time_budget >= 0, op,
                "--time-budget must be a non-negative number of seconds, got " << o.time_budget);
   MINIDL_CHECK(o.max_steps >= 0, op, "max_steps must be non-negative, got " << o.max_steps);
+  MINIDL_CHECK(
+      std::isfinite(o.checkpoint_every) && o.checkpoint_every >= 0, op,
+      "--checkpoint-every must be a non-negative number of seconds, got " << o.checkpoint_every);
   MINIDL_CHECK(!o.resume || !o.checkpoint_dir.empty(), op,
                "--resume needs a --checkpoint-dir to resume from");
   if (!o.optimizer.empty()) {
@@ -314,14 +322,19 @@ CheckpointConfig read_checkpoint_config(const std::string& dir_or_path) {
   CheckpointConfig config;
   config.model = required_in("read_checkpoint_config", metadata, "user.model", path);
   const std::string& seed = required_in("read_checkpoint_config", metadata, "user.seed", path);
+  // Digits only: std::stoull alone would take "-5" (as 2^64 - 5) or " 7".
+  bool digits = !seed.empty() && seed.size() <= 20;
+  for (char c : seed) digits = digits && c >= '0' && c <= '9';
   try {
     size_t used = 0;
-    config.task.seed = std::stoull(seed, &used);
-    MINIDL_CHECK(used == seed.size(), "read_checkpoint_config", "");
+    if (digits) config.task.seed = std::stoull(seed, &used);
+    digits = digits && used == seed.size();
   } catch (const std::exception&) {
-    MINIDL_FAIL("read_checkpoint_config",
-                path << ": metadata \"user.seed\" is not an integer: \"" << seed << "\"");
+    digits = false;  // out of range
   }
+  MINIDL_CHECK(digits, "read_checkpoint_config",
+               path << ": metadata \"user.seed\" is not a non-negative 64-bit integer: \"" << seed
+                    << "\" (the file is damaged or was not written by tools/train)");
   config.task.data_path = required_in("read_checkpoint_config", metadata, "user.data_path", path);
   config.task.smoke = required_in("read_checkpoint_config", metadata, "user.smoke", path) == "1";
   return config;
@@ -338,9 +351,43 @@ void load_model_parameters(nn::Module& model, const std::string& dir_or_path) {
   nn::StateDict state;
   const std::string prefix = "model.";
   for (auto& [name, tensor] : nn::load_safetensors(path))
-    if (name.compare(0, prefix.size(), prefix) == 0)
+    if (name.compare(0, prefix.size(), prefix) == 0) {
+      // A diverged model would decode garbage (or nothing) without a word: refuse it here.
+      MINIDL_CHECK(!has_non_finite(tensor, true), "load_model_parameters",
+                   path << " holds NaN or infinite weights in " << name.substr(prefix.size())
+                        << " (the training diverged); use best.safetensors or an earlier "
+                           "checkpoint, or train again with a smaller --lr");
       state.emplace_back(name.substr(prefix.size()), tensor);
+    }
   model.load_state_dict(state);
+}
+
+int remove_stale_temp_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code error;
+  if (dir.empty() || !fs::is_directory(dir, error)) return 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    // NAME.tmp.PID, as nn::write_file_atomic names them
+    const std::string name = entry.path().filename().string();
+    const size_t mark = name.rfind(".tmp.");
+    if (mark == std::string::npos || mark + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(mark + 5);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // still writing
+    if (fs::remove(entry.path(), error)) ++removed;
+  }
+  return removed;
+}
+
+void check_resumable(int64_t epoch, int64_t epochs, const std::string& checkpoint_path) {
+  MINIDL_CHECK(epoch < epochs, "train",
+               "--resume: the run of " << checkpoint_path << " already finished its " << epochs
+                                       << " epochs; to train further, resume with more, e.g. "
+                                          "--resume --epochs "
+                                       << epochs * 2);
 }
 
 std::string format_duration(double seconds) {
@@ -437,6 +484,7 @@ TrainResult train(Task& task, const TrainOptions& options) {
   int64_t epoch = 0, batch = 0, step = 0;
   double elapsed_before = 0;
   if (!dir.empty()) std::filesystem::create_directories(dir);
+  remove_stale_temp_files(dir);
   if (options.resume) {
     const CheckpointConfig config = read_checkpoint_config(last_path);
     MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
@@ -463,6 +511,7 @@ TrainResult train(Task& task, const TrainOptions& options) {
       result.best_epoch =
           parse_double(required(info.metadata, "best_epoch", last_path), "best_epoch", last_path);
     }
+    check_resumable(epoch, s.epochs, last_path);
     char text[160];
     std::snprintf(text, sizeof text, "resumed from %s: epoch %lld, batch %lld, step %lld",
                   last_path.c_str(), static_cast<long long>(epoch), static_cast<long long>(batch),
@@ -487,14 +536,19 @@ TrainResult train(Task& task, const TrainOptions& options) {
   };
 
   const auto start = Clock::now();
+  auto last_save = start;
   bool stop = false;
+  auto interrupted = [&] {
+    return options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed);
+  };
   auto over_budget = [&] {
     return (options.time_budget > 0 && seconds_since(start) >= options.time_budget) ||
-           (options.max_steps > 0 && step >= options.max_steps);
+           (options.max_steps > 0 && step >= options.max_steps) || interrupted();
   };
   while (epoch < s.epochs && !stop) {
     if (over_budget()) {
       stop = true;
+      result.interrupted = interrupted();
       break;
     }
     const int64_t n = task.start_epoch(epoch, s.batch_size);
@@ -533,6 +587,13 @@ TrainResult train(Task& task, const TrainOptions& options) {
         stop = true;
         break;
       }
+      // Inside the epoch, the last checkpoint every checkpoint_every seconds (no validation).
+      if (i < n && !dir.empty() && options.checkpoint_every > 0 &&
+          seconds_since(last_save) >= options.checkpoint_every) {
+        save(last_path, static_cast<double>(epoch) + static_cast<double>(i) / n, epoch, i,
+             elapsed_before + seconds_since(start));
+        last_save = Clock::now();
+      }
     }
     result.items += epoch_items;
     result.train_seconds += seconds_since(epoch_start);
@@ -543,6 +604,12 @@ TrainResult train(Task& task, const TrainOptions& options) {
       ++result.epochs_completed;
     } else {
       batch = i;
+    }
+    if (i < n && interrupted()) {  // save at once: no validation, no log row
+      result.interrupted = true;
+      if (!dir.empty())
+        save(last_path, epoch_done, epoch, batch, elapsed_before + seconds_since(start));
+      break;
     }
 
     EpochRecord record;
@@ -565,8 +632,9 @@ TrainResult train(Task& task, const TrainOptions& options) {
     log.append(record);
     result.records.push_back(record);
     if (!dir.empty()) {
-      save(last_path, epoch_done, epoch, batch, record.elapsed_seconds);
       if (best) save(best_path, epoch_done, epoch, batch, record.elapsed_seconds);
+      save(last_path, epoch_done, epoch, batch, record.elapsed_seconds);
+      last_save = Clock::now();
     }
     char text[96];
     std::snprintf(

@@ -14,14 +14,18 @@
 // checkpoint computes the same losses, bit for bit, as a run that never stopped.
 //
 // The checkpoint directory holds
-//   checkpoint.safetensors   the last state (written at the end of every epoch, and when the
-//                            time budget or max_steps stops training mid-epoch)
+//   checkpoint.safetensors   the last state (written at the end of every epoch, every
+//                            checkpoint_every seconds inside one, and when the time budget,
+//                            max_steps or an interruption stops training mid-epoch)
 //   best.safetensors         the state after the epoch with the best headline validation metric
+//                            (written before the last checkpoint, so the metadata of the last
+//                            never names a best that best.safetensors does not hold)
 //   log.csv                  epoch,step,train_loss,valid_<metric>...,elapsed_seconds
 // and the checkpoints' metadata ("user.*", see checkpoint_metadata) records the model name, the
 // seed, the data path and smoke flag, so tools/predict can rebuild the same task.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -64,6 +68,13 @@ struct TrainOptions {
                            // for an interactive task); 0 = none
   ProgressStyle progress = ProgressStyle::kQuiet;
   std::ostream* out = nullptr;  // where progress goes (nullptr = std::cout)
+  // The last checkpoint is also written inside an epoch once this many seconds have passed since
+  // the previous one, so a crash or a kill loses at most about that much work (0 = only at the
+  // end of an epoch). Such a checkpoint has no validation and adds no log row.
+  double checkpoint_every = 60;
+  // When set (by a signal handler, another thread), training stops after the current batch,
+  // writes the last checkpoint and returns with TrainResult::interrupted.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // One row of the CSV log.
@@ -83,7 +94,8 @@ struct TrainResult {
   int64_t start_step = 0;            // the step this run started from (0 unless resumed)
   int64_t steps = 0;                 // total optimizer steps at the end
   int64_t epochs_completed = 0;
-  bool stopped_early = false;  // by the time budget or max_steps
+  bool stopped_early = false;  // by the time budget, max_steps or an interruption
+  bool interrupted = false;    // by options.interrupt (the last checkpoint holds where)
   int64_t items = 0;           // examples trained on in this run
   double train_seconds = 0;    // wall time of this run's training (validation excluded)
   double items_per_second = 0;
@@ -138,6 +150,12 @@ struct CheckpointConfig {
 };
 // Reads the model name and the task options from a checkpoint (a directory or a file).
 CheckpointConfig read_checkpoint_config(const std::string& dir_or_path);
+
+// Removes the temporary files that atomic writes interrupted by a kill left in `dir`
+// ("NAME.tmp.PID" of a process that no longer runs); returns how many.
+int remove_stale_temp_files(const std::string& dir);
+// Refuses to resume a run that already did all of its `epochs`, saying how to train further.
+void check_resumable(int64_t epoch, int64_t epochs, const std::string& checkpoint_path);
 
 // Seeds the default generator and calls task.setup (what train() and tools/predict both do).
 void setup_task(Task& task, const TaskOptions& options);
