@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs minidl into a scratch prefix and builds tests/install/app.cpp against it exactly as the
-# README tells users to: g++ app.cpp $(pkg-config --cflags --libs minidl). Prints the app's output.
+# README tells users to: g++ app.cpp $(pkg-config --cflags --libs minidl), and a program that uses
+# PNG and IDX files the same way. Prints the programs' output.
 #   tests/install_test.sh BUILD_DIR
 set -e
 cd "$(dirname "$0")/.."
@@ -11,3 +12,5 @@ make -s install PREFIX="$prefix" BUILD="$build" > /dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 g++ tests/install/app.cpp $(pkg-config --cflags --libs minidl) -o "$prefix/app"
 "$prefix/app"
+g++ tests/install/io_app.cpp $(pkg-config --cflags --libs minidl) -o "$prefix/io_app"
+"$prefix/io_app" "$prefix"

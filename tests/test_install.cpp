@@ -15,4 +15,8 @@ TEST_CASE("a program builds and runs against an installed copy", "[install]") {
   INFO(output);
   CHECK(status == 0);
   CHECK_THAT(output, Catch::Contains("learned w = [3.0, -2.0], b = 1.0"));
+  // PNG (libpng) and IDX (zlib) link through pkg-config alone: the static library's dependencies
+  // are in minidl.pc's Libs, not Libs.private (which only `pkg-config --static` reads).
+  CHECK_THAT(output, Catch::Contains("png "));
+  CHECK_THAT(output, Catch::Contains("idx error: read_idx: ") && Catch::Contains("missing-images"));
 }
