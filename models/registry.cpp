@@ -64,7 +64,7 @@ const std::vector<TaskInfo>& registered_tasks() {
        "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
        make_cnn_fashion_mnist_task},
       {"vit-fashion-mnist",
-       "Vision Transformer: Conv2d 4x4 patch embedding, class token, learned positions, 4 "
+       "Vision Transformer: Conv2d 4x4 patch embedding, class token, learned positions, 6 "
        "pre-norm Transformer encoder layers (d 64, 4 heads), classifier on the class token",
        "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
        make_vit_fashion_mnist_task},

@@ -189,7 +189,7 @@ std::unique_ptr<Task> make_vit_fashion_mnist_task() {
     options.classes = classes;
     return std::make_shared<VisionTransformer>(options);
   };
-  config.defaults = train_defaults("adamw", 2e-3, 15, 128, 1.0, "cosine");
+  config.defaults = train_defaults("adamw", 2e-3, 20, 128, 1.0, "cosine");
   config.defaults.warmup_steps = 300;
   return std::make_unique<ImageClassificationTask>(config);
 }

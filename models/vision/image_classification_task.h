@@ -61,7 +61,7 @@ class ImageClassificationTask : public Task {
 
 // The tutorial models on Fashion-MNIST, registered in models/registry.cpp:
 // the W5 CNN (conv 32 - pool - conv 64 - pool - Linear 128 - Linear 10), and the Vision
-// Transformer (models/vision/vit.h: 4x4 patches, d 64, 4 pre-norm layers of 4 heads).
+// Transformer (models/vision/vit.h: 4x4 patches, d 64, 6 pre-norm layers of 4 heads, no dropout).
 std::unique_ptr<Task> make_cnn_fashion_mnist_task();
 std::unique_ptr<Task> make_vit_fashion_mnist_task();
 
