@@ -258,7 +258,7 @@ std::unique_ptr<Task> make_mlp_debian_packages_task() {
   config.build = [](const NodeGraph& graph, const TaskOptions&) {
     return std::make_shared<MLPNodeClassifier>(graph.features.size(1), graph.num_classes());
   };
-  config.defaults = train_defaults("adam", 0.01, 200, 1);
+  config.defaults = train_defaults("adam", 0.01, 50, 1);
   return std::make_unique<NodeClassificationTask>(config);
 }
 
