@@ -46,7 +46,7 @@ void set_dropout(Task& task, double p) {
   gat.dropout = gat.conv1->dropout = gat.conv2->dropout = p;
 }
 
-// Three sections of 30 packages: each section's descriptions share two words of its own (and
+// Three sections of 60 packages: each section's descriptions share two words of its own (and
 // one word common to all), its packages form a ring, plus a few edges across sections.
 std::string synthetic_snapshot() {
   static const std::string path = [] {
@@ -56,7 +56,7 @@ std::string synthetic_snapshot() {
     g.vocabulary = {"audio", "browser", "chess", "free", "http", "music", "play", "server"};
     const std::vector<std::vector<int64_t>> words = {{2, 6}, {0, 5}, {1, 4}};
     for (int64_t s = 0; s < 3; ++s)
-      for (int64_t k = 0; k < 30; ++k) {
+      for (int64_t k = 0; k < 60; ++k) {
         g.packages.push_back(g.sections[s] + "-" + std::to_string(k));
         g.labels.push_back(s);
         std::vector<int64_t> f = {3};  // "free" everywhere
@@ -66,12 +66,12 @@ std::string synthetic_snapshot() {
         g.features.push_back(f);
       }
     for (int64_t s = 0; s < 3; ++s)
-      for (int64_t k = 0; k < 30; ++k) {
-        const int64_t a = s * 30 + k, b = s * 30 + (k + 1) % 30;
+      for (int64_t k = 0; k < 60; ++k) {
+        const int64_t a = s * 60 + k, b = s * 60 + (k + 1) % 60;
         g.edges.emplace_back(std::min(a, b), std::max(a, b));
       }
-    g.edges.emplace_back(0, 30);
-    g.edges.emplace_back(31, 60);
+    g.edges.emplace_back(0, 60);
+    g.edges.emplace_back(61, 120);
     std::sort(g.edges.begin(), g.edges.end());
     const std::string p =
         (std::filesystem::temp_directory_path() / "minidl_graph_task_test.txt.gz").string();
@@ -151,12 +151,12 @@ TEST_CASE("gat-debian-packages / mlp-debian-packages smoke on a synthetic snapsh
     INFO((gat ? "gat" : "mlp"));
     auto task = debian(gat);
     auto& nodes = dynamic_cast<NodeClassificationTask&>(*task);
-    CHECK(nodes.graph().num_nodes() == 90);
-    CHECK(nodes.graph().features.shape() == Shape({90, 8}));
-    // 20 labelled per section; the other 30 nodes: 10 validate, 20 test (the small-graph rule)
-    CHECK(nodes.node_split().train.numel() == 60);
-    CHECK(nodes.node_split().valid.numel() == 10);
-    CHECK(nodes.node_split().test.numel() == 20);
+    CHECK(nodes.graph().num_nodes() == 180);
+    CHECK(nodes.graph().features.shape() == Shape({180, 8}));
+    // 40 labelled per section; the other 60 nodes: 20 validate, 40 test (the small-graph rule)
+    CHECK(nodes.node_split().train.numel() == 120);
+    CHECK(nodes.node_split().valid.numel() == 20);
+    CHECK(nodes.node_split().test.numel() == 40);
     std::vector<double> losses = fit(*task, 40, 0.01);
     CHECK(losses.back() < losses.front() * 0.8);
     CHECK(task->evaluate("test")[0].second > 0.6);  // chance is 1/3
@@ -179,7 +179,7 @@ TEST_CASE("node classification: errors name the problem", "[graph]") {
   auto task = debian(true);
   CHECK_THROWS_WITH(task->predict("no-such-package"),
                     Catch::Contains("no node named \"no-such-package\""));
-  CHECK_THROWS_WITH(task->predict("999"), Catch::Contains("node index 999 out of range [0, 90)"));
+  CHECK_THROWS_WITH(task->predict("999"), Catch::Contains("node index 999 out of range [0, 180)"));
   CHECK_THROWS_WITH(task->evaluate("holdout"), Catch::Contains("unknown split 'holdout'"));
   CHECK_THROWS_WITH(task->batch_loss(0, nullptr), Catch::Contains("call start_epoch"));
   task->start_epoch(0, 1);

@@ -86,7 +86,7 @@ class NodeClassificationTask : public Task {
 //   gat-karate, gat-karate-dense  Zachary's karate club, identity features, one labelled node per
 //                                 faction (0 = Mr. Hi, 33 = the officer); sparse / dense GAT
 //   gat-debian-packages           the Debian package graph (data/debian_packages_graph.txt.gz),
-//                                 20 labelled packages per section, 500 validate, 1,000 test
+//                                 40 labelled packages per section, 500 validate, 1,000 test
 //   mlp-debian-packages           the MLP baseline on the same features and split
 std::unique_ptr<Task> make_gat_karate_task();
 std::unique_ptr<Task> make_gat_karate_dense_task();
