@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/graph/node_classification_task.h"
 #include "models/language/bilstm_attention_classifier.h"
 #include "models/language/char_rnn_lm.h"
 #include "models/language/gpt_lm.h"
@@ -75,6 +76,23 @@ const std::vector<TaskInfo>& registered_tasks() {
        "CartPole (gym's v0/v1 dynamics and rules, simulated in code); 500-step training "
        "episodes; evaluation: 100 greedy episodes of v0 and of v1",
        rl::make_attention_dqn_cartpole_task},
+      {"gat-karate",
+       "graph attention network (GAT paper / pyGAT tutorial): 2 GraphAttention layers, 8 heads of "
+       "8, ELU, dropout 0.6; sparse edge-list form",
+       "Zachary's karate club (1977; edge list in code), one labelled member per faction",
+       make_gat_karate_task},
+      {"gat-karate-dense", "the same GAT in its dense adjacency-masked form",
+       "Zachary's karate club (1977; edge list in code), one labelled member per faction",
+       make_gat_karate_dense_task},
+      {"gat-debian-packages",
+       "graph attention network (GAT paper / pyGAT tutorial): 2 GraphAttention layers, 8 heads of "
+       "8, ELU, dropout 0.6; sparse edge-list form",
+       "Debian package graph (data/debian_packages_graph.txt.gz from apt-cache dumpavail): 17 "
+       "sections, description words, dependency edges; 40 labels per section",
+       make_gat_debian_packages_task},
+      {"mlp-debian-packages", "MLP baseline of the GAT paper (features only, no edges)",
+       "Debian package graph (data/debian_packages_graph.txt.gz), the same split",
+       make_mlp_debian_packages_task},
   };
   return tasks;
 }
