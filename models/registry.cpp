@@ -9,6 +9,7 @@
 #include "models/language/char_rnn_lm.h"
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
+#include "models/multimodal/fashion_vqa_task.h"
 #include "models/sequence/bahdanau_seq2seq.h"
 #include "models/sequence/bilstm_seq2seq.h"
 #include "models/sequence/dot_attention_seq2seq.h"
@@ -67,6 +68,20 @@ const std::vector<TaskInfo>& registered_tasks() {
        "pre-norm Transformer encoder layers (d 64, 4 heads), classifier on the class token",
        "Fashion-MNIST (Debian dataset-fashion-mnist), 55,000 / 5,000 / 10,000, random crop + flip",
        make_vit_fashion_mnist_task},
+      {"multimodal-fashion-vqa",
+       "multimodal attention model: LSTM over the question, CNN over the image (7x7 cells), "
+       "multi-head attention from the question tokens over [text; image], classifier",
+       "yes/no questions from a grammar about Fashion-MNIST images (Debian "
+       "dataset-fashion-mnist), balanced so either modality alone scores 0.5",
+       make_multimodal_fashion_vqa_task},
+      {"multimodal-fashion-vqa-text-only",
+       "ablation of multimodal-fashion-vqa: the question branch alone (no image)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_text_only_task},
+      {"multimodal-fashion-vqa-image-only",
+       "ablation of multimodal-fashion-vqa: the image branch alone (no question)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_image_only_task},
   };
   return tasks;
 }
