@@ -155,6 +155,7 @@ FashionVqaTask::Batch FashionVqaTask::make_batch(const Split& data,
   }
   batch.ids = from_vector(ids, {count, steps}, kInt64);
   batch.labels = from_vector(labels, {count}, kInt64);
+  if (!config_.use_image) return batch;  // the text-only model reads no images
   Tensor raw = index_select(data.images.images, 0, from_vector(images, {count}, kInt64));
   Generator unused(0);
   batch.images = augment ? (*augment_)(raw, *augment) : (*normalize_)(raw, unused);

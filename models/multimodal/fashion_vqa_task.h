@@ -65,7 +65,8 @@ class FashionVqaTask : public Task {
   const nn::Vocab& vocab() const { return vocab_; }
 
   struct Batch {
-    Tensor images, ids, labels;  // [B, 1, 28, 28] (normalised), [B, T], [B] (1 = yes)
+    Tensor images, ids, labels;  // [B, 1, 28, 28] (normalised; undefined for the text-only
+                                 // model), [B, T], [B] (1 = yes)
     std::vector<int64_t> lengths;
   };
   // Examples [begin, end) of `order` (indices into data.examples); `augment` for training.
