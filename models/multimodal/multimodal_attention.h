@@ -8,14 +8,15 @@
 //            cell of the final 7x7 feature map (its C2 channels)
 //   memory = [text; image]                                  [B, T + 49, D]
 //   a, w   = MultiheadAttention(query = text, key = value = memory, padded text keys masked)
-//   x      = LayerNorm(text + a);  x = LayerNorm(x + FFN(x))         (post-norm, as the tutorial)
+//   x      = LayerNorm(text + a);  x = LayerNorm(x + FFN(x))         (a post-norm block)
 //   q, c   = means over the real question tokens of the queries (text) and of a   [B, D]
 //   logits = Linear(ReLU(Linear([mean of x; BatchNorm(q) * BatchNorm(c)])))   [B, 2] (no, yes)
 //
 // Why the product of batch-normalised means: the balanced data gives neither modality any signal
 // of its own -- the answer is an interaction of question and image -- and a sum of the two leaves
 // that interaction to be found from a plateau (the first version, without the product, stayed at
-// loss ln 2 for a whole epoch). The product puts it within one linear layer's reach, and
+// loss ln 2 for a whole epoch; a product of layer-normalised factors, for 600 steps). The
+// product puts it within one linear layer's reach, and
 // centring each factor over the batch removes the parts every example shares (the common words
 // "is this ... ?", the average image), which would otherwise swamp it: with both, learning
 // starts at once (validation accuracy ~0.85 after 500 steps).
