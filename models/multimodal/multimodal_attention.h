@@ -16,10 +16,10 @@
 // of its own -- the answer is an interaction of question and image -- and a sum of the two leaves
 // that interaction to be found from a plateau (the first version, without the product, stayed at
 // loss ln 2 for a whole epoch; a product of layer-normalised factors, for 600 steps). The
-// product puts it within one linear layer's reach, and
-// centring each factor over the batch removes the parts every example shares (the common words
-// "is this ... ?", the average image), which would otherwise swamp it: with both, learning
-// starts at once (validation accuracy ~0.85 after 500 steps).
+// product puts it within one linear layer's reach, and centring each factor over the batch
+// removes the parts every example shares (the common words "is this ... ?", the average image),
+// which would otherwise swamp it: with both, learning starts at once (validation accuracy ~0.85
+// after 500 steps).
 //
 // The question tokens are the queries: each word looks at the other words and at the image
 // cells, so w [B, T, T + 49] shows which cells a word like "footwear" reads. The ablations drop
