@@ -10,6 +10,7 @@
 #include "models/language/char_rnn_lm.h"
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
+#include "models/multimodal/fashion_vqa_task.h"
 #include "models/rl/cartpole_dqn_task.h"
 #include "models/sequence/bahdanau_seq2seq.h"
 #include "models/sequence/bilstm_seq2seq.h"
@@ -93,6 +94,20 @@ const std::vector<TaskInfo>& registered_tasks() {
       {"mlp-debian-packages", "MLP baseline of the GAT paper (features only, no edges)",
        "Debian package graph (data/debian_packages_graph.txt.gz), the same split",
        make_mlp_debian_packages_task},
+      {"multimodal-fashion-vqa",
+       "multimodal attention model: LSTM over the question, CNN over the image (7x7 cells), "
+       "multi-head attention from the question tokens over [text; image], classifier",
+       "yes/no questions from a grammar about Fashion-MNIST images (Debian "
+       "dataset-fashion-mnist), balanced so either modality alone scores 0.5",
+       make_multimodal_fashion_vqa_task},
+      {"multimodal-fashion-vqa-text-only",
+       "ablation of multimodal-fashion-vqa: the question branch alone (no image)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_text_only_task},
+      {"multimodal-fashion-vqa-image-only",
+       "ablation of multimodal-fashion-vqa: the image branch alone (no question)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_image_only_task},
   };
   return tasks;
 }
