@@ -5,10 +5,12 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/graph/node_classification_task.h"
 #include "models/language/bilstm_attention_classifier.h"
 #include "models/language/char_rnn_lm.h"
 #include "models/language/gpt_lm.h"
 #include "models/language/transformer_classifier.h"
+#include "models/multimodal/fashion_vqa_task.h"
 #include "models/rl/cartpole_dqn_task.h"
 #include "models/sequence/bahdanau_seq2seq.h"
 #include "models/sequence/bilstm_seq2seq.h"
@@ -75,6 +77,37 @@ const std::vector<TaskInfo>& registered_tasks() {
        "CartPole (gym's v0/v1 dynamics and rules, simulated in code); 500-step training "
        "episodes; evaluation: 100 greedy episodes of v0 and of v1",
        rl::make_attention_dqn_cartpole_task},
+      {"gat-karate",
+       "graph attention network (GAT paper / pyGAT tutorial): 2 GraphAttention layers, 8 heads of "
+       "8, ELU, dropout 0.6; sparse edge-list form",
+       "Zachary's karate club (1977; edge list in code), one labelled member per faction",
+       make_gat_karate_task},
+      {"gat-karate-dense", "the same GAT in its dense adjacency-masked form",
+       "Zachary's karate club (1977; edge list in code), one labelled member per faction",
+       make_gat_karate_dense_task},
+      {"gat-debian-packages",
+       "graph attention network (GAT paper / pyGAT tutorial): 2 GraphAttention layers, 8 heads of "
+       "8, ELU, dropout 0.6; sparse edge-list form",
+       "Debian package graph (data/debian_packages_graph.txt.gz from apt-cache dumpavail): 17 "
+       "sections, description words, dependency edges; 40 labels per section",
+       make_gat_debian_packages_task},
+      {"mlp-debian-packages", "MLP baseline of the GAT paper (features only, no edges)",
+       "Debian package graph (data/debian_packages_graph.txt.gz), the same split",
+       make_mlp_debian_packages_task},
+      {"multimodal-fashion-vqa",
+       "multimodal attention model: LSTM over the question, CNN over the image (7x7 cells), "
+       "multi-head attention from the question tokens over [text; image], classifier",
+       "yes/no questions from a grammar about Fashion-MNIST images (Debian "
+       "dataset-fashion-mnist), balanced so either modality alone scores 0.5",
+       make_multimodal_fashion_vqa_task},
+      {"multimodal-fashion-vqa-text-only",
+       "ablation of multimodal-fashion-vqa: the question branch alone (no image)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_text_only_task},
+      {"multimodal-fashion-vqa-image-only",
+       "ablation of multimodal-fashion-vqa: the image branch alone (no question)",
+       "the same questions (balanced: 0.5 by construction)",
+       make_multimodal_fashion_vqa_image_only_task},
   };
   return tasks;
 }

@@ -353,6 +353,31 @@ TEST_CASE("GAT (two layers) equals a PyTorch GAT built from pyGAT layers", "[gat
   CHECK(gat.extra_repr() == "dropout=0.6");
 }
 
+TEST_CASE("GAT *_with_attention: the same logits, and each layer's weights", "[gat]") {
+  nn::GAT gat(4, 3, 2, 2, 1, 0.0);
+  gat.eval();
+  Tensor adj = tensor<bool>({{true, true, false}, {true, true, true}, {false, true, true}});
+  Tensor edges = nn::adjacency_to_edge_index(adj);
+  Tensor x = randn({3, 4});
+  nn::GATOutput dense = gat.forward_with_attention(x, adj);
+  nn::GATOutput sparse = gat.forward_sparse_with_attention(x, edges);
+  CHECK(allclose(dense.logits, gat(x, adj), 0, 0));
+  CHECK(allclose(sparse.logits, gat.forward_sparse(x, edges), 0, 0));
+  CHECK(allclose(dense.logits, sparse.logits, 1e-5, 1e-5));
+  CHECK(dense.attention1.shape() == Shape({2, 3, 3}));
+  CHECK(dense.attention2.shape() == Shape({1, 3, 3}));
+  CHECK(sparse.attention1.shape() == Shape({7, 2}));
+  CHECK(sparse.attention2.shape() == Shape({7, 1}));
+  // every node's weights sum to 1 per head; no weight where adj has no edge
+  CHECK(allclose(dense.attention1.sum({2}), ones({2, 3}), 1e-5, 1e-5));
+  CHECK(dense.attention2.index({0, 0, 2}).item<double>() == 0.0);
+  // the sparse weight of edge k (j -> i) is the dense weight [h, i, j]
+  const std::vector<int64_t> e = edges.to_vector<int64_t>();
+  for (int64_t k = 0; k < 7; ++k)
+    CHECK(sparse.attention2.index({k, 0}).item<double>() ==
+          Approx(dense.attention2.index({0, e[7 + k], e[k]}).item<double>()).margin(1e-6));
+}
+
 TEST_CASE("GraphAttention: graph helpers", "[gat]") {
   Tensor adj = tensor<bool>({{true, false, true}, {false, false, false}, {true, true, false}});
   Tensor edges = nn::adjacency_to_edge_index(adj);

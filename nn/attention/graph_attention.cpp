@@ -164,17 +164,27 @@ std::string GAT::extra_repr() const {
 }
 
 Tensor GAT::forward(const Tensor& x, const Tensor& adj) {
-  Tensor h = minidl::dropout(x, dropout, is_training());
-  h = elu(conv1->forward(h, adj).output);
-  h = minidl::dropout(h, dropout, is_training());
-  return conv2->forward(h, adj).output;
+  return forward_with_attention(x, adj).logits;
 }
 
 Tensor GAT::forward_sparse(const Tensor& x, const Tensor& edge_index) {
+  return forward_sparse_with_attention(x, edge_index).logits;
+}
+
+GATOutput GAT::forward_with_attention(const Tensor& x, const Tensor& adj) {
   Tensor h = minidl::dropout(x, dropout, is_training());
-  h = elu(conv1->forward_sparse(h, edge_index).output);
-  h = minidl::dropout(h, dropout, is_training());
-  return conv2->forward_sparse(h, edge_index).output;
+  AttentionOutput first = conv1->forward(h, adj);
+  h = minidl::dropout(elu(first.output), dropout, is_training());
+  AttentionOutput second = conv2->forward(h, adj);
+  return {second.output, first.weights, second.weights};
+}
+
+GATOutput GAT::forward_sparse_with_attention(const Tensor& x, const Tensor& edge_index) {
+  Tensor h = minidl::dropout(x, dropout, is_training());
+  AttentionOutput first = conv1->forward_sparse(h, edge_index);
+  h = minidl::dropout(elu(first.output), dropout, is_training());
+  AttentionOutput second = conv2->forward_sparse(h, edge_index);
+  return {second.output, first.weights, second.weights};
 }
 
 // ---------------------------------------------------------------- graph helpers

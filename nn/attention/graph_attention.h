@@ -76,6 +76,13 @@ class GraphAttention : public Module {
 
 using GATConv = GraphAttention;
 
+// What GAT's *_with_attention forwards return: the logits and each layer's attention weights
+// (after dropout), dense [heads, N, N] or sparse [E, heads] as GraphAttention gives them.
+struct GATOutput {
+  Tensor logits;                  // [N, num_classes]
+  Tensor attention1, attention2;  // layer 1 (heads), layer 2 (output_heads)
+};
+
 // The two-layer GAT (see the top of this file). Works on a dense adjacency (forward) or an edge
 // list (forward_sparse); returns logits [N, num_classes].
 class GAT : public Module {
@@ -88,6 +95,10 @@ class GAT : public Module {
   Tensor forward(const Tensor& x, const Tensor& adj);
   Tensor operator()(const Tensor& x, const Tensor& adj) { return forward(x, adj); }
   Tensor forward_sparse(const Tensor& x, const Tensor& edge_index);
+  // The same forwards, also returning both layers' attention weights (which neighbours each
+  // node attended to).
+  GATOutput forward_with_attention(const Tensor& x, const Tensor& adj);
+  GATOutput forward_sparse_with_attention(const Tensor& x, const Tensor& edge_index);
   std::string extra_repr() const override;  // "dropout=0.6"
 
   double dropout;
