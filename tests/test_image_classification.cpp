@@ -1,15 +1,12 @@
 // The image-classification task (models/vision/image_classification_task.h) on small IDX files
-// written here in Fashion-MNIST's layout: data loading, splits, augmentation only in training
-// and seeded, the loss falls, evaluate / predict, a checkpoint round trip, and errors.
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
+// in Fashion-MNIST's layout (tests/fashion_test_data.h): data loading, splits, augmentation only
+// in training and seeded, the loss falls, evaluate / predict, a checkpoint round trip, and errors.
 #include "core/factories.h"
 #include "models/vision/image_classification_task.h"
 #include "models/vision/vit.h"
 #include "nn/optim.h"
 #include "ops/reduction.h"
+#include "tests/fashion_test_data.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
@@ -18,47 +15,8 @@ using namespace minidl::models;
 
 namespace {
 
-void write_idx(const std::string& path, const std::vector<int32_t>& dims,
-               const std::vector<uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  const unsigned char head[4] = {0, 0, 0x08, static_cast<unsigned char>(dims.size())};
-  out.write(reinterpret_cast<const char*>(head), 4);
-  for (int32_t d : dims) {
-    const unsigned char be[4] = {static_cast<unsigned char>(d >> 24),
-                                 static_cast<unsigned char>(d >> 16),
-                                 static_cast<unsigned char>(d >> 8), static_cast<unsigned char>(d)};
-    out.write(reinterpret_cast<const char*>(be), 4);
-  }
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
-// n images whose class (0..9) is the row band that is bright: learnable in a few steps.
-void write_split(const std::string& dir, const std::string& prefix, int32_t n, uint32_t seed) {
-  std::vector<uint8_t> images(static_cast<size_t>(n) * 28 * 28), labels(n);
-  uint32_t state = seed;
-  for (int32_t i = 0; i < n; ++i) {
-    labels[i] = static_cast<uint8_t>(i % 10);
-    for (int32_t p = 0; p < 28 * 28; ++p) {
-      state = state * 1664525u + 1013904223u;
-      const bool band = (p / 28) / 3 == labels[i];
-      images[static_cast<size_t>(i) * 784 + p] =
-          static_cast<uint8_t>((state >> 24) % 64 + (band ? 180 : 0));
-    }
-  }
-  write_idx(dir + "/" + prefix + "-images-idx3-ubyte", {n, 28, 28}, images);
-  write_idx(dir + "/" + prefix + "-labels-idx1-ubyte", {n}, labels);
-}
-
 std::string data_dir() {
-  static const std::string dir = [] {
-    const std::string d = (std::filesystem::temp_directory_path() / "minidl_fashion_test").string();
-    std::filesystem::create_directories(d);
-    write_split(d, "train", 400, 1);
-    write_split(d, "t10k", 80, 2);
-    return d;
-  }();
-  return dir;
+  return minidl::testing::band_fashion_dir();
 }
 
 std::unique_ptr<Task> smoke_task() {

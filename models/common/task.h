@@ -38,8 +38,9 @@ struct TrainDefaults {
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam | adamw | sgd | rmsprop
   double clip_grad_norm = 0;       // 0 = no clipping
-  // The learning rate over training (models/common/training.h, scheduled_lr): "constant", or "cosine"
-  // (decay to 1% of lr by the last step); both ramp up linearly over the first warmup_steps.
+  // The learning rate over training (models/common/training.h, scheduled_lr): "constant", or
+  // "cosine" (decay to 1% of lr by the last step); both ramp up linearly over the first
+  // warmup_steps.
   std::string schedule = "constant";
   int64_t warmup_steps = 0;
 };
@@ -64,6 +65,14 @@ struct Prediction {
   std::vector<std::string> source_tokens;  // columns of the attention map
   std::vector<std::string> target_tokens;  // rows
   Tensor attention;                        // [target, source] weights, or undefined
+  // Image tasks (undefined otherwise): the input image [C, H, W] with pixels in [0, 1], and for
+  // each output token (row of target_tokens) its attention over a grid of image regions
+  // [target, grid_h, grid_w] (cell (r, c) covers the r-th of grid_h equal bands of rows and the
+  // c-th of grid_w bands of columns). tools/predict draws each row over the image
+  // (models/common/plot.h, attention_overlay) and in the terminal. (The {} initializers keep
+  // four-field aggregate initializations of text predictions free of missing-field warnings.)
+  Tensor image{};
+  Tensor spatial_attention{};
 };
 
 // One metric: a name ("exact_match", "loss", "wer", ...) and its value.
