@@ -8,7 +8,7 @@
 
 #include "models/captioning/captioning_task.h"
 #include "models/captioning/mosaic_data.h"
-#include "models/common/plot.h"
+#include "models/common/image_overlay.h"
 #include "models/common/training.h"
 #include "ops/index_ops.h"
 #include "tests/fashion_test_data.h"

@@ -19,6 +19,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "models/common/image_overlay.h"
 #include "models/common/plot.h"
 #include "models/common/training.h"
 #include "models/registry.h"

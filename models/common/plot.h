@@ -80,32 +80,6 @@ const std::vector<std::string>& shade_ramp(bool unicode);
 std::string terminal_heat_map(const Tensor& weights, const std::vector<std::string>& source_tokens,
                               const std::vector<std::string>& target_tokens, bool unicode);
 
-// ---- Attention over an image (a captioner's map for each generated word)
-//
-// image [H, W], [1, H, W] (grey) or [3, H, W] (RGB), values in [0, 1]; attention [grid_h,
-// grid_w], non-negative (any floating dtype), cell (r, c) covering the r-th of grid_h equal bands
-// of rows and the c-th of grid_w bands of columns (Prediction::spatial_attention's rows).
-//
-//   models::write_png("word-1.png", models::attention_overlay(p.image,
-//                                                            p.spatial_attention.select(0, 0)));
-
-// The map at image resolution, as the tutorial's upsampled heat map: bilinear between the cells'
-// centres (clamped at the edges), divided by the map's largest weight -> height * width values
-// in [0, 1], row-major.
-std::vector<double> upsample_attention(const Tensor& attention, int height, int width);
-// The image with the map laid over it: each pixel is 0.55 * the pixel (dimmed to 40 % where the
-// upsampled weight t is 0, full where it is the max) + 0.45 * a black-red-yellow-white glow of t
-// ("hot"); each pixel drawn scale x scale, below a white band of kOverlayTitleHeight pixels
-// holding `title` (no band when it is empty). Size: (W * scale) x (H * scale + band).
-constexpr int kOverlayTitleHeight = 20;
-Image attention_overlay(const Tensor& image, const Tensor& attention, int scale = 4,
-                        const std::string& title = "");
-// The same in the terminal: `title`, then the image (left, its mean brightness per grid cell)
-// and the attention (right, scaled by the map's largest weight) side by side, each grid cell two
-// characters of shade_ramp(unicode), then a legend line.
-std::string terminal_attention_overlay(const Tensor& image, const Tensor& attention,
-                                       const std::string& title, bool unicode);
-
 // Whether gnuplot is on the PATH.
 bool gnuplot_available();
 // The gnuplot script plot_training_curves runs for a log whose CSV header is `header`

@@ -69,7 +69,7 @@ struct Prediction {
   // each output token (row of target_tokens) its attention over a grid of image regions
   // [target, grid_h, grid_w] (cell (r, c) covers the r-th of grid_h equal bands of rows and the
   // c-th of grid_w bands of columns). tools/predict draws each row over the image
-  // (models/common/plot.h, attention_overlay) and in the terminal. (The {} initializers keep
+  // (models/common/image_overlay.h) and in the terminal. (The {} initializers keep
   // four-field aggregate initializations of text predictions free of missing-field warnings.)
   Tensor image{};
   Tensor spatial_attention{};
