@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/captioning/captioning_task.h"
 #include "models/graph/node_classification_task.h"
 #include "models/language/bilstm_attention_classifier.h"
 #include "models/language/char_rnn_lm.h"
@@ -108,6 +109,18 @@ const std::vector<TaskInfo>& registered_tasks() {
        "ablation of multimodal-fashion-vqa: the image branch alone (no question)",
        "the same questions (balanced: 0.5 by construction)",
        make_multimodal_fashion_vqa_image_only_task},
+      {"caption-lstm-attention",
+       "Show, Attend and Tell (PyTorch image-captioning tutorial): CNN encoder to a 14x14 grid of "
+       "features, LSTMCell decoder fed [embedding; context], additive attention at every word",
+       "56x56 mosaics of four Fashion-MNIST images captioned by their class names in reading "
+       "order: 13,750 fresh training mosaics an epoch / 1,250 validation / 2,500 test",
+       make_caption_lstm_attention_task},
+      {"caption-dot-attention",
+       "the same captioner with tanh-dot attention: query = tanh(Linear(h)), scores = dot "
+       "product with the projected grid features, softmax, weighted sum",
+       "56x56 mosaics of four Fashion-MNIST images captioned by their class names in reading "
+       "order: 13,750 fresh training mosaics an epoch / 1,250 validation / 2,500 test",
+       make_caption_dot_attention_task},
   };
   return tasks;
 }

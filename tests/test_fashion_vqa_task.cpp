@@ -6,7 +6,7 @@
 
 #include "models/multimodal/fashion_vqa_task.h"
 #include "nn/optim.h"
-#include "tests/fashion_idx_util.h"
+#include "tests/fashion_test_data.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
@@ -19,8 +19,8 @@ std::string data_dir() {
   static const std::string dir = [] {
     const std::string d = (std::filesystem::temp_directory_path() / "minidl_vqa_test").string();
     std::filesystem::create_directories(d);
-    minidl::testing::write_fashion_split(d, "train", 400, 11);
-    minidl::testing::write_fashion_split(d, "t10k", 80, 12);
+    minidl::testing::write_band_split(d, "train", 400, 11);
+    minidl::testing::write_band_split(d, "t10k", 80, 12);
     return d;
   }();
   return dir;

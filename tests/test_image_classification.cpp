@@ -1,16 +1,12 @@
 // The image-classification task (models/vision/image_classification_task.h) on small IDX files
-// written in Fashion-MNIST's layout by tests/fashion_idx_util.h: data loading, splits, augmentation
-// only in training and seeded, the loss falls, evaluate / predict, a checkpoint round trip, and
-// errors.
-#include <cstdio>
-#include <filesystem>
-
+// in Fashion-MNIST's layout (tests/fashion_test_data.h): data loading, splits, augmentation only
+// in training and seeded, the loss falls, evaluate / predict, a checkpoint round trip, and errors.
 #include "core/factories.h"
 #include "models/vision/image_classification_task.h"
 #include "models/vision/vit.h"
 #include "nn/optim.h"
 #include "ops/reduction.h"
-#include "tests/fashion_idx_util.h"
+#include "tests/fashion_test_data.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"
 
@@ -20,14 +16,7 @@ using namespace minidl::models;
 namespace {
 
 std::string data_dir() {
-  static const std::string dir = [] {
-    const std::string d = (std::filesystem::temp_directory_path() / "minidl_fashion_test").string();
-    std::filesystem::create_directories(d);
-    minidl::testing::write_fashion_split(d, "train", 400, 1);
-    minidl::testing::write_fashion_split(d, "t10k", 80, 2);
-    return d;
-  }();
-  return dir;
+  return minidl::testing::band_fashion_dir();
 }
 
 std::unique_ptr<Task> smoke_task() {
@@ -95,9 +84,8 @@ TEST_CASE("vit-fashion-mnist smoke: the Vision Transformer trains through the sa
   CHECK(vit.positions.shape() == Shape({1, 50, 64}));
   CHECK(vit(rand({3, 1, 28, 28})).shape() == Shape({3, 10}));
   task->start_epoch(0, 32);
-  // lr 1e-3: six pre-norm layers at the full run's 2e-3 need its 300 warmup steps
-  optim::AdamW optimizer(task->model().parameters(), optim::AdamWOptions(1e-3));
-  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 100, 8);
+  optim::AdamW optimizer(task->model().parameters(), optim::AdamWOptions(2e-3));
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 30, 8);
   CHECK(fit.last < fit.first * 0.8);
   CHECK(task->evaluate("train")[0].second > 0.2);  // the 256 images it was fitted on (chance 0.1)
   CHECK_THROWS_WITH(vit(rand({2, 1, 32, 32})),

@@ -71,6 +71,14 @@ struct Prediction {
   std::vector<std::string> source_tokens;  // columns of the attention map
   std::vector<std::string> target_tokens;  // rows
   Tensor attention;                        // [target, source] weights, or undefined
+  // Image tasks (undefined otherwise): the input image [C, H, W] with pixels in [0, 1], and for
+  // each output token (row of target_tokens) its attention over a grid of image regions
+  // [target, grid_h, grid_w] (cell (r, c) covers the r-th of grid_h equal bands of rows and the
+  // c-th of grid_w bands of columns). tools/predict draws each row over the image
+  // (models/common/image_overlay.h) and in the terminal. (The {} initializers keep
+  // four-field aggregate initializations of text predictions free of missing-field warnings.)
+  Tensor image{};
+  Tensor spatial_attention{};
 };
 
 // One metric: a name ("exact_match", "loss", "wer", ...) and its value.

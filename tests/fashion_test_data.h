@@ -1,16 +1,18 @@
-// Small Fashion-MNIST look-alikes for the vision tests (tests/test_image_classification.cpp,
-// tests/test_fashion_vqa.cpp): IDX files in Fashion-MNIST's layout whose class is easy to see,
-// so a model learns it in a few steps.
+// Small IDX files in Fashion-MNIST's layout for the vision smoke tests
+// (tests/test_image_classification.cpp, tests/test_captioning_task.cpp,
+// tests/test_fashion_vqa_task.cpp): n images of 28x28 whose
+// class (0..9, image i has class i % 10) is the bright row band, so a model learns them in a few
+// steps; the rest is seeded noise.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 namespace minidl::testing {
 
-// An uncompressed IDX file of unsigned bytes with the given dims.
 inline void write_idx(const std::string& path, const std::vector<int32_t>& dims,
                       const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -26,10 +28,9 @@ inline void write_idx(const std::string& path, const std::vector<int32_t>& dims,
             static_cast<std::streamsize>(bytes.size()));
 }
 
-// dir/PREFIX-images-idx3-ubyte and dir/PREFIX-labels-idx1-ubyte: n images, image i of class
-// i % 10, whose bright row band (rows 3c .. 3c + 2 for class c) over seeded noise shows it.
-inline void write_fashion_split(const std::string& dir, const std::string& prefix, int32_t n,
-                                uint32_t seed) {
+// PREFIX-images-idx3-ubyte and PREFIX-labels-idx1-ubyte in `dir` (prefix "train" or "t10k").
+inline void write_band_split(const std::string& dir, const std::string& prefix, int32_t n,
+                             uint32_t seed) {
   std::vector<uint8_t> images(static_cast<size_t>(n) * 28 * 28), labels(n);
   uint32_t state = seed;
   for (int32_t i = 0; i < n; ++i) {
@@ -43,6 +44,19 @@ inline void write_fashion_split(const std::string& dir, const std::string& prefi
   }
   write_idx(dir + "/" + prefix + "-images-idx3-ubyte", {n, 28, 28}, images);
   write_idx(dir + "/" + prefix + "-labels-idx1-ubyte", {n}, labels);
+}
+
+// A directory (under the temporary directory, written once per process) with 400 training and
+// 80 test images.
+inline std::string band_fashion_dir() {
+  static const std::string dir = [] {
+    const std::string d = (std::filesystem::temp_directory_path() / "minidl_fashion_test").string();
+    std::filesystem::create_directories(d);
+    write_band_split(d, "train", 400, 1);
+    write_band_split(d, "t10k", 80, 2);
+    return d;
+  }();
+  return dir;
 }
 
 }  // namespace minidl::testing
