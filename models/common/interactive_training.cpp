@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/generator.h"
 #include "core/parallel.h"
+#include "models/common/training_util.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 
@@ -19,109 +20,23 @@ namespace minidl::models {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string number_text(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
-
-std::string csv_number(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.8g", value);
-  return buffer;
-}
+using detail::Clock;
+using detail::csv_number;
+using detail::CsvFile;
+using detail::evaluate_untouched;
+using detail::number_text;
+using detail::seconds_since;
 
 const std::string& required(const nn::Metadata& metadata, const std::string& key,
                             const std::string& path) {
-  auto it = metadata.find(key);
-  MINIDL_CHECK(it != metadata.end(), "train",
-               path << " has no metadata \"" << key
-                    << "\" (not written by tools/train for an interactive task)");
-  return it->second;
+  return detail::required_in("train", metadata, key, path);
 }
-
 double number_of(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
-  const std::string& text = required(metadata, key, path);
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  MINIDL_CHECK(!text.empty() && *end == '\0', "train",
-               path << ": metadata \"" << key << "\" is not a number: \"" << text << "\"");
-  return value;
+  return detail::parse_double(required(metadata, key, path), key, path);
 }
-
 int64_t integer_of(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
-  const double value = number_of(metadata, key, path);
-  MINIDL_CHECK(value == std::floor(value), "train",
-               path << ": metadata \"" << key << "\" is not an integer");
-  return static_cast<int64_t>(value);
-}
-
-// A CSV file appended row by row. On resume, rows whose `step_column` is past the checkpoint's
-// step are dropped (they belong to the part of the interrupted run being redone); otherwise the
-// file starts afresh.
-class CsvFile {
- public:
-  CsvFile(const std::string& path, bool resume, int64_t resume_step, size_t step_column)
-      : path_(path) {
-    if (path_.empty()) return;
-    if (!resume) {
-      fs::remove(path_);
-      return;
-    }
-    std::ifstream in(path_);
-    std::string line, kept;
-    bool first = true;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      if (first) {
-        kept += line + "\n";
-        header_written_ = true;
-        first = false;
-        continue;
-      }
-      std::stringstream fields(line);
-      std::string field;
-      for (size_t i = 0; i <= step_column; ++i) std::getline(fields, field, ',');
-      if (std::atoll(field.c_str()) <= resume_step) kept += line + "\n";
-    }
-    in.close();
-    nn::write_file_atomic(path_, kept, "train");
-  }
-
-  void append(const std::vector<std::string>& header, const std::vector<std::string>& row) {
-    if (path_.empty()) return;
-    std::ofstream out(path_, std::ios::app);
-    MINIDL_CHECK(out, "train", "cannot write " << path_);
-    auto line = [&](const std::vector<std::string>& fields) {
-      for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
-      out << "\n";
-    };
-    if (!header_written_) line(header);
-    header_written_ = true;
-    line(row);
-    MINIDL_CHECK(out, "train", "cannot write " << path_);
-  }
-
- private:
-  std::string path_;
-  bool header_written_ = false;
-};
-
-// Evaluation with the default generator put back afterwards (as in train()).
-Metrics evaluate_untouched(Task& task, const std::string& split) {
-  Generator& gen = default_generator();
-  const std::string state = gen.get_state();
-  Metrics metrics = task.evaluate(split);
-  gen.set_state(state);
-  task.model().train();
-  return metrics;
+  return detail::parse_int(required(metadata, key, path), key, path);
 }
 
 }  // namespace

@@ -19,18 +19,22 @@
 #include "core/generator.h"
 #include "core/parallel.h"
 #include "models/common/interactive_training.h"
+#include "models/common/training_util.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 
 namespace minidl::models {
 
+using detail::Clock;
+using detail::csv_number;
+using detail::evaluate_untouched;
+using detail::number_text;
+using detail::parse_double;
+using detail::parse_int;
+using detail::required_in;
+using detail::seconds_since;
+
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -43,52 +47,9 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-// %.17g: every double round-trips through the metadata.
-std::string number_text(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
-
-// 8 significant digits: plenty for a log, short enough to read.
-std::string csv_number(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.8g", value);
-  return buffer;
-}
-
-const std::string& required_in(const char* op, const nn::Metadata& metadata, const std::string& key,
-                               const std::string& path) {
-  auto it = metadata.find(key);
-  MINIDL_CHECK(it != metadata.end(), op,
-               path << " has no metadata \"" << key << "\" (not written by tools/train)");
-  return it->second;
-}
-
 const std::string& required(const nn::Metadata& metadata, const std::string& key,
                             const std::string& path) {
   return required_in("train", metadata, key, path);
-}
-
-double parse_double(const std::string& text, const std::string& key, const std::string& path) {
-  try {
-    size_t used = 0;
-    double value = std::stod(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
-  MINIDL_FAIL("train", path << ": metadata \"" << key << "\" is not a number: \"" << text << "\"");
-}
-
-int64_t parse_int(const std::string& text, const std::string& key, const std::string& path) {
-  try {
-    size_t used = 0;
-    long long value = std::stoll(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
-  MINIDL_FAIL("train",
-              path << ": metadata \"" << key << "\" is not an integer: \"" << text << "\"");
 }
 
 // Progress of the batches of one epoch: a bar redrawn in place, or a line every ~10%.
@@ -142,71 +103,31 @@ class Progress {
   Clock::time_point last_draw_;
 };
 
-// The CSV log: header written with the first row; on resume, rows past the checkpoint's step
-// are dropped (they belong to the part of the interrupted run that is being redone).
+// The CSV log of train(): epoch,step,train_loss,valid_<metric>...,elapsed_seconds (the step in
+// column 1, by which a resumed run drops the rows it redoes).
 class CsvLog {
  public:
-  CsvLog() = default;
-  CsvLog(const std::string& path, bool resume, int64_t resume_step) : path_(path) {
-    if (path_.empty()) return;
-    if (!resume) {
-      std::filesystem::remove(path_);
-      return;
-    }
-    std::ifstream in(path_);
-    std::string line, kept;
-    bool first = true;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      if (first) {
-        kept += line + "\n";
-        header_written_ = true;
-        first = false;
-        continue;
-      }
-      // epoch,step,...
-      const size_t a = line.find(','), b = line.find(',', a + 1);
-      if (a == std::string::npos || b == std::string::npos) continue;
-      const long long step = std::atoll(line.substr(a + 1, b - a - 1).c_str());
-      if (step <= resume_step) kept += line + "\n";
-    }
-    in.close();
-    nn::write_file_atomic(path_, kept, "train");
-  }
+  CsvLog(const std::string& path, bool resume, int64_t resume_step)
+      : file_(path, resume, resume_step, 1) {}
 
   void append(const EpochRecord& r) {
-    if (path_.empty()) return;
-    std::ofstream out(path_, std::ios::app);
-    MINIDL_CHECK(out, "train", "cannot write the log " << path_);
-    if (!header_written_) {
-      out << "epoch,step,train_loss";
-      for (const auto& [name, value] : r.valid) out << ",valid_" << name;
-      out << ",elapsed_seconds\n";
-      header_written_ = true;
+    std::vector<std::string> header = {"epoch", "step", "train_loss"};
+    std::vector<std::string> row = {csv_number(r.epoch), std::to_string(r.step),
+                                    csv_number(r.train_loss)};
+    for (const auto& [name, value] : r.valid) {
+      header.push_back("valid_" + name);
+      row.push_back(csv_number(value));
     }
-    out << csv_number(r.epoch) << "," << r.step << "," << csv_number(r.train_loss);
-    for (const auto& [name, value] : r.valid) out << "," << csv_number(value);
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.3f", r.elapsed_seconds);
-    out << "," << elapsed << "\n";
-    MINIDL_CHECK(out, "train", "cannot write the log " << path_);
+    header.push_back("elapsed_seconds");
+    row.push_back(elapsed);
+    file_.append(header, row);
   }
 
  private:
-  std::string path_;
-  bool header_written_ = false;
+  detail::CsvFile file_;
 };
-
-// Evaluation with the default generator put back afterwards, so that validating (which may
-// sample) never changes what training draws: resumed and uninterrupted runs stay identical.
-Metrics evaluate_untouched(Task& task, const std::string& split) {
-  Generator& gen = default_generator();
-  const std::string state = gen.get_state();
-  Metrics metrics = task.evaluate(split);
-  gen.set_state(state);
-  task.model().train();
-  return metrics;
-}
 
 }  // namespace
 
