@@ -183,18 +183,8 @@ Metrics CaptioningTask::evaluate(const std::string& name) {
 
 Prediction CaptioningTask::predict(const std::string& input) {
   MINIDL_CHECK(model_, config_.name, "call setup before predict");
-  std::string name = "test", number = input;
-  if (const size_t colon = input.find(':'); colon != std::string::npos) {
-    name = input.substr(0, colon);
-    number = input.substr(colon + 1);
-  }
+  const auto [name, index] = parse_split_index(input, config_.name, "a mosaic");
   const MosaicSplit& data = split(name);
-  const bool digits = !number.empty() && number.size() < 10 &&
-                      std::all_of(number.begin(), number.end(),
-                                  [](unsigned char c) { return std::isdigit(c) != 0; });
-  MINIDL_CHECK(digits, config_.name,
-               "expected a mosaic as SPLIT:INDEX, e.g. test:17, got '" << input << "'");
-  const int64_t index = std::stoll(number);
   MINIDL_CHECK(
       index < data.table.size(0), config_.name,
       "the " << name << " split has " << data.table.size(0) << " mosaics, asked for " << index);
@@ -213,7 +203,7 @@ Prediction CaptioningTask::predict(const std::string& input) {
   const std::vector<int64_t> ids = captions.to_vector<int64_t>();
   for (int64_t q = 1; q <= kQuadrants; ++q)
     reference += (q > 1 ? " " : "") + vocabulary_.at(static_cast<size_t>(ids[q]));
-  p.source_tokens = {name + ":" + number + " (" + reference + ")"};
+  p.source_tokens = {name + ":" + std::to_string(index) + " (" + reference + ")"};
   p.image = raw_mosaics(data, index, index + 1).select(0, 0);  // [1, 56, 56]
   p.spatial_attention = caption.attention;                     // [words, g, g]
   return p;

@@ -407,16 +407,7 @@ TrainResult train(Task& task, const TrainOptions& options) {
   if (!dir.empty()) std::filesystem::create_directories(dir);
   remove_stale_temp_files(dir);
   if (options.resume) {
-    const CheckpointConfig config = read_checkpoint_config(last_path);
-    MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
-                 "--resume: " << last_path << " holds model \"" << config.model << "\", not \""
-                              << options.model << "\"");
-    MINIDL_CHECK(config.task.seed == options.seed && config.task.data_path == options.data_path &&
-                     config.task.smoke == options.smoke,
-                 "train",
-                 "--resume: " << last_path << " was trained with seed " << config.task.seed
-                              << ", data \"" << config.task.data_path << "\", smoke "
-                              << config.task.smoke << "; resume with the same options");
+    detail::check_resume_matches(options, last_path);
     nn::CheckpointInfo info = nn::load_checkpoint(last_path, model, *optimizer, nullptr);
     // The learning rate given again overrides the checkpoint's (load_checkpoint restored it).
     for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(s.lr);

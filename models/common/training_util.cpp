@@ -98,6 +98,19 @@ void CsvFile::append(const std::vector<std::string>& header, const std::vector<s
   MINIDL_CHECK(out, "train", "cannot write " << path_);
 }
 
+void check_resume_matches(const TrainOptions& options, const std::string& checkpoint) {
+  const CheckpointConfig config = read_checkpoint_config(checkpoint);
+  MINIDL_CHECK(options.model.empty() || config.model == options.model, "train",
+               "--resume: " << checkpoint << " holds model \"" << config.model << "\", not \""
+                            << options.model << "\"");
+  MINIDL_CHECK(config.task.seed == options.seed && config.task.data_path == options.data_path &&
+                   config.task.smoke == options.smoke,
+               "train",
+               "--resume: " << checkpoint << " was trained with seed " << config.task.seed
+                            << ", data \"" << config.task.data_path << "\", smoke "
+                            << config.task.smoke << "; resume with the same options");
+}
+
 Metrics evaluate_untouched(Task& task, const std::string& split) {
   Generator& gen = default_generator();
   const std::string state = gen.get_state();

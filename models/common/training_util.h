@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/common/task.h"
+#include "models/common/training.h"
 #include "nn/safetensors.h"
 
 namespace minidl::models::detail {
@@ -41,6 +42,10 @@ class CsvFile {
   std::string path_;
   bool header_written_ = false;
 };
+
+// Before resuming from `checkpoint`: it holds options.model, trained with the same seed, data and
+// smoke flag (else the data would differ); an error says which and what to do.
+void check_resume_matches(const TrainOptions& options, const std::string& checkpoint);
 
 // task.evaluate(split) with the default generator put back afterwards, so that validating (which
 // may sample) never changes what training draws -- resumed and uninterrupted runs stay identical --

@@ -1,5 +1,7 @@
 #include "models/data/fashion_mnist.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "core/error.h"
@@ -44,6 +46,22 @@ FashionMnist load_fashion_mnist(const std::string& dir) {
   data.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   return data;
+}
+
+SplitIndex parse_split_index(const std::string& text, const std::string& op, const char* what) {
+  SplitIndex out{"test", 0};
+  std::string number = text;
+  if (const size_t colon = text.find(':'); colon != std::string::npos) {
+    out.split = text.substr(0, colon);
+    number = text.substr(colon + 1);
+  }
+  const bool digits = !number.empty() && number.size() < 10 &&
+                      std::all_of(number.begin(), number.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  MINIDL_CHECK(digits, op,
+               "expected " << what << " as SPLIT:INDEX, e.g. test:17, got '" << text << "'");
+  out.index = std::stoll(number);
+  return out;
 }
 
 }  // namespace minidl::models

@@ -26,4 +26,13 @@ struct FashionMnist {
 // Debian path). A missing file is an error that says which package installs it.
 FashionMnist load_fashion_mnist(const std::string& dir = "");
 
+// An example named as predict() inputs name them: "SPLIT:INDEX" ("test:17", "valid:3") or a bare
+// index (of the test split). `what` names the example in the message ("an image", "a mosaic");
+// the caller checks the index against its split's size.
+struct SplitIndex {
+  std::string split;
+  int64_t index = 0;
+};
+SplitIndex parse_split_index(const std::string& text, const std::string& op, const char* what);
+
 }  // namespace minidl::models

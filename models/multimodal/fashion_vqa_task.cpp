@@ -228,16 +228,8 @@ Prediction FashionVqaTask::predict(const std::string& input) {
       space != std::string::npos && space > 0, config_.name,
       "expected 'SPLIT:INDEX QUESTION', e.g. 'test:17 is this footwear?', got '" << input << "'");
   const std::string image = input.substr(0, space), question_text = input.substr(space + 1);
-  std::string name = "test", number = image;
-  if (const size_t colon = image.find(':'); colon != std::string::npos) {
-    name = image.substr(0, colon);
-    number = image.substr(colon + 1);
-  }
+  const auto [name, index] = parse_split_index(image, config_.name, "an image");
   const Split& data = split(name);
-  const bool digits = !number.empty() && std::all_of(number.begin(), number.end(), ::isdigit);
-  MINIDL_CHECK(digits && number.size() < 10, config_.name,
-               "expected an image as SPLIT:INDEX, e.g. test:17, got '" << image << "'");
-  const int64_t index = std::stoll(number);
   const int64_t images = data.images.images.size(0);
   MINIDL_CHECK(index < images, config_.name,
                "the " << name << " split has " << images << " images, asked for " << index);

@@ -136,16 +136,8 @@ Metrics ImageClassificationTask::evaluate(const std::string& name) {
 
 Prediction ImageClassificationTask::predict(const std::string& input) {
   MINIDL_CHECK(model_, config_.name, "call setup before predict");
-  std::string name = "test", number = input;
-  if (const size_t colon = input.find(':'); colon != std::string::npos) {
-    name = input.substr(0, colon);
-    number = input.substr(colon + 1);
-  }
+  const auto [name, index] = parse_split_index(input, config_.name, "an image");
   const ImageSplit& data = split(name);
-  const bool digits = !number.empty() && std::all_of(number.begin(), number.end(), ::isdigit);
-  MINIDL_CHECK(digits && number.size() < 10, config_.name,
-               "expected an image as SPLIT:INDEX, e.g. test:17, got '" << input << "'");
-  const int64_t index = std::stoll(number);
   MINIDL_CHECK(
       index < data.images.size(0), config_.name,
       "the " << name << " split has " << data.images.size(0) << " images, asked for " << index);
@@ -156,7 +148,7 @@ Prediction ImageClassificationTask::predict(const std::string& input) {
   model_->train();
   Prediction p;
   p.output = class_names_.at(argmax(logits, 1).item<int64_t>());
-  p.source_tokens = {name + ":" + number + " (" +
+  p.source_tokens = {name + ":" + std::to_string(index) + " (" +
                      class_names_.at(data.labels.index({index}).item<int64_t>()) + ")"};
   p.target_tokens = {p.output};
   return p;
