@@ -86,7 +86,7 @@ TEST_CASE("vit-fashion-mnist smoke: the Vision Transformer trains through the sa
   task->start_epoch(0, 32);
   // lr 1e-3: six pre-norm layers at the full run's 2e-3 need its 300 warmup steps
   optim::AdamW optimizer(task->model().parameters(), optim::AdamWOptions(1e-3));
-  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 50, 8);
+  minidl::testing::FitResult fit = minidl::testing::fit_batches(*task, optimizer, 100, 8);
   CHECK(fit.last < fit.first * 0.8);
   CHECK(task->evaluate("train")[0].second > 0.2);  // the 256 images it was fitted on (chance 0.1)
   CHECK_THROWS_WITH(vit(rand({2, 1, 32, 32})),
