@@ -182,7 +182,7 @@ std::unique_ptr<Task> make_vit_fashion_mnist_task() {
     return std::make_shared<VisionTransformer>(options);
   };
   // 30 epochs: with random crops the ViT still underfits at 20 (test 0.892); flips alone
-  // overfit from epoch 12 (0.895). docs/RESULTS.md has the runs.
+  // overfit after epoch 15 (0.895). docs/RESULTS.md has the runs.
   config.defaults = train_defaults("adamw", 2e-3, 30, 128, 1.0, "cosine");
   config.defaults.warmup_steps = 300;
   return std::make_unique<ImageClassificationTask>(config);
