@@ -262,16 +262,9 @@ TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options
     record.train_loss = epoch_updates ? loss_sum / epoch_updates : 0;
     record.valid = evaluate_untouched(task, "valid");
     record.elapsed_seconds = elapsed_before + seconds_since(start);
-    bool best = false;
+    const bool best = detail::record_if_best(result, record.valid, epoch_done);
     if (!record.valid.empty()) {
-      const auto& [name, value] = record.valid.front();
-      if (result.best_metric.empty() ||
-          (lower_is_better(name) ? value < result.best_value : value > result.best_value)) {
-        best = true;
-        result.best_metric = name;
-        result.best_value = value;
-        result.best_epoch = epoch_done;
-      }
+      const double value = record.valid.front().second;
       if (!result.solved && value >= task.solved_threshold()) {
         result.solved = true;
         result.solved_epoch = epoch_done;

@@ -530,17 +530,7 @@ TrainResult train(Task& task, const TrainOptions& options) {
     record.train_loss = loss_sum / std::max<int64_t>(epoch_items, 1);
     record.valid = evaluate_untouched(task, "valid");
     record.elapsed_seconds = elapsed_before + seconds_since(start);
-    bool best = false;
-    if (!record.valid.empty()) {
-      const auto& [name, value] = record.valid.front();
-      if (result.best_metric.empty() ||
-          (lower_is_better(name) ? value < result.best_value : value > result.best_value)) {
-        best = true;
-        result.best_metric = name;
-        result.best_value = value;
-        result.best_epoch = epoch_done;
-      }
-    }
+    const bool best = detail::record_if_best(result, record.valid, epoch_done);
     log.append(record);
     result.records.push_back(record);
     if (!dir.empty()) {

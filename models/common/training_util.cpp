@@ -111,6 +111,19 @@ void check_resume_matches(const TrainOptions& options, const std::string& checkp
                             << config.task.smoke << "; resume with the same options");
 }
 
+bool record_if_best(TrainResult& result, const Metrics& valid, double epoch) {
+  if (valid.empty()) return false;
+  const auto& [name, value] = valid.front();
+  const bool better =
+      result.best_metric.empty() ||
+      (lower_is_better(name) ? value < result.best_value : value > result.best_value);
+  if (!better) return false;
+  result.best_metric = name;
+  result.best_value = value;
+  result.best_epoch = epoch;
+  return true;
+}
+
 Metrics evaluate_untouched(Task& task, const std::string& split) {
   Generator& gen = default_generator();
   const std::string state = gen.get_state();

@@ -47,6 +47,10 @@ class CsvFile {
 // smoke flag (else the data would differ); an error says which and what to do.
 void check_resume_matches(const TrainOptions& options, const std::string& checkpoint);
 
+// If the headline (first) validation metric is the best so far (lower_is_better decides the
+// direction), records it, with `epoch`, in result.best_*; returns whether it was.
+bool record_if_best(TrainResult& result, const Metrics& valid, double epoch);
+
 // task.evaluate(split) with the default generator put back afterwards, so that validating (which
 // may sample) never changes what training draws -- resumed and uninterrupted runs stay identical --
 // and the model back in training mode.
