@@ -12,11 +12,14 @@ MAKEFLAGS += -j$(JOBS)
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
 BLAS_LIBS   = $(shell pkg-config --libs openblas)
 
-CXXFLAGS_BASE = -std=c++17 -fopenmp -Wall -Wextra -Werror -I. -MMD -MP
+# OPENMP: clang builds (make fuzz) use -fopenmp=libgomp, the runtime OpenBLAS already loads.
+OPENMP   ?= -fopenmp
+WERROR   ?= -Werror
+CXXFLAGS_BASE = -std=c++17 $(OPENMP) -Wall -Wextra $(WERROR) -I. -MMD -MP
 CXXFLAGS ?= -O3 -march=native
 TEST_CXXFLAGS ?= -O2 -march=native
 TEST_DEFS = -DMINIDL_FIXTURE_DIR=\"$(CURDIR)/tests/fixtures\"
-LDLIBS = $(BLAS_LIBS) -fopenmp -lz -lpng -lpthread
+LDLIBS = $(BLAS_LIBS) $(OPENMP) -lz -lpng -lpthread
 
 LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp models/*.cpp models/*/*.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
@@ -27,7 +30,7 @@ TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all lib test demo bench install uninstall clean format deps FORCE
+.PHONY: all lib test demo bench install uninstall clean format deps FORCE test-sanitize fuzz
 all: lib $(TOOL_BINS)
 lib: $(LIB)
 
@@ -50,12 +53,12 @@ $(LIB): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
-	$(CXX) $(CXXFLAGS) -fopenmp $< $(LIB) $(LDLIBS) -o $@
+	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # bench: the runner (child processes, PyTorch, the table) and the workloads it times.
 BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o
 $(BUILD)/bench: $(BENCH_OBJS) $(LIB)
-	$(CXX) $(CXXFLAGS) -fopenmp $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 # The list of test sources is a prerequisite too (rewritten only when it changes), so a build
 # with another TEST_SRCS relinks even when every object is older than the binary.
@@ -66,7 +69,7 @@ $(TEST_LIST): FORCE
 FORCE:
 
 $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB) $(TEST_LIST)
-	$(CXX) $(TEST_CXXFLAGS) -fopenmp $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
+	$(CXX) $(TEST_CXXFLAGS) $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
 # The whole suite (Catch2; one case installs the library and builds a program against it, one
 # runs build/bench). The tools are built too: the README's next steps use them.
@@ -91,10 +94,58 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/minidl $(DESTDIR)$(PREFIX)/lib/libminidl.a \
 	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
 
+# ---- sanitizers: the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (every
+# report is an error, leaks included), then the threading tests under ThreadSanitizer, each in
+# its own build directory. tools/tsan.supp silences only libgomp/OpenBLAS internals, which are
+# not instrumented; nothing of minidl's is suppressed.
+SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -march=native
+ASAN_FLAGS := $(SANITIZE_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_FLAGS := $(SANITIZE_FLAGS) -fsanitize=thread
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=2
+test-sanitize: $(DEPS_STAMP)
+	$(MAKE) BUILD=$(BUILD)/asan CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" \
+	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict
+	$(SANITIZE_ENV) MINIDL_BUILD_DIR=$(BUILD)/asan $(BUILD)/asan/minidl_tests "~[install]~[bench]"
+	$(MAKE) BUILD=$(BUILD)/tsan CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" \
+	  $(BUILD)/tsan/minidl_tests
+	TSAN_OPTIONS="halt_on_error=1:suppressions=$(CURDIR)/tools/tsan.supp" OMP_NUM_THREADS=2 \
+	  MINIDL_BUILD_DIR=$(BUILD)/tsan $(BUILD)/tsan/minidl_tests "[parallel],[generator]"
+	$(MAKE) $(BUILD)/train
+	@tools/install_deps.sh --fuzz
+	rm -rf $(BUILD)/valgrind-run
+	OMP_NUM_THREADS=2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  --quiet $(BUILD)/train --model bahdanau-dates --smoke --epochs 1 --max-steps 3 \
+	  --checkpoint-dir $(BUILD)/valgrind-run --examples 1
+
+# ---- fuzzing: libFuzzer harnesses (tests/fuzz/) built with clang, ASan and UBSan, each run for
+# FUZZ_RUNS inputs from the committed seed corpus (tests/fuzz/corpus/NAME; new inputs go to a
+# scratch corpus in the build directory). A crash, sanitizer report, timeout or an allocation
+# over the RSS limit fails the target and leaves the input in $(BUILD)/fuzz/.
+FUZZERS := safetensors npy idx checkpoint text shapes
+FUZZ_RUNS ?= 20000
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+fuzz: $(DEPS_STAMP)
+	@tools/install_deps.sh --fuzz
+	$(MAKE) BUILD=$(BUILD)/fuzz CXX=clang++ OPENMP=-fopenmp=libgomp WERROR= \
+	  CXXFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_BINS)
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$f; \
+	  (cd $(BUILD)/fuzz && ./fuzz_$$f -runs=$(FUZZ_RUNS) -seed=1 -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1 \
+	    corpus-$$f $(CURDIR)/tests/fuzz/corpus/$$f > fuzz_$$f.log 2>&1); status=$$?; \
+	  echo "fuzz_$$f: $$(grep -h 'stat::number_of_executed_units' $(BUILD)/fuzz/fuzz_$$f.log)"; \
+	  if [ $$status -ne 0 ]; then tail -50 $(BUILD)/fuzz/fuzz_$$f.log; exit 1; fi; \
+	done
+# (built by the recursive make above, where BUILD is $(BUILD)/fuzz)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(LIB)
+	$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS) -fsanitize=fuzzer $(BLAS_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
 format:
 	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp \
 	  nn/attention/*.h nn/attention/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
-	  tests/*.cpp tests/*.h tools/*.cpp tools/*.h)
+	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tools/*.cpp tools/*.h)
 
 clean:
 	rm -rf $(BUILD)
