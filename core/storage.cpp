@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/sanitizer.h"
 
 namespace minidl {
 
@@ -78,6 +79,7 @@ Storage::Storage(size_t bytes) : nbytes(bytes) {
   if (rounded == kSmallBlock && !small_blocks_gone && !small_blocks.blocks.empty()) {
     data = small_blocks.blocks.back();
     small_blocks.blocks.pop_back();
+    sanitizer::unpoison(data, kSmallBlock);
     return;
   }
   if (rounded >= kLargeBlock) {
@@ -88,6 +90,7 @@ Storage::Storage(size_t bytes) : nbytes(bytes) {
       data = it->second;
       cache.cached_bytes -= rounded;
       cache.blocks.erase(it);
+      sanitizer::unpoison(data, rounded);
       return;
     }
   }
@@ -100,6 +103,7 @@ Storage::~Storage() {
   if (rounded == kSmallBlock && !small_blocks_gone &&
       small_blocks.blocks.size() < kMaxCachedBlocks) {
     small_blocks.blocks.push_back(data);  // any thread may reuse a block another one freed
+    sanitizer::poison(data, kSmallBlock);
     return;
   }
   if (rounded >= kLargeBlock) {
@@ -108,6 +112,7 @@ Storage::~Storage() {
     if (cache.cached_bytes + rounded <= kLargeCacheLimit) {
       cache.blocks.emplace(rounded, data);
       cache.cached_bytes += rounded;
+      sanitizer::poison(data, rounded);
       return;
     }
   }
