@@ -28,7 +28,14 @@ class StridedIter {
  public:
   StridedIter(const Shape& shape, const std::array<const Shape*, N>& strides) {
     numel_ = 1;
-    for (int64_t s : shape) numel_ *= s;
+    for (int64_t s : shape)
+      if (s == 0) numel_ = 0;
+    if (numel_ == 0) {  // nothing to visit (the other dims may be huge: their products overflow)
+      sizes_.push_back(0);
+      for (size_t k = 0; k < N; ++k) strides_[k].push_back(0);
+      return;
+    }
+    for (int64_t s : shape) numel_ *= s;  // fits: a non-empty tensor's element count does
     // Keep dims of size != 1 (size-1 dims contribute nothing), innermost last, merging where
     // the operands allow it.
     for (size_t d = 0; d < shape.size(); ++d) {

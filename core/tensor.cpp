@@ -28,6 +28,10 @@ int64_t Tensor::stride(int64_t dim) const {
 
 bool Tensor::is_contiguous() const {
   const TensorImpl* t = checked();
+  // An empty tensor reads nothing, so any strides are contiguous (PyTorch's rule too); its other
+  // dims may be huge, and the product below would overflow (found by fuzz_shapes).
+  for (int64_t size : t->shape)
+    if (size == 0) return true;
   int64_t expected = 1;
   for (size_t d = t->shape.size(); d-- > 0;) {
     if (t->shape[d] == 1) continue;  // the stride of a size-1 dim never matters

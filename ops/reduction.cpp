@@ -3,6 +3,7 @@
 #include "ops/reduction.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "core/autograd.h"
@@ -28,6 +29,18 @@ Dims reduction_dims(const Tensor& x, const Dims& dims, const char* op) {
   return normalize_dims(dims, x.dim(), op);
 }
 
+namespace {
+
+// a * b, or INT64_MAX where that overflows. Both counts fit when x has elements; an empty x's other
+// dims may be huge (fuzz_shapes), and then a saturated count only ever meets a 0 from the other
+// count (nothing to compute) or a 0 factor of its own (which gives 0 as it should).
+int64_t times_saturating(int64_t a, int64_t b) {
+  int64_t out = 0;
+  return __builtin_mul_overflow(a, b, &out) ? std::numeric_limits<int64_t>::max() : out;
+}
+
+}  // namespace
+
 ReduceGeometry reduce_geometry(const Tensor& x, const Dims& dims, bool keepdim) {
   ReduceGeometry g;
   size_t next = 0;
@@ -37,13 +50,13 @@ ReduceGeometry reduce_geometry(const Tensor& x, const Dims& dims, bool keepdim) 
       ++next;
       g.reduced_shape.push_back(x.shape()[d]);
       g.reduced_strides.push_back(x.strides()[d]);
-      g.reduce_numel *= x.shape()[d];
+      g.reduce_numel = times_saturating(g.reduce_numel, x.shape()[d]);
       if (keepdim) g.out_shape.push_back(1);
     } else {
       g.kept_shape.push_back(x.shape()[d]);
       g.kept_strides.push_back(x.strides()[d]);
       g.out_shape.push_back(x.shape()[d]);
-      g.out_numel *= x.shape()[d];
+      g.out_numel = times_saturating(g.out_numel, x.shape()[d]);
     }
   }
   return g;
@@ -57,6 +70,7 @@ template <typename T, typename O>
 void sum_kernel(const Tensor& x, const ReduceGeometry& g, O* out) {
   using Acc = std::conditional_t<std::is_floating_point<T>::value, double, int64_t>;
   const int64_t M = g.out_numel, R = g.reduce_numel;
+  if (M == 0) return;  // no output (R may then be any size, even saturated: see reduce_geometry)
   // A contiguous tensor whose reduced dims are adjacent is [outer, R, inner]: a bias gradient
   // [N, C] -> [C] (outer = 1), a mean over channels [N, C, H, W] -> [N, H, W]. With inner > 1,
   // add the R rows of each outer slice into its output row, vectorized along the row.

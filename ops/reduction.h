@@ -179,7 +179,8 @@ class ReduceRows {
     for (size_t i = 0; trailing_ && i < g.kept_shape.size(); ++i)
       trailing_ = g.kept_shape[i] == 1 || g.kept_strides[i] >= R_;
     int64_t next_stride = -1;  // the stride the next outer reduced dim needs to nest
-    for (size_t d = g.reduced_shape.size(); d-- > 0;) {
+    // (An empty x reads nothing, and its other dims may be huge: stride * size could overflow.)
+    for (size_t d = M_ > 0 && R_ > 0 ? g.reduced_shape.size() : 0; d-- > 0;) {
       if (g.reduced_shape[d] == 1) continue;
       if (next_stride == -1) {
         stride_ = g.reduced_strides[d];

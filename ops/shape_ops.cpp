@@ -60,7 +60,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                      << d << ": tensor " << ref << " has shape " << shape_str(reference.shape())
                      << " but tensor " << i << " has shape " << shape_str(t.shape()));
     offsets[i] = out_shape[d];
-    out_shape[d] += t.shape()[d];
+    out_shape[d] = checked_add(out_shape[d], t.shape()[d], "cat", "output sizes");
   }
   // out[.., offsets[i] : offsets[i] + size_i, ..] = tensors[i]   (converted to dt)
   Tensor out = empty(out_shape, dt);
@@ -112,6 +112,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 
 // ---------------------------------------------------------------- split, chunk
 
+// More views than this (2^32, each over 100 bytes) cannot fit in memory.
+constexpr int64_t kMaxPieces = int64_t{1} << 32;
+
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
   MINIDL_CHECK(x.dim() > 0, "split", "cannot split a 0-d tensor");
   const int64_t d = wrap_dim(dim, x.dim(), "split");
@@ -120,8 +123,13 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
   MINIDL_CHECK(split_size > 0 || n == 0, "split",
                "split_size can only be 0 if the dimension size is 0, but dimension "
                    << d << " of shape " << shape_str(x.shape()) << " has size " << n);
-  const int64_t count =
-      split_size == 0 ? 1 : std::max<int64_t>((n + split_size - 1) / split_size, 1);
+  // ceil(n / split_size) pieces, one (empty) if n is 0; written so that no sum can overflow.
+  const int64_t count = n == 0 ? 1 : (n - 1) / split_size + 1;
+  // A huge expanded dim split in small pieces: refused before asking for the memory.
+  MINIDL_CHECK(count <= kMaxPieces, "split",
+               "dimension " << d << " of shape " << shape_str(x.shape()) << " in pieces of "
+                            << split_size << " would make " << count
+                            << " tensors, more than any memory holds");
   std::vector<Tensor> pieces;
   pieces.reserve(count);
   for (int64_t i = 0; i < count; ++i) {
@@ -139,7 +147,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& split_siz
   for (int64_t s : split_sizes) {
     MINIDL_CHECK(s >= 0, "split",
                  "split sizes must be non-negative, got " << shape_str(split_sizes));
-    total += s;
+    total = checked_add(total, s, "split", "split sizes");
   }
   MINIDL_CHECK(total == n, "split",
                "split sizes " << shape_str(split_sizes) << " add up to " << total
@@ -160,9 +168,14 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   MINIDL_CHECK(x.dim() > 0, "chunk", "cannot chunk a 0-d tensor");
   const int64_t d = wrap_dim(dim, x.dim(), "chunk");
   const int64_t n = x.shape()[d];
-  const int64_t split_size = (n + chunks - 1) / chunks;
   // An empty dim still yields `chunks` empty pieces (split would give one).
-  if (n == 0) return split(x, std::vector<int64_t>(chunks, 0), d);
+  if (n == 0) {
+    MINIDL_CHECK(chunks <= kMaxPieces, "chunk",
+                 chunks << " empty pieces of shape " << shape_str(x.shape())
+                        << " are more tensors than any memory holds");
+    return split(x, std::vector<int64_t>(chunks, 0), d);
+  }
+  const int64_t split_size = (n - 1) / chunks + 1;  // ceil(n / chunks) without overflow
   return split(x, split_size, d);
 }
 
@@ -374,7 +387,7 @@ Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats) {
     tiled[2 * d + 1] = size;
     tiled_strides[2 * d] = 0;
     tiled_strides[2 * d + 1] = d < lead ? 0 : x.strides()[d - lead];
-    out_shape[d] = repeats[d] * size;
+    out_shape[d] = checked_mul(repeats[d], size, "repeat", "output sizes");
     sum_dims[d] = 2 * d;
   }
   Tensor out = empty(out_shape, x.dtype());

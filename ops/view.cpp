@@ -16,6 +16,16 @@ Tensor track_view(const Tensor& in, Tensor out, const char* name, BackwardFn bac
   return out;
 }
 
+// offset + index * stride: where a view starting at `index` along a dim begins. If that overflows,
+// the view is empty -- a non-empty view's first element is within the storage's reach, which fits
+// -- and reads nothing, so the offset stays (found by fuzz_shapes on empty tensors' huge dims).
+int64_t advanced_offset(int64_t offset, int64_t index, int64_t stride) {
+  int64_t step = 0, out = 0;
+  if (__builtin_mul_overflow(index, stride, &step) || __builtin_add_overflow(offset, step, &out))
+    return offset;
+  return out;
+}
+
 // Resolves one -1 in a requested shape from the element count.
 Shape infer_shape(const Shape& requested, int64_t numel, const char* op) {
   Shape shape = requested;
@@ -27,7 +37,9 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op) {
     } else {
       MINIDL_CHECK(shape[i] >= 0, op,
                    "invalid size " << shape[i] << " in " << shape_str(requested));
-      known *= shape[i];
+      // A product past 64 bits cannot equal the input's element count (found by fuzz_shapes).
+      MINIDL_CHECK(!__builtin_mul_overflow(known, shape[i], &known), op,
+                   "shape " << shape_str(requested) << " is invalid for " << numel << " elements");
     }
   }
   if (infer_at >= 0) {
@@ -148,20 +160,24 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   int64_t s = start ? clamp_bound(*start) : 0;
   int64_t e = end ? clamp_bound(*end) : n;
   if (e < s) e = s;
-  int64_t length = (e - s + step - 1) / step;
+  // ceil((e - s) / step), written so that a step near 2^63 cannot overflow (fuzz_shapes found it)
+  int64_t length = e == s ? 0 : (e - s - 1) / step + 1;
   Shape shape = this->shape(), strides = this->strides();
   shape[dim] = length;
-  strides[dim] *= step;
+  // With one element or none the stride is never used; keeping it avoids a stride * step that
+  // overflows. With two or more, stride * step <= the distance of the last element, which fits.
+  if (length > 1) strides[dim] = checked_mul(strides[dim], step, "slice", "strides");
   Shape in_shape = this->shape();
   DType dt = dtype();
   // out = x[s:e:step] along dim ;  dx = zeros with dout written into that slice
-  return track_view(*this,
-                    make_view(*this, shape, strides, storage_offset() + s * this->strides()[dim]),
-                    "SliceBackward", [in_shape, dt, dim, s, e, step](const Tensor& g) {
-                      Tensor dx = zeros(in_shape, dt);
-                      copy_data(dx.slice(dim, s, e, step), g);
-                      return GradList{dx};
-                    });
+  return track_view(
+      *this,
+      make_view(*this, shape, strides, advanced_offset(storage_offset(), s, this->strides()[dim])),
+      "SliceBackward", [in_shape, dt, dim, s, e, step](const Tensor& g) {
+        Tensor dx = zeros(in_shape, dt);
+        copy_data(dx.slice(dim, s, e, step), g);
+        return GradList{dx};
+      });
 }
 
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
@@ -169,7 +185,8 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   int64_t d = wrap_dim(dim, this->dim(), "narrow");
   int64_t n = shape()[d];
   if (start < 0) start += n;
-  MINIDL_CHECK(start >= 0 && length >= 0 && start + length <= n, "narrow",
+  // (length <= n - start: start + length could overflow -- found by fuzz_shapes)
+  MINIDL_CHECK(start >= 0 && start <= n && length >= 0 && length <= n - start, "narrow",
                "start " << start << " and length " << length << " exceed dimension " << d
                         << " of size " << n << " (shape " << shape_str(shape()) << ")");
   return slice(d, start, start + length);
@@ -184,7 +201,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
                         << " (shape " << shape_str(shape()) << ")");
   if (index < 0) index += n;
   Shape shape = this->shape(), strides = this->strides();
-  int64_t offset = storage_offset() + index * strides[d];
+  int64_t offset = advanced_offset(storage_offset(), index, strides[d]);
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
   Shape in_shape = this->shape();
@@ -292,7 +309,10 @@ Tensor Tensor::squeeze(int64_t dim) const {
 Tensor Tensor::unsqueeze(int64_t dim) const {
   int64_t d = wrap_dim(dim, this->dim() + 1, "unsqueeze");
   Shape shape = this->shape(), strides = this->strides();
-  int64_t stride = d < this->dim() ? strides[d] * shape[d] : 1;
+  // PyTorch's stride for the new dim: the next dim's extent. A size-1 dim's stride is never used,
+  // so where that product overflows (an empty tensor's huge dims; fuzz_shapes) 1 does as well.
+  int64_t stride = 1;
+  if (d < this->dim() && __builtin_mul_overflow(strides[d], shape[d], &stride)) stride = 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
   Shape in_shape = this->shape();

@@ -75,6 +75,17 @@ TEST_CASE("sums of empty tensors are 0 and means are NaN", "[reduction]") {
   CHECK(m.shape() == Shape{3});
   for (double v : m.to_vector<double>()) CHECK(std::isnan(v));
   CHECK(zeros({0}, kInt64).sum().item<int64_t>() == 0);
+  // Empty, with a reduced dim near 2^62: nothing is read, so its strides times sizes (which
+  // overflow) must not be computed either (found by fuzz_shapes).
+  Tensor wide = zeros({1, 0, 8}).expand({int64_t(5) << 60, 0, 8});
+  CHECK(wide.sum({0}).shape() == Shape{0, 8});
+  CHECK(wide.mean({0, 2}).shape() == Shape{0});
+  Tensor wider = zeros({0, 1, 1}).expand({0, int64_t(1) << 40, int64_t(1) << 40});  // 2^80
+  CHECK(wider.sum({1, 2}).shape() == Shape{0});
+  CHECK(zeros({int64_t(1) << 40, int64_t(1) << 40, 0}).sum({0, 1}).shape() == Shape{0});
+  // (Summing the other way round is legitimate: 2^40 zeros, which no memory holds.)
+  CHECK_THROWS_WITH(zeros({int64_t(1) << 40, int64_t(1) << 40, 0}).sum({0, 2}),
+                    Catch::Contains("cannot allocate"));
   // The gradient of a sum over nothing is an empty tensor of the input's shape.
   Tensor el = zeros({0, 3}, kFloat64).requires_grad_();
   el.sum().backward();

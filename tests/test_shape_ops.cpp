@@ -1,5 +1,7 @@
 // cat, stack, split, chunk, pad, repeat, tril, triu: gradchecks on non-contiguous inputs,
 // PyTorch reference values (tools/fixtures/gen_shape.py) and every error path.
+#include <limits>
+
 #include "tests/fixture.h"
 #include "tests/test_util.h"
 
@@ -180,6 +182,17 @@ TEST_CASE("split and chunk errors", "[shape]") {
   CHECK_THROWS_WITH(chunk(ones({4}), 0), Contains("chunk") && Contains("positive"));
   CHECK_THROWS_WITH(chunk(scalar_tensor(1.0), 2), Contains("chunk") && Contains("0-d"));
   CHECK_THROWS_WITH(chunk(ones({4}), 2, -2), Contains("chunk") && Contains("out of range"));
+  // Found by fuzz_shapes: sizes near 2^63 overflowed computing the piece count, and a huge
+  // expanded dim in unit pieces asked for a vector of 2^62 tensors (std::length_error).
+  const int64_t big = std::numeric_limits<int64_t>::max();
+  CHECK(split(ones({5}), big).size() == 1);
+  CHECK(chunk(ones({5}), big).size() == 5);
+  CHECK_THROWS_WITH(split(ones({1}).expand({int64_t(1) << 62}), 1),
+                    Contains("split") && Contains("more than any memory"));
+  CHECK_THROWS_WITH(chunk(ones({0}), big), Contains("chunk") && Contains("more"));
+  Tensor half = ones({1}).expand({int64_t(1) << 62});  // two of these overflow the cat
+  CHECK_THROWS_WITH(cat({half, half, half}, 0), Contains("cat") && Contains("overflow"));
+  CHECK_THROWS_WITH(split(ones({2}), Shape{big, big}), Contains("split") && Contains("overflow"));
 }
 
 // ---------------------------------------------------------------- pad
@@ -294,6 +307,9 @@ TEST_CASE("repeat errors", "[shape]") {
                     Contains("repeat") && Contains("[2]") && Contains("[2, 3]"));
   CHECK_THROWS_WITH(repeat(ones({2, 3}), {2, -1}),
                     Contains("repeat") && Contains("non-negative") && Contains("[2, -1]"));
+  // An empty input with a size times its repeat past 64 bits (found by fuzz_shapes; it wrapped).
+  CHECK_THROWS_WITH(repeat(ones({0, 3}), {1, int64_t(1) << 62}),
+                    Contains("repeat") && Contains("overflow"));
 }
 
 // ---------------------------------------------------------------- tril / triu

@@ -40,6 +40,10 @@ TEST_CASE("contiguous, clone and to copy exactly when needed", "[tensor]") {
   CHECK(t.is_contiguous());
   CHECK_FALSE(t.shares_storage(a));
   CHECK(t.to_vector<double>() == std::vector<double>{0, 3, 1, 4, 2, 5});
+  // Empty tensors are contiguous whatever their strides (as in PyTorch), even with a dim near
+  // 2^62 whose stride product would overflow (found by fuzz_shapes).
+  CHECK(zeros({0, 3}).t().is_contiguous());
+  CHECK(zeros({0, 1}).expand({0, int64_t(1) << 62}).t().is_contiguous());
   Tensor c = a.clone();
   CHECK_FALSE(c.shares_storage(a));
   CHECK(a.to(kFloat64).is_same(a));

@@ -1,4 +1,6 @@
 // View ops (ops/view.cpp): no copies, values vs PyTorch, gradients, errors.
+#include <limits>
+
 #include "tests/fixture.h"
 #include "tests/test_util.h"
 
@@ -107,6 +109,10 @@ TEST_CASE("view ops reject bad arguments", "[view]") {
   Tensor a = zeros({2, 3});
   CHECK_THROWS_WITH(a.view({4, 2}), Catch::Contains("view") && Catch::Contains("6"));
   CHECK_THROWS_WITH(a.view({-1, -1}), Catch::Contains("only one dimension can be -1"));
+  // The known sizes' product past 64 bits (fuzz_shapes found it overflowing, UB, before).
+  const int64_t huge = int64_t(3) << 60;
+  CHECK_THROWS_WITH(a.view({huge, 4, -1}), Catch::Contains("view") && Catch::Contains("invalid"));
+  CHECK_THROWS_WITH(a.reshape({-1, huge, huge}), Catch::Contains("reshape"));
   CHECK_THROWS_WITH(a.transpose(0, 2),
                     Catch::Contains("transpose") && Catch::Contains("out of range"));
   CHECK_THROWS_WITH(a.permute({0, 0}), Catch::Contains("permute") && Catch::Contains("repeated"));
@@ -114,6 +120,21 @@ TEST_CASE("view ops reject bad arguments", "[view]") {
   CHECK_THROWS_WITH(a.select(1, 3), Catch::Contains("select") && Catch::Contains("index 3"));
   CHECK_THROWS_WITH(a.narrow(0, 1, 2), Catch::Contains("narrow") && Catch::Contains("size 2"));
   CHECK_THROWS_WITH(a.slice(0, 0, 2, 0), Catch::Contains("slice") && Catch::Contains("step"));
+  // A step near 2^63 takes one element (it used to overflow computing the length and stride).
+  const int64_t max_step = std::numeric_limits<int64_t>::max();
+  CHECK(a.slice(1, 0, 3, max_step).shape() == Shape{2, 1});
+  CHECK(a.slice(1, 1, 3, max_step - 1).shape() == Shape{2, 1});
+  CHECK(a.slice(1, 2, 1, max_step).shape() == Shape{2, 0});
+  CHECK_THROWS_WITH(a.narrow(1, 2, max_step),
+                    Catch::Contains("narrow") && Catch::Contains("exceed"));
+  // Empty with a huge dim: unsqueeze before it works (its stride * size overflowed before).
+  Tensor empty_wide = zeros({0, 2}).expand({int64_t(1) << 62, 0, 2});
+  CHECK(empty_wide.unsqueeze(0).shape() == Shape{1, int64_t(1) << 62, 0, 2});
+  // ... and slicing or selecting far along it (index * stride overflowed).
+  const int64_t last = (int64_t(1) << 61) - 1;
+  Tensor far = zeros({int64_t(1) << 61, 0, 40});  // strides [40, 40, 1]
+  CHECK(far.slice(0, last).shape() == Shape{1, 0, 40});
+  CHECK(far.select(0, last).shape() == Shape{0, 40});
   CHECK_THROWS_WITH(a.expand({3, 3}), Catch::Contains("expand") && Catch::Contains("[3, 3]"));
   CHECK_THROWS_WITH(a.expand({3}), Catch::Contains("expand") && Catch::Contains("fewer"));
   CHECK_THROWS_WITH(a.index({0, 0, 0}), Catch::Contains("index") && Catch::Contains("too many"));

@@ -4,6 +4,9 @@
 // tensor whose every element is readable (checked by summing a contiguous copy, under ASan) or
 // throw minidl::Error. Materialising ops only run below a size cap, so a valid but huge result
 // (a legitimate allocation) is not mistaken for a finding.
+#include <cstdio>
+#include <cstdlib>
+
 #include "minidl.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -50,6 +53,8 @@ void touch(const minidl::Tensor& t) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace minidl;
+  // MINIDL_FUZZ_TRACE=1 ./fuzz_shapes INPUT prints each step: how a finding is read.
+  static const bool trace = std::getenv("MINIDL_FUZZ_TRACE") != nullptr;
   Input in(data, size);
   Shape shape(in.byte() % 5);
   for (int64_t& s : shape) s = in.byte() % 5;
@@ -63,21 +68,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::expect_success_or_error([&] {
       Tensor next;
       switch (op) {
-        case 0: next = t.view(in.values()); break;
-        case 1: next = t.reshape(in.values()); break;
-        case 2: next = t.expand(in.values()); break;
-        case 3: next = t.transpose(in.value(), in.value()); break;
+        case 0:
+          next = t.view(in.values());
+          break;
+        case 1:
+          next = t.reshape(in.values());
+          break;
+        case 2:
+          next = t.expand(in.values());
+          break;
+        case 3:
+          next = t.transpose(in.value(), in.value());
+          break;
         case 4: {
           std::vector<int64_t> dims = in.values();
           next = t.permute(dims);
           break;
         }
-        case 5: next = t.narrow(in.value(), in.value(), in.value()); break;
-        case 6: next = t.slice(in.value(), in.value(), in.value(), in.value()); break;
-        case 7: next = t.select(in.value(), in.value()); break;
-        case 8: next = t.unsqueeze(in.value()); break;
-        case 9: next = t.squeeze(in.value()); break;
-        case 10: next = t.flatten(in.value(), in.value()); break;
+        case 5:
+          next = t.narrow(in.value(), in.value(), in.value());
+          break;
+        case 6:
+          next = t.slice(in.value(), in.value(), in.value(), in.value());
+          break;
+        case 7:
+          next = t.select(in.value(), in.value());
+          break;
+        case 8:
+          next = t.unsqueeze(in.value());
+          break;
+        case 9:
+          next = t.squeeze(in.value());
+          break;
+        case 10:
+          next = t.flatten(in.value(), in.value());
+          break;
         case 11: {
           const Shape other = in.values();
           const Shape out = broadcast_shapes(t.shape(), other, "fuzz");
@@ -92,15 +117,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (total <= kMaterializeCap) next = repeat(t, repeats);
           break;
         }
-        case 13: next = cat({t, t}, in.value()); break;
+        case 13:
+          next = cat({t, t}, in.value());
+          break;
         case 14: {
           const int64_t split_size = in.value(), dim = in.value();
+          // Millions of pieces are legitimate but slow: split only into a few thousand.
+          if (split_size > 0 && t.dim() > 0 && dim >= -t.dim() && dim < t.dim() &&
+              t.shape()[dim < 0 ? dim + t.dim() : dim] / split_size > 4096)
+            break;
           std::vector<Tensor> parts = split(t, split_size, dim);
           if (!parts.empty()) next = parts[in.byte() % parts.size()];
           break;
         }
-        default: next = t.sum(std::vector<int64_t>{in.value()}); break;
+        default: {
+          // A sum over an empty dim gives zeros of the other dims' size, which may be huge:
+          // summed only when that result is small.
+          const int64_t dim = in.value();
+          Shape reduced = t.shape();
+          if (dim >= -t.dim() && dim < t.dim())
+            reduced.erase(reduced.begin() + (dim < 0 ? dim + t.dim() : dim));
+          if (numel_or_cap(reduced) <= kMaterializeCap) next = t.sum(std::vector<int64_t>{dim});
+          break;
+        }
       }
+      if (trace)
+        std::fprintf(stderr, "op %d on %s (strides %s) -> %s\n", op, shape_str(t.shape()).c_str(),
+                     shape_str(t.strides()).c_str(),
+                     next.defined() ? shape_str(next.shape()).c_str() : "(skipped)");
       if (next.defined()) {
         touch(next);
         t = next;
