@@ -66,6 +66,7 @@
 #include "ops/regression_loss.h"
 #include "ops/relative_position.h"
 #include "ops/rnn.h"
+#include "ops/scan.h"
 #include "ops/shape_ops.h"
 #include "ops/sliding_window_attention.h"
 #include "ops/softmax.h"
