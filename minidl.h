@@ -48,6 +48,7 @@
 #include "nn/transformer.h"
 #include "nn/transforms.h"
 #include "ops/additive_attention.h"
+#include "ops/amax.h"
 #include "ops/attention.h"
 #include "ops/compare.h"
 #include "ops/conv.h"
