@@ -50,6 +50,7 @@
 #include "ops/additive_attention.h"
 #include "ops/amax.h"
 #include "ops/attention.h"
+#include "ops/clamp.h"
 #include "ops/compare.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
