@@ -223,6 +223,11 @@ class Tensor {
   Tensor sigmoid() const;
   Tensor relu() const;
   Tensor clamp(std::optional<double> min, std::optional<double> max) const;
+  Tensor clamp(const std::optional<Tensor>& min, const std::optional<Tensor>& max) const;
+  Tensor clamp_min(double min) const;
+  Tensor clamp_min(const Tensor& min) const;
+  Tensor clamp_max(double max) const;
+  Tensor clamp_max(const Tensor& max) const;
   Tensor maximum(const Tensor& other) const;
   Tensor minimum(const Tensor& other) const;
   Tensor masked_fill(const Tensor& mask, double value) const;
@@ -247,10 +252,14 @@ class Tensor {
   std::pair<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
   Tensor min() const;
   std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor amax(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor amin(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor norm(double p = 2.0, const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor cumsum(int64_t dim) const;
+  Tensor cumprod(int64_t dim) const;
 
   Tensor matmul(const Tensor& other) const;
   Tensor mm(const Tensor& other) const;
