@@ -1,4 +1,4 @@
-// The kernels behind conv1d / conv2d (ops/conv.cpp) and conv_transpose2d
+// The kernels behind conv1d / conv2d (ops/conv.cpp) and conv_transpose1d / conv_transpose2d
 // (ops/conv_transpose.cpp): im2col + GEMM forward and its adjoint, col2im, per sample and group.
 // Internal to ops/: the public ops check their arguments and fill a ConvGeometry.
 //
@@ -11,7 +11,9 @@
 namespace minidl::detail {
 
 // A 2-d convolution's sizes; conv1d has H = KH = 1. Padding may be asymmetric ("same" with an
-// odd total): PT/PL at the top/left, the rest implied by OH/OW.
+// odd total): PT/PL at the top/left, the rest implied by OH/OW. OH/OW need not be what the
+// conv2d formula gives for H/W: a transposed convolution's output_padding (its H/W) leaves
+// rows/columns that no window reaches; the kernels only touch inputs inside [0, H) x [0, W).
 struct ConvGeometry {
   int64_t N, C, H, W;  // input
   int64_t O, KH, KW;   // weight [O, C / groups, KH, KW]
