@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "ops/elementwise.h"
 #include "ops/loops.h"
 
 namespace minidl {
@@ -48,6 +49,38 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
     });
   }
   return out;
+}
+
+Tensor dropout2d(const Tensor& x, double p, bool training, Generator* generator) {
+  MINIDL_CHECK(p >= 0.0 && p <= 1.0, "dropout2d",
+               "probability has to be between 0 and 1, but got " << p);
+  MINIDL_CHECK(x.defined(), "dropout2d", "input is undefined");
+  MINIDL_CHECK(
+      x.dim() == 3 || x.dim() == 4, "dropout2d",
+      "expected a 4-D [N, C, H, W] or 3-D [C, H, W] input, got shape " << shape_str(x.shape()));
+  MINIDL_CHECK(
+      x.is_floating_point(), "dropout2d",
+      "expects a floating-point tensor, got " << x.dtype() << " of shape " << shape_str(x.shape()));
+  if (!training || p == 0.0) return x;
+
+  // One scaled mask value per channel, [N, C, 1, 1] (or [C, 1, 1]), broadcast over the plane.
+  Shape mask_shape = x.shape();
+  mask_shape[mask_shape.size() - 1] = mask_shape[mask_shape.size() - 2] = 1;
+  Tensor mask = empty(mask_shape, x.dtype());
+  Generator& g = generator ? *generator : default_generator();
+  MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout2d", {
+    scalar_t* pm = mask.data_ptr<scalar_t>();
+    const int64_t n = mask.numel();
+    if (p == 1.0) {
+      for (int64_t i = 0; i < n; ++i) pm[i] = 0;
+    } else {
+      const scalar_t scale = static_cast<scalar_t>(1.0 / (1.0 - p));
+      std::lock_guard<std::mutex> lock(g.mutex);
+      for (int64_t i = 0; i < n; ++i) pm[i] = g.uniform() < p ? scalar_t(0) : scale;
+    }
+  });
+  // y = x * m / (1 - p) (broadcast multiply) ;  dx = dy * m / (1 - p) (its backward)
+  return x * mask;
 }
 
 }  // namespace minidl

@@ -1,0 +1,32 @@
+// Upsample (torch.nn.Upsample): resamples [N, C, L] or [N, C, H, W] inputs to a given size or
+// by a scale factor (no parameters; the math is in ops/interpolate.h).
+//   Upsample({}, {2.0})                          -> "Upsample(scale_factor=2.0, mode=nearest)"
+//   Upsample({4, 5}, {}, "bilinear", true)       -> "Upsample(size=(4, 5), mode=bilinear)"
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/module.h"
+#include "ops/interpolate.h"
+
+namespace minidl::nn {
+
+class Upsample : public Module {
+ public:
+  // Exactly one of size and scale_factor is non-empty (one value, or one per spatial dim).
+  explicit Upsample(std::vector<int64_t> size, std::vector<double> scale_factor = {},
+                    std::string mode = "nearest", std::optional<bool> align_corners = std::nullopt,
+                    bool recompute_scale_factor = false);
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+
+  std::vector<int64_t> size;
+  std::vector<double> scale_factor;
+  std::string mode;
+  std::optional<bool> align_corners;
+  bool recompute_scale_factor;
+};
+
+}  // namespace minidl::nn

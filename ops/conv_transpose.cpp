@@ -1,0 +1,197 @@
+// conv_transpose1d / conv_transpose2d: argument checks, the output size and the tape entry. The
+// kernels are conv2d's (ops/conv_kernels.cpp) with the roles swapped: the transposed
+// convolution's input plays conv2d's output, its output plays conv2d's input.
+#include "ops/conv_transpose.h"
+
+#include <algorithm>
+#include <climits>
+#include <string>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/parallel.h"
+#include "ops/conv_kernels.h"
+#include "ops/linalg.h"
+
+namespace minidl {
+
+namespace {
+
+using detail::ConvGeometry;
+using detail::dense;
+
+// Checks the arguments and works out the sizes, as the geometry of the conv2d whose adjoint this
+// is: that conv2d reads [N, Cout, OH, OW] (g.C, g.H, g.W) and writes [N, Cin, H, W] (g.O, g.OH,
+// g.OW). spatial is 1 (conv_transpose1d: H = kH = 1) or 2.
+ConvGeometry transpose_geometry(const char* op, size_t spatial, const Tensor& input,
+                                const Tensor& weight, const Tensor& bias,
+                                const ExpandingArray& stride_arg, const ExpandingArray& padding_arg,
+                                const ExpandingArray& output_padding_arg, int64_t groups,
+                                const ExpandingArray& dilation_arg) {
+  const int64_t sp = static_cast<int64_t>(spatial);
+  MINIDL_CHECK(input.defined() && weight.defined(), op, "input and weight must be defined");
+  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, op,
+               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
+                             << "-D (batched) input, got shape " << shape_str(input.shape()));
+  MINIDL_CHECK(weight.dim() == sp + 2, op,
+               "expected a " << sp + 2
+                             << "-D weight [in_channels, out_channels / groups, kernel...], got "
+                                "shape "
+                             << shape_str(weight.shape()));
+  MINIDL_CHECK(input.is_floating_point() && input.dtype() == weight.dtype(), op,
+               "input and weight must have the same floating dtype, got "
+                   << input.dtype() << " input " << shape_str(input.shape()) << " and "
+                   << weight.dtype() << " weight " << shape_str(weight.shape()));
+  MINIDL_CHECK(groups > 0, op, "groups must be positive, got " << groups);
+  MINIDL_CHECK(weight.numel() > 0, op,
+               "weight must not be empty, got shape " << shape_str(weight.shape()));
+  const bool batched = input.dim() == sp + 2;
+  ConvGeometry g{};
+  g.N = batched ? input.size(0) : 1;
+  g.O = input.size(batched ? 1 : 0);
+  g.OH = spatial == 2 ? input.size(-2) : 1;
+  g.OW = input.size(-1);
+  g.C = weight.size(1) * groups;
+  g.KH = spatial == 2 ? weight.size(2) : 1;
+  g.KW = weight.size(-1);
+  g.groups = groups;
+  MINIDL_CHECK(weight.size(0) == g.O, op,
+               "given transposed=1, weight of size "
+                   << shape_str(weight.shape()) << ", expected input " << shape_str(input.shape())
+                   << " to have " << weight.size(0) << " channels, but got " << g.O
+                   << " channels instead");
+  MINIDL_CHECK(g.O % groups == 0, op,
+               "in_channels = " << g.O << " (weight " << shape_str(weight.shape())
+                                << ") must be divisible by groups = " << groups);
+  if (bias.defined()) {
+    MINIDL_CHECK(bias.dim() == 1 && bias.size(0) == g.C, op,
+                 "expected bias of shape [" << g.C << "], got " << shape_str(bias.shape()));
+    MINIDL_CHECK(bias.dtype() == weight.dtype(), op,
+                 "bias dtype " << bias.dtype() << " differs from weight dtype " << weight.dtype());
+  }
+  const std::vector<int64_t> stride = stride_arg.expand(spatial, op, "stride");
+  const std::vector<int64_t> padding = padding_arg.expand(spatial, op, "padding");
+  const std::vector<int64_t> output_padding =
+      output_padding_arg.expand(spatial, op, "output_padding");
+  const std::vector<int64_t> dilation = dilation_arg.expand(spatial, op, "dilation");
+  for (size_t d = 0; d < spatial; ++d) {
+    MINIDL_CHECK(stride[d] > 0, op, "stride must be positive, got " << tuple_str(stride));
+    MINIDL_CHECK(dilation[d] > 0, op, "dilation must be positive, got " << tuple_str(dilation));
+    MINIDL_CHECK(padding[d] >= 0, op, "padding must be non-negative, got " << tuple_str(padding));
+    MINIDL_CHECK(output_padding[d] >= 0, op,
+                 "output_padding must be non-negative, got " << tuple_str(output_padding));
+    MINIDL_CHECK(output_padding[d] < stride[d] || output_padding[d] < dilation[d], op,
+                 "output padding must be smaller than either stride or dilation, but got "
+                 "output_padding "
+                     << tuple_str(output_padding) << ", stride " << tuple_str(stride)
+                     << ", dilation " << tuple_str(dilation));
+  }
+  // Index 0 of the vectors is H for 2-d; 1-d has only the width.
+  const auto pick = [&](const std::vector<int64_t>& v, bool height, int64_t one_d) {
+    return height ? (spatial == 2 ? v[0] : one_d) : v.back();
+  };
+  g.SH = pick(stride, true, 1);
+  g.SW = pick(stride, false, 1);
+  g.PT = pick(padding, true, 0);
+  g.PL = pick(padding, false, 0);
+  g.DH = pick(dilation, true, 1);
+  g.DW = pick(dilation, false, 1);
+  const int64_t oph = pick(output_padding, true, 0), opw = pick(output_padding, false, 0);
+  g.H = (g.OH - 1) * g.SH - 2 * g.PT + g.DH * (g.KH - 1) + oph + 1;
+  g.W = (g.OW - 1) * g.SW - 2 * g.PL + g.DW * (g.KW - 1) + opw + 1;
+  MINIDL_CHECK(g.H > 0 && g.W > 0, op,
+               "given input size per channel: ("
+                   << (spatial == 2 ? std::to_string(g.OH) + " x " : "") << g.OW
+                   << "). Calculated output size per channel: ("
+                   << (spatial == 2 ? std::to_string(g.H) + " x " : "") << g.W
+                   << "). Output size is too small (input " << shape_str(input.shape())
+                   << ", weight " << shape_str(weight.shape()) << ")");
+  for (int64_t v : {g.O * g.col_rows(), g.col_rows() * g.out_plane(), g.C * g.H * g.W})
+    MINIDL_CHECK(v <= INT_MAX, op, "matrix size " << v << " exceeds the BLAS int limit");
+  return g;
+}
+
+// y[n, c, :] += b[c] for y [N, C, plane].
+template <typename T>
+void add_channel_bias(T* y, const T* b, int64_t N, int64_t C, int64_t plane) {
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, plane));
+  parallel_for(0, N * C, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T* row = y + r * plane;
+      const T value = b[r % C];
+#pragma omp simd
+      for (int64_t p = 0; p < plane; ++p) row[p] += value;
+    }
+  });
+}
+
+Tensor transposed_convolution(const char* op, const char* backward_name, size_t spatial,
+                              const Tensor& input, const Tensor& weight, const Tensor& bias,
+                              const ExpandingArray& stride, const ExpandingArray& padding,
+                              const ExpandingArray& output_padding, int64_t groups,
+                              const ExpandingArray& dilation) {
+  const ConvGeometry g = transpose_geometry(op, spatial, input, weight, bias, stride, padding,
+                                            output_padding, groups, dilation);
+  Shape out_shape;
+  if (input.dim() == static_cast<int64_t>(spatial) + 2) out_shape.push_back(g.N);
+  out_shape.push_back(g.C);
+  if (spatial == 2) out_shape.push_back(g.H);
+  out_shape.push_back(g.W);
+  Tensor out = empty(out_shape, input.dtype());
+  const Tensor x = dense(input), w = dense(weight), b = bias.defined() ? dense(bias) : Tensor();
+  const bool grad = needs_grad({input, weight, bias});
+  const bool need_dw = grad && weight.requires_grad();
+  const bool need_dx = grad && input.requires_grad();
+  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
+    scalar_t* y = out.data_ptr<scalar_t>();
+    detail::conv_backward<scalar_t>(nullptr, w.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), y,
+                                    nullptr, nullptr, g);
+    if (b.defined()) add_channel_bias<scalar_t>(y, b.data_ptr<scalar_t>(), g.N, g.C, g.H * g.W);
+  });
+  // y = col2im(w_g^T @ x_ng) + b ;  dx_ng = w_g @ im2col(dy_ng)  (conv2d of dy),
+  //                                 dw_g = sum_n x_ng @ im2col(dy_ng)^T ,  db = sum_{n, pos} dy
+  if (grad) {
+    const bool need_db = bias.defined() && bias.requires_grad();
+    const Shape input_shape = input.shape(), weight_shape = weight.shape();
+    record(backward_name, out, {input, weight, bias},
+           [g, need_dx, need_dw, need_db, input_shape, weight_shape,
+            saved_x = need_dw ? SavedTensor(x) : SavedTensor(),
+            saved_w = need_dx ? SavedTensor(w) : SavedTensor()](const Tensor& grad_out) {
+             const Tensor dy = dense(grad_out);
+             Tensor dx = need_dx ? empty(input_shape, dy.dtype()) : Tensor();
+             Tensor dw = need_dw ? empty(weight_shape, dy.dtype()) : Tensor();
+             Tensor db = need_db ? empty({g.C}, dy.dtype()) : Tensor();
+             MINIDL_DISPATCH_FLOATING(dy.dtype(), "transposed convolution backward", {
+               const scalar_t* pdy = dy.data_ptr<scalar_t>();
+               if (need_dx)
+                 detail::conv_forward<scalar_t>(pdy, saved_w.get().data_ptr<scalar_t>(), nullptr,
+                                                dx.data_ptr<scalar_t>(), g);
+               if (need_dw)
+                 detail::conv_backward<scalar_t>(pdy, nullptr, saved_x.get().data_ptr<scalar_t>(),
+                                                 nullptr, dw.data_ptr<scalar_t>(), nullptr, g);
+               if (need_db)
+                 detail::channel_sums<scalar_t>(pdy, db.data_ptr<scalar_t>(), g.N, g.C, g.H * g.W);
+             });
+             return GradList{dx, dw, db};
+           });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        ExpandingArray stride, ExpandingArray padding,
+                        ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
+  return transposed_convolution("conv_transpose2d", "ConvTranspose2dBackward", 2, input, weight,
+                                bias, stride, padding, output_padding, groups, dilation);
+}
+
+Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        ExpandingArray stride, ExpandingArray padding,
+                        ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
+  return transposed_convolution("conv_transpose1d", "ConvTranspose1dBackward", 1, input, weight,
+                                bias, stride, padding, output_padding, groups, dilation);
+}
+
+}  // namespace minidl
