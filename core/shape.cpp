@@ -39,11 +39,14 @@ int64_t checked_add(int64_t a, int64_t b, const char* op, const char* what) {
 }
 
 int64_t shape_numel(const Shape& shape, const char* op) {
-  for (int64_t s : shape)
+  bool empty = false;
+  for (int64_t s : shape) {
     MINIDL_CHECK(s >= 0, op, "negative dimension " << s << " in shape " << shape_str(shape));
+    empty = empty || s == 0;
+  }
+  if (empty) return 0;  // [0, 2^62, 2^62] and [2^62, 2^62, 0] are empty, not overflows
   int64_t n = 1;
   for (int64_t s : shape) {
-    if (s == 0) return 0;  // [0, 2^62, 2^62] is empty, not an overflow
     MINIDL_CHECK(!__builtin_mul_overflow(n, s, &n), op,
                  "shape " << shape_str(shape) << " has more elements than a 64-bit count holds");
   }

@@ -35,6 +35,7 @@ TEST_CASE("sizes that overflow 64 bits are errors, never wrapped products", "[sh
   CHECK_THROWS_WITH(shape_numel({int64_t(1) << 32, int64_t(1) << 32}, "zeros"),
                     Catch::Contains("zeros: shape [4294967296, 4294967296] has more elements"));
   CHECK(shape_numel({0, big, big}) == 0);  // empty, whatever the other sizes
+  CHECK(shape_numel({big, big, 0}) == 0);  // (the zero last: the product overflowed first)
   CHECK_THROWS_WITH(contiguous_strides({0, big, big}, "empty"),
                     Catch::Contains("empty: the strides of shape [0, 4611686018427387904"));
   CHECK_FALSE(try_contiguous_strides({0, big, big}).has_value());
