@@ -9,6 +9,7 @@
 
 #include "core/autograd.h"
 #include "core/strided.h"
+#include "ops/conv_checks.h"
 #include "ops/conv_kernels.h"
 #include "ops/linalg.h"
 
@@ -30,6 +31,8 @@ std::string tuple_str(const std::vector<int64_t>& values) {
 
 namespace {
 
+using detail::check_conv_bias;
+using detail::check_conv_operands;  // ops/conv_checks.h
 using detail::conv_backward;
 using detail::conv_forward;
 using detail::ConvGeometry;  // ops/conv_kernels.h
@@ -42,22 +45,8 @@ ConvGeometry conv_geometry(const char* op, size_t spatial, const Tensor& input,
                            const Tensor& weight, const Tensor& bias,
                            const ExpandingArray& stride_arg, const ConvPadding& padding_arg,
                            const ExpandingArray& dilation_arg, int64_t groups) {
-  const int64_t sp = static_cast<int64_t>(spatial);
-  MINIDL_CHECK(input.defined() && weight.defined(), op, "input and weight must be defined");
-  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, op,
-               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
-                             << "-D (batched) input, got shape " << shape_str(input.shape()));
-  MINIDL_CHECK(weight.dim() == sp + 2, op,
-               "expected a " << sp + 2
-                             << "-D weight [out_channels, in_channels / groups, kernel...], got "
-                                "shape "
-                             << shape_str(weight.shape()));
-  MINIDL_CHECK(input.is_floating_point() && input.dtype() == weight.dtype(), op,
-               "input and weight must have the same floating dtype, got "
-                   << input.dtype() << " input " << shape_str(input.shape()) << " and "
-                   << weight.dtype() << " weight " << shape_str(weight.shape()));
-  MINIDL_CHECK(groups > 0, op, "groups must be positive, got " << groups);
-  const bool batched = input.dim() == sp + 2;
+  const bool batched = check_conv_operands(
+      op, spatial, input, weight, "[out_channels, in_channels / groups, kernel...]", groups);
   ConvGeometry g{};
   g.N = batched ? input.size(0) : 1;
   g.C = input.size(batched ? 1 : 0);
@@ -67,8 +56,6 @@ ConvGeometry conv_geometry(const char* op, size_t spatial, const Tensor& input,
   g.KH = spatial == 2 ? weight.size(2) : 1;
   g.KW = weight.size(-1);
   g.groups = groups;
-  MINIDL_CHECK(weight.numel() > 0, op,
-               "weight must not be empty, got shape " << shape_str(weight.shape()));
   MINIDL_CHECK(
       g.O % groups == 0, op,
       "out_channels (weight.size(0) = " << g.O << ") must be divisible by groups = " << groups
@@ -81,12 +68,7 @@ ConvGeometry conv_geometry(const char* op, size_t spatial, const Tensor& input,
                                << ", expected input " << shape_str(input.shape()) << " to have "
                                << weight.size(1) * groups << " channels, but got " << g.C
                                << " channels instead");
-  if (bias.defined()) {
-    MINIDL_CHECK(bias.dim() == 1 && bias.size(0) == g.O, op,
-                 "expected bias of shape [" << g.O << "], got " << shape_str(bias.shape()));
-    MINIDL_CHECK(bias.dtype() == weight.dtype(), op,
-                 "bias dtype " << bias.dtype() << " differs from weight dtype " << weight.dtype());
-  }
+  check_conv_bias(op, bias, weight, g.O);
   const std::vector<int64_t> stride = stride_arg.expand(spatial, op, "stride");
   const std::vector<int64_t> dilation = dilation_arg.expand(spatial, op, "dilation");
   for (size_t d = 0; d < spatial; ++d) {

@@ -10,6 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/parallel.h"
+#include "ops/conv_checks.h"
 #include "ops/conv_kernels.h"
 #include "ops/linalg.h"
 
@@ -17,6 +18,8 @@ namespace minidl {
 
 namespace {
 
+using detail::check_conv_bias;
+using detail::check_conv_operands;  // ops/conv_checks.h
 using detail::ConvGeometry;
 using detail::dense;
 
@@ -28,24 +31,8 @@ ConvGeometry transpose_geometry(const char* op, size_t spatial, const Tensor& in
                                 const ExpandingArray& stride_arg, const ExpandingArray& padding_arg,
                                 const ExpandingArray& output_padding_arg, int64_t groups,
                                 const ExpandingArray& dilation_arg) {
-  const int64_t sp = static_cast<int64_t>(spatial);
-  MINIDL_CHECK(input.defined() && weight.defined(), op, "input and weight must be defined");
-  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, op,
-               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
-                             << "-D (batched) input, got shape " << shape_str(input.shape()));
-  MINIDL_CHECK(weight.dim() == sp + 2, op,
-               "expected a " << sp + 2
-                             << "-D weight [in_channels, out_channels / groups, kernel...], got "
-                                "shape "
-                             << shape_str(weight.shape()));
-  MINIDL_CHECK(input.is_floating_point() && input.dtype() == weight.dtype(), op,
-               "input and weight must have the same floating dtype, got "
-                   << input.dtype() << " input " << shape_str(input.shape()) << " and "
-                   << weight.dtype() << " weight " << shape_str(weight.shape()));
-  MINIDL_CHECK(groups > 0, op, "groups must be positive, got " << groups);
-  MINIDL_CHECK(weight.numel() > 0, op,
-               "weight must not be empty, got shape " << shape_str(weight.shape()));
-  const bool batched = input.dim() == sp + 2;
+  const bool batched = check_conv_operands(
+      op, spatial, input, weight, "[in_channels, out_channels / groups, kernel...]", groups);
   ConvGeometry g{};
   g.N = batched ? input.size(0) : 1;
   g.O = input.size(batched ? 1 : 0);
@@ -63,12 +50,7 @@ ConvGeometry transpose_geometry(const char* op, size_t spatial, const Tensor& in
   MINIDL_CHECK(g.O % groups == 0, op,
                "in_channels = " << g.O << " (weight " << shape_str(weight.shape())
                                 << ") must be divisible by groups = " << groups);
-  if (bias.defined()) {
-    MINIDL_CHECK(bias.dim() == 1 && bias.size(0) == g.C, op,
-                 "expected bias of shape [" << g.C << "], got " << shape_str(bias.shape()));
-    MINIDL_CHECK(bias.dtype() == weight.dtype(), op,
-                 "bias dtype " << bias.dtype() << " differs from weight dtype " << weight.dtype());
-  }
+  check_conv_bias(op, bias, weight, g.C);
   const std::vector<int64_t> stride = stride_arg.expand(spatial, op, "stride");
   const std::vector<int64_t> padding = padding_arg.expand(spatial, op, "padding");
   const std::vector<int64_t> output_padding =
