@@ -1,11 +1,10 @@
 #include "nn/conv.h"
 
-#include <cmath>
 #include <sstream>
 
 #include "core/autograd.h"
 #include "core/factories.h"
-#include "nn/init.h"
+#include "nn/conv_common.h"
 
 namespace minidl::nn {
 
@@ -21,24 +20,8 @@ ConvNd::ConvNd(const char* name, size_t spatial, int64_t in_channels, int64_t ou
       dilation(dilation.expand(spatial, name, "dilation")),
       padding(std::move(padding)),
       spatial_(spatial) {
-  MINIDL_CHECK(in_channels > 0 && out_channels > 0, name,
-               "in_channels and out_channels must be positive, got " << in_channels << " and "
-                                                                     << out_channels);
-  MINIDL_CHECK(groups > 0, name, "groups must be positive, got " << groups);
-  MINIDL_CHECK(
-      in_channels % groups == 0, name,
-      "in_channels (" << in_channels << ") must be divisible by groups (" << groups << ")");
-  MINIDL_CHECK(
-      out_channels % groups == 0, name,
-      "out_channels (" << out_channels << ") must be divisible by groups (" << groups << ")");
-  for (size_t d = 0; d < spatial; ++d) {
-    MINIDL_CHECK(this->kernel_size[d] > 0, name,
-                 "kernel_size must be positive, got " << tuple_str(this->kernel_size));
-    MINIDL_CHECK(this->stride[d] > 0, name,
-                 "stride must be positive, got " << tuple_str(this->stride));
-    MINIDL_CHECK(this->dilation[d] > 0, name,
-                 "dilation must be positive, got " << tuple_str(this->dilation));
-  }
+  detail::check_conv_module_args(name, in_channels, out_channels, groups, this->kernel_size,
+                                 this->stride, this->dilation);
   const std::string& mode = this->padding.mode;
   MINIDL_CHECK(mode.empty() || mode == "same" || mode == "valid", name,
                "padding must be an int, a tuple of ints, 'same' or 'valid', got '" << mode << "'");
@@ -64,25 +47,11 @@ ConvNd::ConvNd(const char* name, size_t spatial, int64_t in_channels, int64_t ou
 void ConvNd::reset_parameters() {
   // kaiming_uniform_(a = sqrt(5)): bound sqrt(2 / (1 + 5)) sqrt(3 / fan_in) = 1 / sqrt(fan_in);
   // the bias uses the same bound.
-  init::kaiming_uniform_(weight, std::sqrt(5.0));
-  if (bias.defined()) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(weight.numel() / out_channels));
-    init::uniform_(bias, -bound, bound);
-  }
+  detail::reset_conv_parameters(weight, bias);
 }
 
 Tensor ConvNd::forward(const Tensor& input) {
-  const int64_t sp = static_cast<int64_t>(spatial_);
-  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, type_name(),
-               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
-                             << "-D (batched) input, got shape " << shape_str(input.shape()));
-  const int64_t channels = input.size(input.dim() - sp - 1);
-  MINIDL_CHECK(
-      channels == in_channels, type_name(),
-      "expected input with " << in_channels << " channels, got shape " << shape_str(input.shape()));
-  MINIDL_CHECK(input.dtype() == weight.dtype(), type_name(),
-               "input dtype " << input.dtype() << " (shape " << shape_str(input.shape())
-                              << ") differs from the weight dtype " << weight.dtype());
+  detail::check_conv_module_input(type_name(), spatial_, input, in_channels, weight);
   if (spatial_ == 1) return conv1d(input, weight, bias, stride, padding, dilation, groups);
   return conv2d(input, weight, bias, stride, padding, dilation, groups);
 }

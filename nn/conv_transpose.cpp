@@ -1,10 +1,9 @@
 #include "nn/conv_transpose.h"
 
-#include <cmath>
 #include <sstream>
 
 #include "core/factories.h"
-#include "nn/init.h"
+#include "nn/conv_common.h"
 
 namespace minidl::nn {
 
@@ -23,28 +22,9 @@ ConvTransposeNd::ConvTransposeNd(const char* name, size_t spatial, int64_t in_ch
       output_padding(output_padding.expand(spatial, name, "output_padding")),
       dilation(dilation.expand(spatial, name, "dilation")),
       spatial_(spatial) {
-  MINIDL_CHECK(in_channels > 0 && out_channels > 0, name,
-               "in_channels and out_channels must be positive, got " << in_channels << " and "
-                                                                     << out_channels);
-  MINIDL_CHECK(groups > 0, name, "groups must be positive, got " << groups);
-  MINIDL_CHECK(
-      in_channels % groups == 0, name,
-      "in_channels (" << in_channels << ") must be divisible by groups (" << groups << ")");
-  MINIDL_CHECK(
-      out_channels % groups == 0, name,
-      "out_channels (" << out_channels << ") must be divisible by groups (" << groups << ")");
-  for (size_t d = 0; d < spatial; ++d) {
-    MINIDL_CHECK(this->kernel_size[d] > 0, name,
-                 "kernel_size must be positive, got " << tuple_str(this->kernel_size));
-    MINIDL_CHECK(this->stride[d] > 0, name,
-                 "stride must be positive, got " << tuple_str(this->stride));
-    MINIDL_CHECK(this->dilation[d] > 0, name,
-                 "dilation must be positive, got " << tuple_str(this->dilation));
-    MINIDL_CHECK(this->padding[d] >= 0, name,
-                 "padding must be non-negative, got " << tuple_str(this->padding));
-    MINIDL_CHECK(this->output_padding[d] >= 0, name,
-                 "output_padding must be non-negative, got " << tuple_str(this->output_padding));
-  }
+  detail::check_conv_module_args(
+      name, in_channels, out_channels, groups, this->kernel_size, this->stride, this->dilation,
+      {{"padding", &this->padding}, {"output_padding", &this->output_padding}});
   Shape weight_shape = {in_channels, out_channels / groups};
   for (int64_t k : this->kernel_size) weight_shape.push_back(k);
   weight = register_parameter("weight", empty(weight_shape));
@@ -55,27 +35,12 @@ ConvTransposeNd::ConvTransposeNd(const char* name, size_t spatial, int64_t in_ch
 void ConvTransposeNd::reset_parameters() {
   // kaiming_uniform_(a = sqrt(5)): bound 1 / sqrt(fan_in), fan_in = weight.size(1) * prod(kernel)
   // (= out_channels / groups * prod(kernel) here); the bias uses the same bound.
-  init::kaiming_uniform_(weight, std::sqrt(5.0));
-  if (bias.defined()) {
-    const double fan_in = static_cast<double>(init::calculate_fan_in_and_fan_out(weight).first);
-    const double bound = 1.0 / std::sqrt(fan_in);
-    init::uniform_(bias, -bound, bound);
-  }
+  detail::reset_conv_parameters(weight, bias);
 }
 
 Tensor ConvTransposeNd::apply(const Tensor& input, const std::vector<int64_t>& output_padding) {
-  const int64_t sp = static_cast<int64_t>(spatial_);
   MINIDL_CHECK(input.defined(), type_name(), "input is undefined");
-  MINIDL_CHECK(input.dim() == sp + 1 || input.dim() == sp + 2, type_name(),
-               "expected a " << sp + 1 << "-D (unbatched) or " << sp + 2
-                             << "-D (batched) input, got shape " << shape_str(input.shape()));
-  const int64_t channels = input.size(input.dim() - sp - 1);
-  MINIDL_CHECK(
-      channels == in_channels, type_name(),
-      "expected input with " << in_channels << " channels, got shape " << shape_str(input.shape()));
-  MINIDL_CHECK(input.dtype() == weight.dtype(), type_name(),
-               "input dtype " << input.dtype() << " (shape " << shape_str(input.shape())
-                              << ") differs from the weight dtype " << weight.dtype());
+  detail::check_conv_module_input(type_name(), spatial_, input, in_channels, weight);
   if (spatial_ == 1)
     return conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation);
   return conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation);
