@@ -10,18 +10,15 @@
 
 namespace minidl {
 
-Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
-  MINIDL_CHECK(p >= 0.0 && p <= 1.0, "dropout",
-               "probability has to be between 0 and 1, but got " << p);
-  MINIDL_CHECK(
-      x.is_floating_point(), "dropout",
-      "expects a floating-point tensor, got " << x.dtype() << " of shape " << shape_str(x.shape()));
-  if (!training || p == 0.0) return x;
+namespace {
 
-  // The mask already holds the scale: m / (1 - p) with m in {0, 1} (all zeros when p == 1).
-  Tensor mask = empty(x.shape(), x.dtype());
+// A dropout mask of `shape` with the scale folded in: m / (1 - p), m in {0, 1} and 0 with
+// probability p, one draw per entry in order (all zeros when p == 1, which draws nothing).
+Tensor scaled_mask(const Shape& shape, DType dtype, double p, Generator* generator,
+                   const char* op) {
+  Tensor mask = empty(shape, dtype);
   Generator& g = generator ? *generator : default_generator();
-  MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout", {
+  MINIDL_DISPATCH_FLOATING(dtype, op, {
     scalar_t* pm = mask.data_ptr<scalar_t>();
     const int64_t n = mask.numel();
     if (p == 1.0) {
@@ -32,6 +29,21 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
       for (int64_t i = 0; i < n; ++i) pm[i] = g.uniform() < p ? scalar_t(0) : scale;
     }
   });
+  return mask;
+}
+
+}  // namespace
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
+  MINIDL_CHECK(p >= 0.0 && p <= 1.0, "dropout",
+               "probability has to be between 0 and 1, but got " << p);
+  MINIDL_CHECK(
+      x.is_floating_point(), "dropout",
+      "expects a floating-point tensor, got " << x.dtype() << " of shape " << shape_str(x.shape()));
+  if (!training || p == 0.0) return x;
+
+  // The mask already holds the scale.
+  Tensor mask = scaled_mask(x.shape(), x.dtype(), p, generator, "dropout");
   Tensor out = empty(x.shape(), x.dtype());
   MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout",
                            binary_loop<scalar_t, scalar_t, scalar_t>(
@@ -66,19 +78,7 @@ Tensor dropout2d(const Tensor& x, double p, bool training, Generator* generator)
   // One scaled mask value per channel, [N, C, 1, 1] (or [C, 1, 1]), broadcast over the plane.
   Shape mask_shape = x.shape();
   mask_shape[mask_shape.size() - 1] = mask_shape[mask_shape.size() - 2] = 1;
-  Tensor mask = empty(mask_shape, x.dtype());
-  Generator& g = generator ? *generator : default_generator();
-  MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout2d", {
-    scalar_t* pm = mask.data_ptr<scalar_t>();
-    const int64_t n = mask.numel();
-    if (p == 1.0) {
-      for (int64_t i = 0; i < n; ++i) pm[i] = 0;
-    } else {
-      const scalar_t scale = static_cast<scalar_t>(1.0 / (1.0 - p));
-      std::lock_guard<std::mutex> lock(g.mutex);
-      for (int64_t i = 0; i < n; ++i) pm[i] = g.uniform() < p ? scalar_t(0) : scale;
-    }
-  });
+  Tensor mask = scaled_mask(mask_shape, x.dtype(), p, generator, "dropout2d");
   // y = x * m / (1 - p) (broadcast multiply) ;  dx = dy * m / (1 - p) (its backward)
   return x * mask;
 }
