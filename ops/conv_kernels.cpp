@@ -22,42 +22,65 @@ inline void valid_range(int64_t offset, int64_t S, int64_t W, int64_t OW, int64_
   hi = std::max(hi, lo);
 }
 
+// Kernel tap (i, j) in the stride-1, OW == W paths below: its column row is the input plane
+// shifted by (i DH - PT) rows and (j DW - PL) columns. Output rows [oh_lo, oh_hi) and columns
+// [lo, hi) read inputs inside [0, H) x [0, W); when the tap is not empty, row entries
+// [begin, end) map to input entries q + shift, those at columns >= hi or < lo wrapping across a
+// row end (they lie outside the input).
+struct ShiftedTap {
+  int64_t oh_lo, oh_hi, lo, hi;
+  int64_t begin, end, shift;
+  bool empty() const { return oh_lo >= oh_hi || lo >= hi; }
+};
+
+inline ShiftedTap shifted_tap(const ConvGeometry& g, int64_t i, int64_t j) {
+  ShiftedTap t{};
+  const int64_t shift_h = i * g.DH - g.PT, offset = j * g.DW - g.PL;
+  // Output rows [oh_lo, oh_hi) read input rows oh + shift_h inside [0, H).
+  t.oh_lo = std::min(g.OH, std::max<int64_t>(0, -shift_h));
+  t.oh_hi = std::max(t.oh_lo, std::min(g.OH, g.H - shift_h));
+  valid_range(offset, 1, g.W, g.OW, t.lo, t.hi);
+  if (t.empty()) return t;
+  t.begin = t.oh_lo * g.W + t.lo;
+  t.end = (t.oh_hi - 1) * g.W + t.hi;
+  t.shift = shift_h * g.W + offset;
+  return t;
+}
+
+// Zeroes the entries of a non-empty tap's row inside [begin, end) that wrap outside the input.
+template <typename T>
+void zero_wrapped(T* row, int64_t W, const ShiftedTap& t) {
+  if (t.lo > 0 || t.hi < W) {
+    for (int64_t oh = t.oh_lo; oh < t.oh_hi - 1; ++oh) {
+      T* r = row + oh * W;
+      for (int64_t ow = t.hi; ow < W; ++ow) r[ow] = T(0);
+      for (int64_t ow = 0; ow < t.lo; ++ow) r[W + ow] = T(0);
+    }
+  }
+}
+
 // im2col for stride 1 and OW == W ("same"-style padding): each column row is the input plane
-// shifted by (i DH - PT) rows and (j DW - PL) columns, so the valid rows are one long contiguous
-// copy; only the ow < lo and ow >= hi entries of each row (outside the input) are then zeroed.
+// shifted (a ShiftedTap), so the valid rows are one long contiguous copy; only the ow < lo and
+// ow >= hi entries of each row (outside the input) are then zeroed.
 template <typename T>
 void im2col_shift(const T* x, const ConvGeometry& g, T* col) {
   const int64_t Cg = g.in_group(), plane = g.out_plane(), W = g.W;
   for (int64_t c = 0; c < Cg; ++c) {
     const T* xc = x + c * g.H * W;
     for (int64_t i = 0; i < g.KH; ++i) {
-      const int64_t shift_h = i * g.DH - g.PT;
-      // Output rows [oh_lo, oh_hi) read input rows oh + shift_h inside [0, H).
-      const int64_t oh_lo = std::min(g.OH, std::max<int64_t>(0, -shift_h));
-      const int64_t oh_hi = std::max(oh_lo, std::min(g.OH, g.H - shift_h));
       for (int64_t j = 0; j < g.KW; ++j) {
         T* row = col + ((c * g.KH + i) * g.KW + j) * plane;
-        const int64_t offset = j * g.DW - g.PL;
-        int64_t lo, hi;
-        valid_range(offset, 1, W, g.OW, lo, hi);
-        if (oh_lo >= oh_hi || lo >= hi) {
+        const ShiftedTap t = shifted_tap(g, i, j);
+        if (t.empty()) {
           std::fill(row, row + plane, T(0));
           continue;
         }
-        std::fill(row, row + oh_lo * W + lo, T(0));
-        // dst [oh_lo W + lo, (oh_hi - 1) W + hi) <- src at the same index + shift_h W + offset
-        const int64_t begin = oh_lo * W + lo, end = (oh_hi - 1) * W + hi;
-        const int64_t shift = shift_h * W + offset;
+        std::fill(row, row + t.begin, T(0));
+        // dst [begin, end) <- src at the same index + shift
 #pragma omp simd
-        for (int64_t q = begin; q < end; ++q) row[q] = xc[q + shift];
-        std::fill(row + end, row + plane, T(0));
-        if (lo > 0 || hi < W) {
-          for (int64_t oh = oh_lo; oh < oh_hi - 1; ++oh) {
-            T* dst = row + oh * W;
-            for (int64_t ow = hi; ow < W; ++ow) dst[ow] = T(0);
-            for (int64_t ow = 0; ow < lo; ++ow) dst[W + ow] = T(0);
-          }
-        }
+        for (int64_t q = t.begin; q < t.end; ++q) row[q] = xc[q + t.shift];
+        std::fill(row + t.end, row + plane, T(0));
+        zero_wrapped(row, W, t);
       }
     }
   }
@@ -111,26 +134,13 @@ void col2im_shift(T* col, const ConvGeometry& g, T* dx) {
   for (int64_t c = 0; c < Cg; ++c) {
     T* dxc = dx + c * g.H * W;
     for (int64_t i = 0; i < g.KH; ++i) {
-      const int64_t shift_h = i * g.DH - g.PT;
-      const int64_t oh_lo = std::min(g.OH, std::max<int64_t>(0, -shift_h));
-      const int64_t oh_hi = std::max(oh_lo, std::min(g.OH, g.H - shift_h));
       for (int64_t j = 0; j < g.KW; ++j) {
         T* row = col + ((c * g.KH + i) * g.KW + j) * plane;
-        const int64_t offset = j * g.DW - g.PL;
-        int64_t lo, hi;
-        valid_range(offset, 1, W, g.OW, lo, hi);
-        if (oh_lo >= oh_hi || lo >= hi) continue;
-        if (lo > 0 || hi < W) {
-          for (int64_t oh = oh_lo; oh < oh_hi - 1; ++oh) {
-            T* r = row + oh * W;
-            for (int64_t ow = hi; ow < W; ++ow) r[ow] = T(0);
-            for (int64_t ow = 0; ow < lo; ++ow) r[W + ow] = T(0);
-          }
-        }
-        const int64_t begin = oh_lo * W + lo, end = (oh_hi - 1) * W + hi;
-        const int64_t shift = shift_h * W + offset;
+        const ShiftedTap t = shifted_tap(g, i, j);
+        if (t.empty()) continue;
+        zero_wrapped(row, W, t);
 #pragma omp simd
-        for (int64_t q = begin; q < end; ++q) dxc[q + shift] += row[q];
+        for (int64_t q = t.begin; q < t.end; ++q) dxc[q + t.shift] += row[q];
       }
     }
   }
