@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "minidl.h"
 #include "tests/test_util.h"
@@ -56,6 +58,37 @@ class Fixtures {
  private:
   std::map<std::string, Tensor> tensors_;
 };
+
+// The upstream gradient the fixture scripts use: cos(0, 1, 2, ...) in `shape`.
+inline Tensor cos_upstream(const Shape& shape, DType dtype = kFloat64) {
+  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
+}
+
+// Checks `out` against fx[name + "_out"], backpropagates cos_upstream (in out's dtype) and checks
+// each input's .grad against fx[name + "_d" + input name], all with allclose(rtol, atol).
+inline void check_against(const Fixtures& fx, const std::string& name, const Tensor& out,
+                          const std::vector<std::pair<std::string, Tensor>>& inputs,
+                          double rtol = 1e-12, double atol = 1e-12) {
+  INFO(name);
+  CHECK(allclose(out, fx[name + "_out"], rtol, atol));
+  out.backward(cos_upstream(out.shape(), out.dtype()));
+  for (const auto& [input_name, t] : inputs) {
+    INFO("d" << input_name);
+    REQUIRE(t.grad().defined());
+    CHECK(allclose(t.grad(), fx[name + "_d" + input_name], rtol, atol));
+  }
+}
+
+// check_against (rtol = atol = tolerance) for an op whose output keeps the dtype of its first
+// input, which is checked too.
+inline void check_against_same_dtype(const Fixtures& fx, const std::string& name, const Tensor& out,
+                                     const std::vector<std::pair<std::string, Tensor>>& inputs,
+                                     double tolerance = 1e-12) {
+  INFO(name);
+  if (inputs.empty()) FAIL("check_against_same_dtype: no inputs");
+  CHECK(out.dtype() == inputs.front().second.dtype());
+  check_against(fx, name, out, inputs, tolerance, tolerance);
+}
 
 // Checks `out` against fx[name], then backpropagates (out * fx[name + "_up"]).sum() and checks
 // each input's .grad against fx[name + "_d" + input name].

@@ -15,6 +15,7 @@ namespace minidl::reduction_testing {
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
@@ -22,11 +23,6 @@ using minidl::testing::transposed_leaf;
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-inline Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
-}
 
 // The same values in three layouts: contiguous, stored with the dims reversed (a permuted
 // view), and every other element of a wider tensor along the last dim.

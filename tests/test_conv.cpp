@@ -3,36 +3,23 @@
 // gradchecks on non-contiguous inputs; the batch-parallel path; every error.
 #include "nn/conv.h"
 #include "ops/conv.h"
+#include "tests/conv_test_util.h"
 #include "tests/fixture.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
+using minidl::conv_testing::check_conv_parameters;
+using minidl::conv_testing::check_per_sample_gradients;
 using minidl::testing::allclose;
+using minidl::testing::check_against;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
 
 namespace {
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
-}
-
-// Checks `out` and the gradients of <cos_upstream, out> against fixtures name_out, name_d<input>.
-void check_against(const Fixtures& fx, const std::string& name, const Tensor& out,
-                   const std::vector<std::pair<std::string, Tensor>>& inputs) {
-  INFO(name);
-  CHECK(allclose(out, fx[name + "_out"], 1e-6, 1e-9));
-  out.backward(cos_upstream(out.shape()));
-  for (const auto& [input_name, t] : inputs) {
-    INFO("d" << input_name);
-    REQUIRE(t.grad().defined());
-    CHECK(allclose(t.grad(), fx[name + "_d" + input_name], 1e-6, 1e-9));
-  }
-}
 
 struct ConvCase {
   std::string name;
@@ -96,7 +83,7 @@ TEST_CASE("conv1d and conv2d match PyTorch: stride, padding forms, dilation, gro
     CHECK(out.grad_fn() != nullptr);
     std::vector<std::pair<std::string, Tensor>> inputs = {{"x", x}, {"w", w}};
     if (c.has_bias) inputs.push_back({"b", b});
-    check_against(fx, c.name, out, inputs);
+    check_against(fx, c.name, out, inputs, 1e-6, 1e-9);
   }
 }
 
@@ -167,16 +154,9 @@ TEST_CASE("the batch-parallel conv2d equals a naive convolution and per-sample c
   Tensor up = randn(out.shape(), kFloat32);
   out.backward(up);
   // The same gradients accumulated one sample at a time (serial path, BLAS threads).
-  Tensor x1 = x.detach().clone().requires_grad_();
-  Tensor w1 = w.detach().clone().requires_grad_();
-  Tensor b1 = b.detach().clone().requires_grad_();
-  for (int64_t n = 0; n < 16; ++n) {
-    Tensor xn = x1.narrow(0, n, 1);
-    conv2d(xn, w1, b1, 1, 1).backward(up.narrow(0, n, 1));
-  }
-  CHECK(allclose(x.grad(), x1.grad(), 1e-5, 1e-5));
-  CHECK(allclose(w.grad(), w1.grad(), 1e-4, 1e-4));
-  CHECK(allclose(b.grad(), b1.grad(), 1e-4, 1e-4));
+  check_per_sample_gradients(
+      [](const Tensor& xn, const Tensor& wn, const Tensor& bn) { return conv2d(xn, wn, bn, 1, 1); },
+      x, w, b, up);
 }
 
 TEST_CASE("conv output sizes and an empty batch", "[conv]") {
@@ -238,34 +218,24 @@ TEST_CASE("Conv2d and Conv1d modules reproduce PyTorch with its state_dict", "[c
     conv.to(kFloat64);
     conv.load_state_dict({{"weight", fx["m_conv2d_weight"]}, {"bias", fx["m_conv2d_bias"]}});
     Tensor x = fixture_leaf(fx, "m_conv2d_x");
-    check_against(fx, "m_conv2d", conv(x),
-                  {{"x", x}, {"weight", conv.weight}, {"bias", conv.bias}});
+    check_against(fx, "m_conv2d", conv(x), {{"x", x}, {"weight", conv.weight}, {"bias", conv.bias}},
+                  1e-6, 1e-9);
   }
   {
     nn::Conv1d conv(4, 2, 3, 1, "same", 1, 2, false);
     conv.to(kFloat64);
     conv.load_state_dict({{"weight", fx["m_conv1d_weight"]}});
     Tensor x = fixture_leaf(fx, "m_conv1d_x");
-    check_against(fx, "m_conv1d", conv(x), {{"x", x}, {"weight", conv.weight}});
+    check_against(fx, "m_conv1d", conv(x), {{"x", x}, {"weight", conv.weight}}, 1e-6, 1e-9);
   }
 }
 
 TEST_CASE("Conv2d parameters: names, shapes, PyTorch's init bounds, extra_repr", "[conv]") {
   manual_seed(6);
   nn::Conv2d conv(6, 8, {3, 5}, 1, 0, 1, 2);
-  auto params = conv.named_parameters();
-  REQUIRE(params.size() == 2);
-  CHECK(params[0].first == "weight");
-  CHECK(params[1].first == "bias");
-  CHECK(conv.weight.shape() == Shape{8, 3, 3, 5});
-  CHECK(conv.bias.shape() == Shape{8});
   // bound = 1 / sqrt(fan_in), fan_in = 3 * 3 * 5 = 45; the values fill the range.
-  const double bound = 1.0 / std::sqrt(45.0);
-  for (const Tensor& p : {conv.weight, conv.bias}) {
-    CHECK(p.abs().max().item() <= bound);
-    CHECK(p.abs().max().item() > 0.8 * bound);
-  }
-  CHECK(conv.weight.std().item() == Approx(bound / std::sqrt(3.0)).epsilon(0.1));
+  check_conv_parameters(conv, conv.weight, conv.bias, {8, 3, 3, 5}, {8}, 1.0 / std::sqrt(45.0),
+                        0.8);
   CHECK(conv.extra_repr() == "6, 8, kernel_size=(3, 5), stride=(1, 1), groups=2");
   CHECK(nn::Conv2d(1, 32, 3, 1, 1).extra_repr() ==
         "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)");

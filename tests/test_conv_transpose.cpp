@@ -5,36 +5,23 @@
 #include "nn/conv_transpose.h"
 #include "ops/conv.h"
 #include "ops/conv_transpose.h"
+#include "tests/conv_test_util.h"
 #include "tests/fixture.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
+using minidl::conv_testing::check_conv_parameters;
+using minidl::conv_testing::check_per_sample_gradients;
 using minidl::testing::allclose;
+using minidl::testing::check_against;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
 
 namespace {
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
-}
-
-// Checks `out` and the gradients of <cos_upstream, out> against fixtures name_out, name_d<input>.
-void check_against(const Fixtures& fx, const std::string& name, const Tensor& out,
-                   const std::vector<std::pair<std::string, Tensor>>& inputs) {
-  INFO(name);
-  CHECK(allclose(out, fx[name + "_out"], 1e-6, 1e-9));
-  out.backward(cos_upstream(out.shape()));
-  for (const auto& [input_name, t] : inputs) {
-    INFO("d" << input_name);
-    REQUIRE(t.grad().defined());
-    CHECK(allclose(t.grad(), fx[name + "_d" + input_name], 1e-6, 1e-9));
-  }
-}
 
 struct TransposeCase {
   std::string name;
@@ -98,7 +85,7 @@ TEST_CASE("conv_transpose1d and conv_transpose2d match PyTorch", "[conv_transpos
     CHECK(out.grad_fn() != nullptr);
     std::vector<std::pair<std::string, Tensor>> inputs = {{"x", x}, {"w", w}};
     if (c.has_bias) inputs.push_back({"b", b});
-    check_against(fx, c.name, out, inputs);
+    check_against(fx, c.name, out, inputs, 1e-6, 1e-9);
   }
 }
 
@@ -172,14 +159,9 @@ TEST_CASE("the batch-parallel conv_transpose2d equals the definition and per-sam
   CHECK(allclose(out, reference, 1e-5, 1e-5));
   Tensor up = randn(out.shape(), kFloat32);
   out.backward(up);
-  Tensor x1 = x.detach().clone().requires_grad_();
-  Tensor w1 = w.detach().clone().requires_grad_();
-  Tensor b1 = b.detach().clone().requires_grad_();
-  for (int64_t n = 0; n < 16; ++n)
-    conv_transpose2d(x1.narrow(0, n, 1), w1, b1, 2, 1, 1).backward(up.narrow(0, n, 1));
-  CHECK(allclose(x.grad(), x1.grad(), 1e-5, 1e-5));
-  CHECK(allclose(w.grad(), w1.grad(), 1e-4, 1e-4));
-  CHECK(allclose(b.grad(), b1.grad(), 1e-4, 1e-4));
+  check_per_sample_gradients([](const Tensor& xn, const Tensor& wn,
+                                const Tensor& bn) { return conv_transpose2d(xn, wn, bn, 2, 1, 1); },
+                             x, w, b, up);
 }
 
 TEST_CASE("conv_transpose output sizes, gradients needed only, an empty batch",
@@ -256,11 +238,12 @@ TEST_CASE("ConvTranspose2d reproduces PyTorch with its state_dict, also given ou
   conv.to(kFloat64);
   conv.load_state_dict({{"weight", fx["m_ct2d_weight"]}, {"bias", fx["m_ct2d_bias"]}});
   Tensor x = fixture_leaf(fx, "m_ct2d_x");
-  check_against(fx, "m_ct2d", conv(x), {{"x", x}, {"weight", conv.weight}, {"bias", conv.bias}});
+  check_against(fx, "m_ct2d", conv(x), {{"x", x}, {"weight", conv.weight}, {"bias", conv.bias}},
+                1e-6, 1e-9);
   Tensor x2 = fixture_leaf(fx, "m_ct2d_size_x");
   Tensor sized = conv.forward(x2, {5, 7});
   CHECK(sized.shape() == Shape{1, 4, 5, 7});
-  check_against(fx, "m_ct2d_size", sized, {{"x", x2}});
+  check_against(fx, "m_ct2d_size", sized, {{"x", x2}}, 1e-6, 1e-9);
   // The full shape works too; the largest valid size is output_padding = stride - 1.
   CHECK(conv.forward(x2.detach(), {1, 4, 6, 8}).shape() == Shape{1, 4, 6, 8});
 }
@@ -269,19 +252,9 @@ TEST_CASE("ConvTranspose parameters: shapes, PyTorch's init bounds, extra_repr",
           "[conv_transpose]") {
   manual_seed(15);
   nn::ConvTranspose2d conv(6, 8, {3, 5}, 1, 0, 0, 2);
-  auto params = conv.named_parameters();
-  REQUIRE(params.size() == 2);
-  CHECK(params[0].first == "weight");
-  CHECK(params[1].first == "bias");
-  CHECK(conv.weight.shape() == Shape{6, 4, 3, 5});
-  CHECK(conv.bias.shape() == Shape{8});
   // bound = 1 / sqrt(fan_in), fan_in = weight.size(1) * 3 * 5 = 60 (out_channels / groups)
-  const double bound = 1.0 / std::sqrt(60.0);
-  for (const Tensor& p : {conv.weight, conv.bias}) {
-    CHECK(p.abs().max().item() <= bound);
-    CHECK(p.abs().max().item() > 0.7 * bound);
-  }
-  CHECK(conv.weight.std().item() == Approx(bound / std::sqrt(3.0)).epsilon(0.1));
+  check_conv_parameters(conv, conv.weight, conv.bias, {6, 4, 3, 5}, {8}, 1.0 / std::sqrt(60.0),
+                        0.7);
   CHECK(conv.extra_repr() == "6, 8, kernel_size=(3, 5), stride=(1, 1), groups=2");
   CHECK(nn::ConvTranspose2d(4, 6, {3, 2}, 2, 1, 1, 1, false, 2).extra_repr() ==
         "4, 6, kernel_size=(3, 2), stride=(2, 2), padding=(1, 1), dilation=(2, 2), "

@@ -10,6 +10,7 @@
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
@@ -50,10 +51,6 @@ const std::vector<InterpolateCase>& cases() {
       {"lin_scale", {}, {0.7}, "linear", std::nullopt, false},
   };
   return all;
-}
-
-Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
 }
 
 }  // namespace

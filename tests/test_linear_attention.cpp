@@ -12,6 +12,7 @@
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
@@ -64,10 +65,6 @@ Tensor bool_tensor(const std::vector<int>& values, const Shape& shape) {
   bool* p = t.data_ptr<bool>();
   for (size_t i = 0; i < values.size(); ++i) p[i] = values[i] != 0;
   return t;
-}
-
-Tensor cos_upstream(const Shape& shape, DType dtype = kFloat64) {
-  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
 }
 
 bool all_finite(const Tensor& t) {

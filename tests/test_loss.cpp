@@ -9,17 +9,13 @@
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
 
 namespace {
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
-}
 
 Reduction reduction_of(const std::string& name) {
   if (name == "none") return Reduction::None;

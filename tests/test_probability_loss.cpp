@@ -10,29 +10,16 @@
 
 using namespace minidl;
 using minidl::testing::allclose;
+using minidl::testing::check_against_same_dtype;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::fixture_leaf;
 using minidl::testing::Fixtures;
 
 namespace {
 
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape, DType dtype) {
-  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
-}
-
 const std::vector<std::pair<std::string, Reduction>> kReductions = {
     {"none", Reduction::None}, {"mean", Reduction::Mean}, {"sum", Reduction::Sum}};
-
-void check_against(const Fixtures& fx, const std::string& name, const Tensor& loss,
-                   const Tensor& input, const Tensor& target, double tolerance = 1e-12) {
-  INFO(name);
-  CHECK(loss.dtype() == input.dtype());
-  CHECK(allclose(loss, fx[name + "_out"], tolerance, tolerance));
-  loss.backward(cos_upstream(loss.shape(), loss.dtype()));
-  CHECK(allclose(input.grad(), fx[name + "_dx"], tolerance, tolerance));
-  CHECK(allclose(target.grad(), fx[name + "_dt"], tolerance, tolerance));
-}
 
 // Probabilities in [0.1, 0.9] as non-contiguous float64 leaves: stored transposed, or every other
 // column of a wider tensor.
@@ -53,22 +40,25 @@ TEST_CASE("binary_cross_entropy matches PyTorch for every reduction and weight",
   for (const auto& [red_name, red] : kReductions) {
     {
       Tensor x = fixture_leaf(fx, "x"), t = fixture_leaf(fx, "t");
-      check_against(fx, "bce_" + red_name, binary_cross_entropy(x, t, Tensor(), red), x, t);
+      check_against_same_dtype(fx, "bce_" + red_name, binary_cross_entropy(x, t, Tensor(), red),
+                               {{"x", x}, {"t", t}});
     }
     {
       // a [4] weight broadcast over the rows, and a transposed input
       Tensor x = fx["x"].t().contiguous().t().requires_grad_(), t = fixture_leaf(fx, "t");
-      check_against(fx, "bce_wc_" + red_name, binary_cross_entropy(x, t, fx["wc"], red), x, t);
+      check_against_same_dtype(fx, "bce_wc_" + red_name, binary_cross_entropy(x, t, fx["wc"], red),
+                               {{"x", x}, {"t", t}});
     }
     {
       Tensor x = fixture_leaf(fx, "x"), t = fx["t"].t().contiguous().t().requires_grad_();
-      check_against(fx, "bce_wf_" + red_name, binary_cross_entropy(x, t, fx["wf"], red), x, t);
+      check_against_same_dtype(fx, "bce_wf_" + red_name, binary_cross_entropy(x, t, fx["wf"], red),
+                               {{"x", x}, {"t", t}});
     }
   }
   Tensor x32 = fx["x"].to(kFloat32).requires_grad_(), t32 = fx["t"].to(kFloat32).requires_grad_();
   Tensor loss = binary_cross_entropy(x32, t32, fx["wc"].to(kFloat32));  // Mean by default
   CHECK(loss.dim() == 0);
-  check_against(fx, "bce32_wc_mean", loss, x32, t32, 1e-5);
+  check_against_same_dtype(fx, "bce32_wc_mean", loss, {{"x", x32}, {"t", t32}}, 1e-5);
 }
 
 TEST_CASE("binary_cross_entropy at exact 0 and 1: logs clamped at -100, gradients floored",

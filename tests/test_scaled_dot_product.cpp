@@ -11,15 +11,10 @@ using namespace minidl;
 using minidl::nn::AttentionOutput;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
-
-namespace {
-Tensor cos_upstream(const Shape& shape) {
-  return arange(static_cast<double>(shape_numel(shape)), kFloat64).cos().reshape(shape);
-}
-}  // namespace
 
 TEST_CASE("sdpa matches PyTorch (fixtures): module, math and fused paths", "[sdpa]") {
   Fixtures fx("sdpa.txt");

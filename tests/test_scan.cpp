@@ -10,6 +10,7 @@
 
 using namespace minidl;
 using minidl::testing::allclose;
+using minidl::testing::check_against_same_dtype;
 using minidl::testing::check_gradients;
 using minidl::testing::fixture_leaf;
 using minidl::testing::Fixtures;
@@ -18,21 +19,6 @@ using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
 
 namespace {
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape, DType dtype = kFloat64) {
-  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
-}
-
-void check_against(const Fixtures& fx, const std::string& name, const Tensor& out, const Tensor& x,
-                   double tolerance = 1e-12) {
-  INFO(name);
-  CHECK(out.dtype() == x.dtype());
-  CHECK(allclose(out, fx[name + "_out"], tolerance, tolerance));
-  out.backward(cos_upstream(out.shape(), out.dtype()));
-  REQUIRE(x.grad().defined());
-  CHECK(allclose(x.grad(), fx[name + "_dx"], tolerance, tolerance));
-}
 
 // The same values as a non-contiguous leaf: stored with dims 0 and 1 swapped.
 Tensor transposed_copy(const Tensor& t) {
@@ -59,22 +45,22 @@ TEST_CASE("cumsum matches PyTorch along every dim, negative dims included", "[sc
   Fixtures fx("scan.txt");
   for (int64_t dim : {0, 1, 2, -1, -3}) {
     Tensor x = dim == 1 ? transposed_copy(fx["x"]) : fixture_leaf(fx, "x");
-    check_against(fx, "cumsum_d" + std::to_string(dim), cumsum(x, dim), x);
+    check_against_same_dtype(fx, "cumsum_d" + std::to_string(dim), cumsum(x, dim), {{"x", x}});
   }
   Tensor x32 = fx["x"].to(kFloat32).requires_grad_();
-  check_against(fx, "cumsum32_d1", x32.cumsum(1), x32, 1e-6);
+  check_against_same_dtype(fx, "cumsum32_d1", x32.cumsum(1), {{"x", x32}}, 1e-6);
 }
 
 TEST_CASE("cumprod matches PyTorch where lines hold one zero, zeros in a row, or none", "[scan]") {
   Fixtures fx("scan.txt");
   for (int64_t dim : {1, 0, -1}) {
     Tensor z = dim == 0 ? transposed_copy(fx["z"]) : fixture_leaf(fx, "z");
-    check_against(fx, "cumprod_d" + std::to_string(dim), cumprod(z, dim), z);
+    check_against_same_dtype(fx, "cumprod_d" + std::to_string(dim), cumprod(z, dim), {{"x", z}});
   }
   Tensor z3 = fixture_leaf(fx, "z3");
-  check_against(fx, "cumprod3_d1", cumprod(z3, 1), z3);
+  check_against_same_dtype(fx, "cumprod3_d1", cumprod(z3, 1), {{"x", z3}});
   Tensor z32 = fx["z"].to(kFloat32).requires_grad_();
-  check_against(fx, "cumprod32_d1", z32.cumprod(1), z32, 1e-6);
+  check_against_same_dtype(fx, "cumprod32_d1", z32.cumprod(1), {{"x", z32}}, 1e-6);
 }
 
 TEST_CASE("cumsum and cumprod gradients on contiguous and non-contiguous inputs", "[scan]") {

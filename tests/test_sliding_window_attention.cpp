@@ -15,6 +15,7 @@
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
@@ -103,10 +104,6 @@ bool all_finite(const Tensor& t) {
   for (double x : t.to_vector<double>())
     if (!std::isfinite(x)) return false;
   return true;
-}
-
-Tensor cos_upstream(const Shape& shape, DType dtype = kFloat64) {
-  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
 }
 
 }  // namespace

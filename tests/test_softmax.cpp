@@ -8,6 +8,7 @@
 using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
+using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
@@ -15,11 +16,6 @@ using minidl::testing::transposed_leaf;
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// The upstream gradient the fixtures used: cos(0, 1, 2, ...) in `shape`.
-Tensor cos_upstream(const Shape& shape, DType dtype = kFloat64) {
-  return arange(static_cast<double>(shape_numel(shape)), dtype).cos().reshape(shape);
-}
 
 // Reference softmax along the last dim of a 2-d tensor, row by row through exp and sum.
 Tensor rowwise_reference(const Tensor& x) {
