@@ -3,9 +3,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
 #include <set>
+#include <thread>
 #include <type_traits>
 
 #include "nn/data/dataloader.h"
@@ -38,6 +41,31 @@ struct Counting : data::datasets::Dataset<Counting> {
   }
   size_t n;
   bool sized;
+};
+
+// Counting, but example i takes sleep_ms(i) to load, records the thread that loaded it, and
+// fails at index fail_at. Copies (one per worker) share the record.
+struct Slow : data::datasets::Dataset<Slow> {
+  struct Record {
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+  };
+  Slow(size_t n, std::function<int(size_t)> sleep_ms, size_t fail_at = SIZE_MAX)
+      : n(n), sleep_ms(std::move(sleep_ms)), fail_at(fail_at), record(std::make_shared<Record>()) {}
+  data::Example<> get(size_t index) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms(index)));
+    {
+      std::lock_guard<std::mutex> lock(record->mutex);
+      record->threads.insert(std::this_thread::get_id());
+    }
+    MINIDL_CHECK(index != fail_at, "Slow", "cannot load example " << index);
+    return Counting(n).get(index);
+  }
+  std::optional<size_t> size() const override { return n; }
+  size_t n;
+  std::function<int(size_t)> sleep_ms;
+  size_t fail_at;
+  std::shared_ptr<Record> record;
 };
 
 // The targets a loader serves in one epoch, in order, and the batch sizes.
@@ -404,6 +432,59 @@ TEST_CASE("make_data_loader: samplers, drop_last, epochs and seeds", "[data_api]
     CHECK(one_epoch(*again) == first);
     CHECK(one_epoch(*again) == second);
   }
+}
+
+TEST_CASE("Worker threads load ahead and keep the sampler's order", "[data_api]") {
+  // Every third batch is slow, so later batches finish first on the other worker.
+  Slow slow(24, [](size_t i) { return (i / 4) % 3 == 0 ? 3 : 0; });
+  auto record = slow.record;
+  auto loader = data::make_data_loader<data::samplers::SequentialSampler>(
+      slow.map(data::transforms::Stack<>()), data::DataLoaderOptions(4).workers(2));
+  std::vector<int64_t> sizes;
+  CHECK(one_epoch(*loader, &sizes) == iota_vector(24));
+  CHECK(sizes == std::vector<int64_t>(6, 4));
+  {
+    std::lock_guard<std::mutex> lock(record->mutex);
+    CHECK(record->threads.count(std::this_thread::get_id()) == 0);  // all on the workers
+    CHECK(!record->threads.empty());
+  }
+  // A new epoch in the middle of one starts over.
+  auto it = loader->begin();
+  ++it;
+  CHECK(one_epoch(*loader) == iota_vector(24));
+
+  // With a RandomSampler: the same batches as without workers, from the same seed.
+  manual_seed(5);
+  auto serial = data::make_data_loader(Counting(30).map(data::transforms::Stack<>()), 4);
+  std::vector<int64_t> expected = one_epoch(*serial);
+  manual_seed(5);
+  auto threaded = data::make_data_loader(
+      Slow(30, [](size_t i) { return static_cast<int>(i % 2); }).map(data::transforms::Stack<>()),
+      data::DataLoaderOptions(4).workers(3).max_jobs(5).drop_last(true));
+  std::vector<int64_t> sizes_threaded;
+  std::vector<int64_t> got = one_epoch(*threaded, &sizes_threaded);
+  CHECK(got == std::vector<int64_t>(expected.begin(), expected.begin() + 28));
+  CHECK(sizes_threaded == std::vector<int64_t>(7, 4));  // drop_last: 30 = 7 * 4 + 2
+  threaded->join();
+  CHECK_THROWS_WITH(threaded->begin(), Contains("join"));
+}
+
+TEST_CASE("A worker's error reaches the loop; a late batch times out", "[data_api]") {
+  auto failing = data::make_data_loader<data::samplers::SequentialSampler>(
+      Slow(
+          10, [](size_t) { return 0; }, /*fail_at=*/6),
+      data::DataLoaderOptions(2).workers(2));
+  std::vector<size_t> sizes;
+  auto collect = [&] {
+    for (auto& batch : *failing) sizes.push_back(batch.size());
+  };
+  CHECK_THROWS_WITH(collect(), Contains("Slow") && Contains("cannot load example 6"));
+  CHECK(sizes == std::vector<size_t>{2, 2, 2});  // the batches before the failing one
+
+  auto late = data::make_data_loader<data::samplers::SequentialSampler>(
+      Slow(2, [](size_t) { return 200; }),
+      data::DataLoaderOptions(1).workers(1).timeout(std::chrono::milliseconds(5)));
+  CHECK_THROWS_WITH(late->begin(), Contains("DataLoader") && Contains("timeout of 5 ms"));
 }
 
 TEST_CASE("Loader iterators: the end, copies, and join()", "[data_api]") {

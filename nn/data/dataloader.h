@@ -9,11 +9,14 @@
 // every ++ asks the sampler for the next indices and the dataset for that batch, until the
 // sampler is done (or, with drop_last, gives a short batch).
 //
-// Batches are loaded on the calling thread, in the sampler's order, one at a time. `workers`,
-// `max_jobs`, `timeout` and `enforce_ordering` are accepted and reported by options() so
-// libtorch programs run unchanged; the batches are what libtorch yields with enforce_ordering.
+// With workers == 0 (the default) batches are loaded on the calling thread. With workers > 0,
+// that many threads, each with its own copy of the dataset (which must be copyable), fetch up to
+// max_jobs batches ahead (nn/data/prefetcher.h); the batches still come in the sampler's order,
+// so the result does not depend on the number of workers (enforce_ordering is always in
+// effect). `timeout` bounds the wait for a worker's batch.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -24,6 +27,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "nn/data/prefetcher.h"
 #include "nn/data/samplers.h"
 
 namespace minidl::data {
@@ -40,25 +44,25 @@ struct DataLoaderOptions {
     return *this;
   }
   size_t batch_size() const noexcept { return batch_size_; }
-  // libtorch's number of worker threads (0: load on the calling thread, what this loader does).
+  // Threads that load batches ahead (0: load on the calling thread).
   DataLoaderOptions& workers(size_t value) {
     workers_ = value;
     return *this;
   }
   size_t workers() const noexcept { return workers_; }
-  // libtorch's bound on queued jobs (default 2 * workers).
+  // Batches requested ahead from the workers (default 2 * workers).
   DataLoaderOptions& max_jobs(std::optional<size_t> value) {
     max_jobs_ = value;
     return *this;
   }
   const std::optional<size_t>& max_jobs() const noexcept { return max_jobs_; }
-  // libtorch's time limit for a worker's batch.
+  // How long to wait for a worker's batch before failing (no limit by default).
   DataLoaderOptions& timeout(std::optional<std::chrono::milliseconds> value) {
     timeout_ = value;
     return *this;
   }
   const std::optional<std::chrono::milliseconds>& timeout() const noexcept { return timeout_; }
-  // Batches in sampler order (true).
+  // Batches in sampler order (true; this loader keeps the order either way).
   DataLoaderOptions& enforce_ordering(bool value) {
     enforce_ordering_ = value;
     return *this;
@@ -154,7 +158,10 @@ class DataLoaderBase {
   using BatchRequestType = BatchRequest;
 
   DataLoaderBase(const DataLoaderOptions& options, Dataset dataset)
-      : options_(options), dataset_(std::move(dataset)) {}
+      : options_(options), dataset_(std::move(dataset)) {
+    if (options_.workers > 0)
+      prefetcher_ = std::make_unique<Prefetcher>(dataset_, options_.workers, options_.timeout);
+  }
   virtual ~DataLoaderBase() = default;
   DataLoaderBase(const DataLoaderBase&) = delete;
   DataLoaderBase& operator=(const DataLoaderBase&) = delete;
@@ -163,16 +170,30 @@ class DataLoaderBase {
   Iterator<Batch> begin() {
     MINIDL_CHECK(!joined_, "DataLoader", "begin() after join(): the loader has finished");
     reset();
+    if (!prefetcher_) {
+      return Iterator<Batch>([this]() -> std::optional<Batch> {
+        std::optional<BatchRequest> request = get_batch_request();
+        if (!request) return std::nullopt;
+        return dataset_.get_batch(std::move(*request));
+      });
+    }
+    prefetcher_->discard_in_flight();
+    requests_exhausted_ = false;
+    request_ahead();
     return Iterator<Batch>([this]() -> std::optional<Batch> {
-      std::optional<BatchRequest> request = get_batch_request();
-      if (!request) return std::nullopt;
-      return dataset_.get_batch(std::move(*request));
+      if (prefetcher_->in_flight() == 0) return std::nullopt;
+      Batch batch = prefetcher_->next();
+      request_ahead();
+      return batch;
     });
   }
   Iterator<Batch> end() { return Iterator<Batch>(); }
 
-  // Ends loading (libtorch joins its worker threads here); begin() is an error afterwards.
-  void join() { joined_ = true; }
+  // Stops and joins the worker threads; begin() is an error afterwards.
+  void join() {
+    prefetcher_.reset();
+    joined_ = true;
+  }
 
   const FullDataLoaderOptions& options() const noexcept { return options_; }
 
@@ -185,6 +206,25 @@ class DataLoaderBase {
   FullDataLoaderOptions options_;
   Dataset dataset_;
   bool joined_ = false;
+
+ private:
+  using Prefetcher = detail::Prefetcher<Dataset, Batch, BatchRequest>;
+
+  // Keeps max_jobs (at least one) batches requested from the workers while the sampler has more.
+  void request_ahead() {
+    const size_t ahead = std::max<size_t>(options_.max_jobs, 1);
+    while (!requests_exhausted_ && prefetcher_->in_flight() < ahead) {
+      std::optional<BatchRequest> request = get_batch_request();
+      if (!request) {
+        requests_exhausted_ = true;
+        return;
+      }
+      prefetcher_->submit(std::move(*request));
+    }
+  }
+
+  bool requests_exhausted_ = false;
+  std::unique_ptr<Prefetcher> prefetcher_;  // workers > 0 only; destroyed (joined) first
 };
 
 // A loader of a stateless dataset (one that knows its size and fetches batches by index): the
