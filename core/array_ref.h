@@ -10,8 +10,8 @@
 
 #include <array>
 #include <cstddef>
-#include <iterator>
 #include <initializer_list>
+#include <iterator>
 #include <vector>
 
 #include "core/error.h"

@@ -465,8 +465,10 @@ TEST_CASE("Worker threads load ahead and keep the sampler's order", "[data_api]"
   std::vector<int64_t> got = one_epoch(*threaded, &sizes_threaded);
   CHECK(got == std::vector<int64_t>(expected.begin(), expected.begin() + 28));
   CHECK(sizes_threaded == std::vector<int64_t>(7, 4));  // drop_last: 30 = 7 * 4 + 2
+  auto unfinished = threaded->begin();
   threaded->join();
   CHECK_THROWS_WITH(threaded->begin(), Contains("join"));
+  CHECK_THROWS_WITH(++unfinished, Contains("DataLoader") && Contains("after join()"));
 }
 
 TEST_CASE("A worker's error reaches the loop; a late batch times out", "[data_api]") {

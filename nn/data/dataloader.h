@@ -181,6 +181,7 @@ class DataLoaderBase {
     requests_exhausted_ = false;
     request_ahead();
     return Iterator<Batch>([this]() -> std::optional<Batch> {
+      MINIDL_CHECK(prefetcher_, "DataLoader", "iterating after join(): the loader has finished");
       if (prefetcher_->in_flight() == 0) return std::nullopt;
       Batch batch = prefetcher_->next();
       request_ahead();
