@@ -4,6 +4,7 @@
 //   using namespace minidl;
 #pragma once
 
+#include "core/array_ref.h"
 #include "core/autograd.h"
 #include "core/dtype.h"
 #include "core/error.h"
@@ -32,6 +33,13 @@
 #include "nn/conv.h"
 #include "nn/conv_transpose.h"
 #include "nn/data.h"
+#include "nn/data/dataloader.h"
+#include "nn/data/dataset.h"
+#include "nn/data/datasets/mnist.h"
+#include "nn/data/datasets/tensor.h"
+#include "nn/data/example.h"
+#include "nn/data/samplers.h"
+#include "nn/data/transforms.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/idx.h"
