@@ -152,7 +152,7 @@ std::string format_date(const CivilDate& d, int format) {
 }
 
 std::string iso_date(const CivilDate& d) {
-  char buf[16];
+  char buf[40];  // room for any three ints, so no build's format check can see a truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
   return buf;
 }
