@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "nn/module_holder.h"
 
 namespace minidl::nn {
 
@@ -53,6 +54,12 @@ class Module {
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
     return module;
+  }
+  // The module of a handle (nn/module_holder.h): `fc = register_module("fc", nn::Linear(4, 2));`
+  // leaves the member and the registered child one and the same module.
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, const ModuleHolder<M>& holder) {
+    return register_module(name, holder.ptr());
   }
 
   // ---- traversal (recursive, registration order, dotted names)
