@@ -114,9 +114,9 @@ class ModuleHolder {
 }  // namespace minidl::nn
 
 // Defines `class Name` as the handle of `NameImpl` (libtorch's TORCH_MODULE).
-#define MINIDL_MODULE(Name)                                                   \
-  class Name : public ::minidl::nn::ModuleHolder<Name##Impl> {                \
-   public:                                                                    \
-    using ::minidl::nn::ModuleHolder<Name##Impl>::ModuleHolder;               \
-    using Impl = Name##Impl;                                                  \
+#define MINIDL_MODULE(Name)                                     \
+  class Name : public ::minidl::nn::ModuleHolder<Name##Impl> {  \
+   public:                                                      \
+    using ::minidl::nn::ModuleHolder<Name##Impl>::ModuleHolder; \
+    using Impl = Name##Impl;                                    \
   }
