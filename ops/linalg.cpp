@@ -107,7 +107,7 @@ void detail::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, d
 }
 
 Tensor detail::dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
+  if (!t.defined() || t.is_contiguous()) return t;
   Tensor copy = empty(t.shape(), t.dtype());
   copy_data(copy, t);
   return copy;

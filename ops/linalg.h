@@ -33,7 +33,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 namespace detail {
 
 // t itself if contiguous, else a contiguous copy that records nothing on the tape (the calling
-// op records its own backward): how kernels that read raw pointers get their operands.
+// op records its own backward): how kernels that read raw pointers get their operands. An
+// undefined t (an absent optional operand) is returned as it is.
 Tensor dense(const Tensor& t);
 
 // C = alpha op(A) op(B) + beta C in row-major storage, op(X) = X or Xᵀ as the flag says: every

@@ -1,7 +1,7 @@
-// Losses: the classification losses (cross_entropy fused with its log-softmax, nll_loss) as
-// kernels over [outer, C, inner] positions, and the elementwise losses (mse, l1,
-// binary_cross_entropy_with_logits) as one strided map each way. Each backward sits below its
-// forward, as a direct formula rather than a chain of ops.
+// The classification losses (cross_entropy fused with its log-softmax, nll_loss) as kernels over
+// [outer, C, inner] positions. Each backward sits below its forward, as a direct formula rather
+// than a chain of ops. (The elementwise losses of ops/loss.h are in ops/elementwise_loss.cpp;
+// what both share is in ops/loss_common.h.)
 #include "ops/loss.h"
 
 #include <algorithm>
@@ -14,26 +14,16 @@
 #include "core/parallel.h"
 #include "core/strided.h"
 #include "ops/elementwise.h"
+#include "ops/linalg.h"
+#include "ops/loss_common.h"
 
 namespace minidl {
 
+using detail::check_floating_input;
+using detail::dense;
+using detail::reduce_losses;
+
 namespace {
-
-// t itself if contiguous, else a contiguous copy that records nothing (the loss records its own
-// entry against the original tensor).
-Tensor dense(const Tensor& t) {
-  if (!t.defined() || t.is_contiguous()) return t;
-  Tensor out = empty(t.shape(), t.dtype());
-  copy_data(out, t);
-  return out;
-}
-
-void check_floating_input(const Tensor& input, const char* op) {
-  MINIDL_CHECK(input.defined(), op, "input is undefined");
-  MINIDL_CHECK(input.is_floating_point(), op,
-               "expects a floating-point input, got " << input.dtype() << " of shape "
-                                                      << shape_str(input.shape()));
-}
 
 // The gradient reaching position p in a backward: grad[p] for Reduction::None, else the scalar
 // gradient times 1 (Sum) or 1 / denominator (Mean).
@@ -56,31 +46,6 @@ class Upstream {
   const T* per_position_ = nullptr;
   T scalar_ = 0;
 };
-
-// Sum of n values, accumulated in double.
-template <typename T>
-double total_of(const T* values, int64_t n) {
-  // Per-chunk partial sums added in chunk order: the same total however the chunks ran.
-  return parallel_sum<double>(0, n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    double total = 0;
-    for (int64_t i = begin; i < end; ++i) total += values[i];
-    return total;
-  });
-}
-
-// Reduces per-position (or per-element) losses, a fresh contiguous tensor: None returns them as
-// they are, Sum adds them, Mean divides that sum by `denominator` (0/0 = NaN when nothing counts,
-// as in PyTorch).
-Tensor reduce_losses(const Tensor& values, Reduction reduction, double denominator) {
-  if (reduction == Reduction::None) return values;
-  Tensor out = empty({}, values.dtype());
-  MINIDL_DISPATCH_FLOATING(values.dtype(), "loss", {
-    double total = total_of(values.data_ptr<scalar_t>(), values.numel());
-    if (reduction == Reduction::Mean) total /= denominator;
-    out.data_ptr<scalar_t>()[0] = static_cast<scalar_t>(total);
-  });
-  return out;
-}
 
 // ---------------------------------------------------------------- classification geometry
 
@@ -440,165 +405,6 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
         }
       });
       return GradList{dx, Tensor()};
-    });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- elementwise losses
-
-namespace {
-
-// out[i] = f({operands[0][i], ...}) with every operand broadcast to `shape` (out is fresh and
-// contiguous). One strided walk for every elementwise loss and its gradients.
-template <typename T, size_t N, typename F>
-Tensor map_operands(const Shape& shape, const std::array<Tensor, N>& operands, F f) {
-  Tensor out = empty(shape, dtype_of<T>::value);
-  std::array<Shape, N + 1> strides;
-  std::array<const Shape*, N + 1> stride_ptrs;
-  std::array<const T*, N> data;
-  strides[0] = out.strides();
-  for (size_t k = 0; k < N; ++k) {
-    strides[k + 1] = broadcast_strides(operands[k].shape(), operands[k].strides(), shape);
-    data[k] = operands[k].template data_ptr<T>();
-  }
-  for (size_t k = 0; k <= N; ++k) stride_ptrs[k] = &strides[k];
-  T* po = out.data_ptr<T>();
-  StridedIter<N + 1> iter(shape, stride_ptrs);
-  iter.run(
-      [&](const std::array<int64_t, N + 1>& off, int64_t n, const std::array<int64_t, N + 1>& st) {
-        for (int64_t e = 0; e < n; ++e) {
-          std::array<T, N> v;
-          for (size_t k = 0; k < N; ++k) v[k] = data[k][off[k + 1] + e * st[k + 1]];
-          po[off[0] + e * st[0]] = f(v);
-        }
-      });
-  return out;
-}
-
-void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
-  check_floating_input(input, op);
-  MINIDL_CHECK(target.defined(), op, "target is undefined");
-  MINIDL_CHECK(target.shape() == input.shape(), op,
-               "target shape " << shape_str(target.shape()) << " must match input shape "
-                               << shape_str(input.shape()));
-  MINIDL_CHECK(target.dtype() == input.dtype(), op,
-               "target is " << target.dtype() << " but input is " << input.dtype() << " (shape "
-                            << shape_str(input.shape()) << ")");
-}
-
-// The upstream gradient as a tensor broadcastable to the input: grad itself (None), or the
-// scalar grad divided by the element count (Mean).
-Tensor scaled_upstream(const Tensor& grad, Reduction reduction, int64_t numel) {
-  if (reduction != Reduction::Mean) return grad;
-  return grad * (1.0 / static_cast<double>(numel));
-}
-
-// Shared by mse_loss and l1_loss: value(d) and slope(d) of a loss of d = input - target.
-template <typename Value, typename Slope>
-Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction reduction,
-                       const char* op, const char* backward_name, Value value, Slope slope) {
-  check_same_shape(input, target, op);
-  const Shape shape = input.shape();
-  Tensor losses;
-  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
-    losses = map_operands<scalar_t, 2>(shape, {input, target}, [value](const auto& v) {
-      return static_cast<scalar_t>(value(v[0] - v[1]));
-    });
-  });
-  Tensor out = reduce_losses(losses, reduction, static_cast<double>(input.numel()));
-  if (needs_grad({input, target})) {
-    const bool gx = input.requires_grad(), gt = target.requires_grad();
-    SavedTensor saved_x(input), saved_t(target);
-    const int64_t numel = input.numel();
-    record(backward_name, out, {input, target}, [=](const Tensor& grad) {
-      Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), backward_name, {
-        dx = map_operands<scalar_t, 3>(
-            shape, {saved_x.get(), saved_t.get(), up},
-            [slope](const auto& v) { return static_cast<scalar_t>(slope(v[0] - v[1]) * v[2]); });
-      });
-      if (gt) dt = -dx;
-      return GradList{gx ? dx : Tensor(), dt};
-    });
-  }
-  return out;
-}
-
-}  // namespace
-
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-  // loss = (x - t)^2 ;  dx = 2 (x - t) up ,  dt = -dx
-  return difference_loss(
-      input, target, reduction, "mse_loss", "MseLossBackward", [](auto d) { return d * d; },
-      [](auto d) { return 2 * d; });
-}
-
-Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-  // loss = |x - t| ;  dx = sign(x - t) up ,  dt = -dx
-  return difference_loss(
-      input, target, reduction, "l1_loss", "L1LossBackward", [](auto d) { return d < 0 ? -d : d; },
-      [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); });
-}
-
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        const Tensor& weight, const Tensor& pos_weight,
-                                        Reduction reduction) {
-  const char* op = "binary_cross_entropy_with_logits";
-  check_same_shape(input, target, op);
-  const Shape shape = input.shape();
-  auto check_broadcast = [&](const Tensor& w, const char* name) {
-    if (!w.defined()) return;
-    MINIDL_CHECK(w.dtype() == input.dtype(), op,
-                 name << " is " << w.dtype() << " but input is " << input.dtype());
-    MINIDL_CHECK(broadcast_shapes(w.shape(), shape, op) == shape, op,
-                 name << " of shape " << shape_str(w.shape())
-                      << " does not broadcast to the input's shape " << shape_str(shape));
-  };
-  check_broadcast(weight, "weight");
-  check_broadcast(pos_weight, "pos_weight");
-  // Absent weights are a broadcast 1 (pos_weight 1 gives the plain formula).
-  Tensor w = weight.defined() ? weight : ones({}, input.dtype());
-  Tensor pw = pos_weight.defined() ? pos_weight : ones({}, input.dtype());
-
-  // loss = w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)),  softplus(-x) = log1p(e^-|x|) + max(-x,
-  // 0)
-  Tensor losses;
-  MINIDL_DISPATCH_FLOATING(input.dtype(), op, {
-    losses = map_operands<scalar_t, 4>(shape, {input, target, w, pw}, [](const auto& v) {
-      const scalar_t x = v[0], t = v[1];
-      const scalar_t softplus_neg = std::log1p(std::exp(-std::abs(x))) + std::max(-x, scalar_t(0));
-      return v[2] * ((1 - t) * x + (1 + (v[3] - 1) * t) * softplus_neg);
-    });
-  });
-  Tensor out = reduce_losses(losses, reduction, static_cast<double>(input.numel()));
-  // dx = up w ((1 + (pw - 1) t) sigmoid(x) - pw t) ,  dt = up w ((pw - 1) softplus(-x) - x)
-  if (needs_grad({input, target})) {
-    const bool gx = input.requires_grad(), gt = target.requires_grad();
-    SavedTensor saved_x(input), saved_t(target), saved_w(w), saved_pw(pw);
-    const int64_t numel = input.numel();
-    record("BinaryCrossEntropyWithLogitsBackward", out, {input, target}, [=](const Tensor& grad) {
-      Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
-      std::array<Tensor, 5> operands{saved_x.get(), saved_t.get(), saved_w.get(), saved_pw.get(),
-                                     up};
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), "BinaryCrossEntropyWithLogitsBackward", {
-        if (gx) {
-          dx = map_operands<scalar_t, 5>(shape, operands, [](const auto& v) {
-            const scalar_t x = v[0], t = v[1];
-            const scalar_t sig = x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
-            return v[4] * v[2] * ((1 + (v[3] - 1) * t) * sig - v[3] * t);
-          });
-        }
-        if (gt) {
-          dt = map_operands<scalar_t, 5>(shape, operands, [](const auto& v) {
-            const scalar_t x = v[0];
-            const scalar_t softplus_neg =
-                std::log1p(std::exp(-std::abs(x))) + std::max(-x, scalar_t(0));
-            return v[4] * v[2] * ((v[3] - 1) * softplus_neg - x);
-          });
-        }
-      });
-      return GradList{dx, dt};
     });
   }
   return out;

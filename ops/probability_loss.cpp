@@ -10,6 +10,7 @@
 #include "core/shape.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
+#include "ops/loss_common.h"
 #include "ops/reduction.h"
 
 namespace minidl {
@@ -49,29 +50,12 @@ Tensor map_input(const Tensor& x, F f) {
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
                             Reduction reduction) {
   const char* op = "binary_cross_entropy";
-  MINIDL_CHECK(input.defined(), op, "input is undefined");
-  MINIDL_CHECK(target.defined(), op, "target is undefined");
-  MINIDL_CHECK(input.is_floating_point(), op,
-               "expects a floating-point input (probabilities), got "
-                   << input.dtype() << " of shape " << shape_str(input.shape()));
-  MINIDL_CHECK(target.shape() == input.shape(), op,
-               "target of shape " << shape_str(target.shape()) << " differs from the input's shape "
-                                  << shape_str(input.shape()) << "; they must be the same");
-  MINIDL_CHECK(target.dtype() == input.dtype(), op,
-               "target is " << target.dtype() << " but input is " << input.dtype() << " (shape "
-                            << shape_str(input.shape()) << ")");
+  detail::check_same_shape(input, target, op);
+  detail::check_broadcast_weight(weight, "weight", input, op);
+  MINIDL_CHECK(!weight.defined() || !needs_grad({weight}), op,
+               "weight requires grad, but the loss is not differentiable in weight (as in "
+               "PyTorch); pass weight.detach()");
   const Shape shape = input.shape();
-  if (weight.defined()) {
-    MINIDL_CHECK(weight.dtype() == input.dtype(), op,
-                 "weight is " << weight.dtype() << " but input is " << input.dtype());
-    MINIDL_CHECK(broadcast_shapes(weight.shape(), shape, op) == shape, op,
-                 "weight of shape " << shape_str(weight.shape())
-                                    << " does not broadcast to the input's shape "
-                                    << shape_str(shape));
-    MINIDL_CHECK(!needs_grad({weight}), op,
-                 "weight requires grad, but the loss is not differentiable in weight (as in "
-                 "PyTorch); pass weight.detach()");
-  }
   MINIDL_DISPATCH_FLOATING(input.dtype(), op, check_probabilities<scalar_t>(input, op));
   const Tensor w = weight.defined() ? weight : ones({}, input.dtype());
 
@@ -87,21 +71,18 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
                                        (td * log_x + (1.0 - td) * log_1mx));
         });
   });
-  Tensor out = reduction == Reduction::None  ? losses
-               : reduction == Reduction::Sum ? sum(losses)
-                                             : mean(losses);  // mean of nothing: NaN, as PyTorch
+  Tensor out = detail::reduce_losses(losses, reduction, static_cast<double>(input.numel()));
 
   // dx = up w (x - t) / max(x (1 - x), 1e-12) ,  dt = up w (log(1 - x) - log x)
   // with up = dout (None, Sum) or dout / numel (Mean)
   if (needs_grad({input, target})) {
     const bool want_input = input.requires_grad(), want_target = target.requires_grad();
-    const double numel = static_cast<double>(input.numel());
+    const int64_t numel = input.numel();
     record("BinaryCrossEntropyBackward", out, {input, target},
            [=, saved_x = SavedTensor(input), saved_t = SavedTensor(target),
             saved_w = SavedTensor(w)](const Tensor& grad) {
              const Tensor& x = saved_x.get();
-             const Tensor up_w =
-                 (reduction == Reduction::Mean ? grad * (1.0 / numel) : grad) * saved_w.get();
+             const Tensor up_w = detail::scaled_upstream(grad, reduction, numel) * saved_w.get();
              Tensor dx, dt;
              if (want_input) {
                dx = up_w * binary_map(x, saved_t.get(), [](auto xv, auto tv) {
