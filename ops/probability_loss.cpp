@@ -9,6 +9,7 @@
 #include "core/factories.h"
 #include "core/shape.h"
 #include "ops/elementwise.h"
+#include "ops/linalg.h"
 #include "ops/loops.h"
 #include "ops/loss_common.h"
 #include "ops/reduction.h"
@@ -25,10 +26,9 @@ constexpr double kEpsilon = static_cast<double>(1e-12f);
 // Errors unless every element of x is in [0, 1] (a NaN is not), naming the first one outside.
 template <typename T>
 void check_probabilities(const Tensor& x, const char* op) {
-  Tensor dense = empty(x.shape(), x.dtype());
-  copy_data(dense, x);
-  const T* p = dense.data_ptr<T>();
-  const int64_t n = dense.numel();
+  const Tensor values = detail::dense(x);  // (copied only when x is not contiguous)
+  const T* p = values.data_ptr<T>();
+  const int64_t n = values.numel();
   for (int64_t i = 0; i < n; ++i) {
     MINIDL_CHECK(p[i] >= 0 && p[i] <= 1, op,
                  "all elements of input should be between 0 and 1, but element "
