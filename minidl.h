@@ -53,6 +53,7 @@
 #include "nn/rnn.h"
 #include "nn/safetensors.h"
 #include "nn/scheduler.h"
+#include "nn/serialize.h"
 #include "nn/summary.h"
 #include "nn/transformer.h"
 #include "nn/transforms.h"

@@ -10,6 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/generator.h"
+#include "nn/serialize.h"
 
 namespace minidl::nn {
 
@@ -24,24 +25,6 @@ const std::string kUserPrefix = "user.";
 
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
-}
-
-// 17 significant digits: enough to read back the same double.
-std::string format_number(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return buffer;
-}
-
-// The whole of `text` as a double, or an error naming the entry.
-double parse_number(const std::string& text, const std::string& key, const std::string& path) {
-  // (No ERANGE check: glibc flags subnormal results, which are valid saved values.)
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  double value = std::strtod(begin, &end);
-  MINIDL_CHECK(!text.empty() && end == begin + text.size(), "load_checkpoint",
-               path << ": metadata \"" << key << "\" is not a number: \"" << text << "\"");
-  return value;
 }
 
 const std::string& required(const Metadata& metadata, const std::string& key,
@@ -107,10 +90,10 @@ std::string save_checkpoint(const std::string& dir_or_path, const Module& model,
     metadata["rng_state"] = generator.get_state();
   }
   for (const auto& [key, value] : optimizer_state.numbers)
-    metadata[kOptimizerPrefix + key] = format_number(value);
+    metadata[kOptimizerPrefix + key] = detail::format_number(value);
   if (scheduler != nullptr)
     for (const auto& [key, value] : scheduler->state_dict())
-      metadata[kSchedulerPrefix + key] = format_number(value);
+      metadata[kSchedulerPrefix + key] = detail::format_number(value);
   for (const auto& [key, value] : extra) metadata[kUserPrefix + key] = value;
 
   try {
@@ -151,7 +134,7 @@ CheckpointInfo load_checkpoint(const std::string& dir_or_path, Module& model,
 
   CheckpointInfo info;
   const std::string& step_text = required(metadata, "step", path);
-  double step = parse_number(step_text, "step", path);
+  double step = detail::parse_number(step_text, "step", path, op);
   MINIDL_CHECK(
       step >= 0 && step == std::floor(step) && step < 9.0e15 &&
           step_text.find_first_not_of("0123456789") == std::string::npos,
@@ -185,9 +168,11 @@ CheckpointInfo load_checkpoint(const std::string& dir_or_path, Module& model,
   optim::SchedulerState scheduler_state;
   for (const auto& [key, value] : metadata) {
     if (starts_with(key, kOptimizerPrefix)) {
-      optimizer_state.numbers[key.substr(kOptimizerPrefix.size())] = parse_number(value, key, path);
+      optimizer_state.numbers[key.substr(kOptimizerPrefix.size())] =
+          detail::parse_number(value, key, path, op);
     } else if (starts_with(key, kSchedulerPrefix)) {
-      scheduler_state[key.substr(kSchedulerPrefix.size())] = parse_number(value, key, path);
+      scheduler_state[key.substr(kSchedulerPrefix.size())] =
+          detail::parse_number(value, key, path, op);
     } else if (starts_with(key, kUserPrefix)) {
       info.metadata[key.substr(kUserPrefix.size())] = value;
     }

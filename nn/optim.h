@@ -2,6 +2,7 @@
 // algorithms, reproduced to rounding): SGD, Adam, AdamW, RMSprop, Adagrad.
 //
 //   optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3).weight_decay(1e-4));
+//   optim::SGD sgd(model->parameters(), 0.01);   // a bare learning rate, as in libtorch
 //   for (...) {
 //     optimizer.zero_grad();
 //     loss_fn(model, batch).backward();
@@ -27,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -141,7 +143,7 @@ class Optimizer {
 // ---------------------------------------------------------------- SGD
 
 struct SGDOptions {
-  explicit SGDOptions(double lr) : lr_(lr) {}
+  SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;
   MINIDL_OPTIM_OPTION(SGDOptions, double, lr, 0.0)
   MINIDL_OPTIM_OPTION(SGDOptions, double, momentum, 0.0)
@@ -167,13 +169,13 @@ class SGD : public Optimizer {
 // ---------------------------------------------------------------- Adam, AdamW
 
 struct AdamOptions {
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamOptions& betas(std::pair<double, double> b) {
-    beta1_ = b.first;
-    beta2_ = b.second;
+  AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
+  AdamOptions& betas(std::tuple<double, double> b) {
+    beta1_ = std::get<0>(b);
+    beta2_ = std::get<1>(b);
     return *this;
   }
-  std::pair<double, double> betas() const { return {beta1_, beta2_}; }
+  std::tuple<double, double> betas() const { return {beta1_, beta2_}; }
   GroupOptions to_map() const;
   MINIDL_OPTIM_OPTION(AdamOptions, double, lr, 1e-3)
   MINIDL_OPTIM_OPTION(AdamOptions, double, beta1, 0.9)
@@ -201,13 +203,13 @@ class Adam : public Optimizer {
 };
 
 struct AdamWOptions {
-  explicit AdamWOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamWOptions& betas(std::pair<double, double> b) {
-    beta1_ = b.first;
-    beta2_ = b.second;
+  AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
+  AdamWOptions& betas(std::tuple<double, double> b) {
+    beta1_ = std::get<0>(b);
+    beta2_ = std::get<1>(b);
     return *this;
   }
-  std::pair<double, double> betas() const { return {beta1_, beta2_}; }
+  std::tuple<double, double> betas() const { return {beta1_, beta2_}; }
   GroupOptions to_map() const;
   MINIDL_OPTIM_OPTION(AdamWOptions, double, lr, 1e-3)
   MINIDL_OPTIM_OPTION(AdamWOptions, double, beta1, 0.9)
@@ -228,7 +230,7 @@ class AdamW : public Adam {
 // ---------------------------------------------------------------- RMSprop
 
 struct RMSpropOptions {
-  explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
+  RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;
   MINIDL_OPTIM_OPTION(RMSpropOptions, double, lr, 1e-2)
   MINIDL_OPTIM_OPTION(RMSpropOptions, double, alpha, 0.99)
@@ -256,7 +258,7 @@ class RMSprop : public Optimizer {
 // ---------------------------------------------------------------- Adagrad
 
 struct AdagradOptions {
-  explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
+  AdagradOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;
   MINIDL_OPTIM_OPTION(AdagradOptions, double, lr, 1e-2)
   MINIDL_OPTIM_OPTION(AdagradOptions, double, lr_decay, 0.0)
