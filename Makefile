@@ -86,15 +86,23 @@ bench: $(BUILD)/bench
 
 HEADERS := minidl.h $(wildcard core/*.h ops/*.h nn/*.h nn/attention/*.h nn/data/*.h nn/data/datasets/*.h \
                                models/*.h models/*/*.h)
+# libtorch's <torch/torch.h> over minidl, for `pkg-config minidl-torch` (its own include folder, so
+# plain minidl users never see a torch/ directory).
+TORCH_HEADERS := $(wildcard compat/torch/*.h)
 install: $(LIB)
 	@for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/minidl/$$h; done
 	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libminidl.a
 	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/minidl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
+	@for h in $(TORCH_HEADERS); do \
+	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/minidl-torch/$${h#compat/}; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' tools/minidl-torch.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl-torch.pc
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/minidl $(DESTDIR)$(PREFIX)/lib/libminidl.a \
-	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
+	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc $(DESTDIR)$(PREFIX)/include/minidl-torch \
+	       $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl-torch.pc
 
 # ---- sanitizers: the whole suite (but the install and benchmark cases, which build with the
 # ordinary compiler) under AddressSanitizer + UndefinedBehaviorSanitizer -- every report is an
@@ -160,7 +168,8 @@ format:
 	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp \
 	  nn/attention/*.h nn/attention/*.cpp nn/data/*.h nn/data/*.cpp nn/data/datasets/*.h \
 	  nn/data/datasets/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
-	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tools/*.cpp tools/*.h)
+	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tests/libtorch/*.cpp tools/*.cpp tools/*.h \
+	  compat/torch/*.h)
 
 clean:
 	rm -rf $(BUILD)

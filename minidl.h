@@ -13,6 +13,7 @@
 #include "core/gradcheck.h"
 #include "core/parallel.h"
 #include "core/shape.h"
+#include "core/str.h"
 #include "core/tensor.h"
 #include "nn/activation.h"
 #include "nn/attention/bahdanau.h"

@@ -1,0 +1,54 @@
+// Programs written for libtorch's C++ frontend (tests/libtorch/) build unchanged against an
+// installed minidl through `pkg-config minidl-torch`, train, and learn what they should.
+#include <cstdio>
+#include <regex>
+
+#include "tests/test_util.h"
+
+namespace {
+
+// Runs tests/libtorch_test.sh for these programs; returns its output, checks its exit status.
+std::string run_programs(const std::string& programs) {
+  const char* build = std::getenv("MINIDL_BUILD_DIR");
+  const std::string command = std::string("tests/libtorch_test.sh ") + (build ? build : "build") +
+                              " /usr/share/datasets/fashion-mnist " + programs + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  INFO(output);
+  CHECK(status == 0);
+  return output;
+}
+
+// The number after `label` in `text` (NaN if absent).
+double number_after(const std::string& text, const std::string& label) {
+  std::smatch match;
+  if (!std::regex_search(text, match, std::regex(label + " ([-0-9.]+)"))) return NAN;
+  return std::stod(match[1]);
+}
+
+}  // namespace
+
+TEST_CASE("libtorch programs: polynomial regression and the autograd tutorial",
+          "[install][libtorch]") {
+  const std::string output = run_programs("regression autograd");
+  INFO(output);
+  CHECK(number_after(output, "max weight error") < 0.05);
+  CHECK_THAT(output, Catch::Contains("all autograd checks passed"));
+  CHECK_THAT(output, !Catch::Contains("FAIL"));
+}
+
+TEST_CASE("libtorch programs: a CNN and a DCGAN on Fashion-MNIST", "[install][libtorch]") {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    WARN("dataset-fashion-mnist is not installed (tools/install_deps.sh installs it)");
+    return;
+  }
+  const std::string output = run_programs("mnist dcgan");
+  INFO(output);
+  // 150 batches of 64 (a sixth of an epoch): well above chance (0.1).
+  CHECK(number_after(output, "accuracy") > 0.6);
+  CHECK_THAT(output, Catch::Contains("restored generator matches"));
+}

@@ -1,0 +1,168 @@
+// compat/torch/torch.h: libtorch's names are aliases of minidl's, none is missing, and a program
+// that says `using namespace torch;` sees no ambiguity.
+#include "compat/torch/torch.h"
+
+#include <regex>
+#include <set>
+#include <type_traits>
+
+#include "tests/test_util.h"
+
+namespace {
+
+// The repository's root (the fixtures live in <root>/tests/fixtures).
+std::filesystem::path source_root() {
+  return std::filesystem::path(MINIDL_FIXTURE_DIR).parent_path().parent_path();
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Helpers that are minidl's own machinery (kernel loops, stride arithmetic, the tape's recording
+// API, UTF-8, threading internals), not functions a libtorch program calls on tensors.
+const std::set<std::string> kInternal = {"binary_loop",
+                                         "binary_map",
+                                         "broadcast_strides",
+                                         "cached_bytes",
+                                         "checked_add",
+                                         "checked_mul",
+                                         "contiguous_strides",
+                                         "convert_element",
+                                         "copy_data",
+                                         "erf_float",
+                                         "erf_vec",
+                                         "exp_float",
+                                         "exp_vec",
+                                         "fill_data",
+                                         "for_each_row",
+                                         "index_str",
+                                         "make_view",
+                                         "normalize_dims",
+                                         "parallel_chunks",
+                                         "parallel_for",
+                                         "parallel_for_slots",
+                                         "parallel_sum",
+                                         "reduce_geometry",
+                                         "reduction_dims",
+                                         "row_geometry",
+                                         "ternary_loop",
+                                         "try_contiguous_strides",
+                                         "tuple_str",
+                                         "unary_loop",
+                                         "is_valid_utf8",
+                                         "tanh_float",
+                                         "tanh_vec",
+                                         "shape_numel",
+                                         "needs_grad",
+                                         "record",
+                                         "gradient_edge",
+                                         "in_parallel_region",
+                                         "default_num_threads",
+                                         "log_softmax_backward_data",
+                                         "softmax_backward_data",
+                                         "wrap_dim",
+                                         "backward",
+                                         "grad",
+                                         "gradcheck",
+                                         "gradgradcheck",
+                                         "has_non_finite",
+                                         "sum_to",
+                                         "shape_str",
+                                         "dtype_name",
+                                         "element_size",
+                                         "band_to_dense"};
+
+// Free functions declared at minidl's namespace scope in core/ and ops/ headers (declarations
+// start in column 0; nested namespaces such as detail are skipped).
+std::set<std::string> public_functions() {
+  const std::regex declaration(
+      R"(^(?:inline |constexpr |template <[^>]*> )*(?!return|using|typedef|namespace|class|struct|enum)[A-Za-z_][\w:<>, *&]*[ *&]([a-z_][a-z0-9_]*)\()");
+  const std::regex enter_nested(R"(^namespace (\w*detail|minidl::\w+|sanitizer|example)\b)");
+  const std::regex leave_nested(R"(^\}  // namespace (\w*detail|minidl::\w+|sanitizer|example))");
+  std::set<std::string> names;
+  for (const char* folder : {"core", "ops"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(source_root() / folder)) {
+      if (entry.path().extension() != ".h") continue;
+      std::ifstream in(entry.path());
+      std::string line;
+      bool nested = false;
+      while (std::getline(in, line)) {
+        if (std::regex_search(line, enter_nested)) nested = true;
+        if (std::regex_search(line, leave_nested)) nested = false;
+        std::smatch match;
+        if (nested || !std::regex_search(line, match, declaration)) continue;
+        const std::string name = match[1];
+        if (!kInternal.count(name) && name.rfind("utf8_", 0) != 0) names.insert(name);
+      }
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("torch.h: every public minidl function is a torch:: function", "[torch_header]") {
+  const std::string header = read_text(source_root() / "compat/torch/torch.h");
+  const std::set<std::string> names = public_functions();
+  CHECK(names.size() > 100);  // the scan found the ops
+  for (const std::string& name : names) {
+    INFO("compat/torch/torch.h lacks `using ::minidl::" << name << ";`");
+    CHECK(header.find("using ::minidl::" + name + ";") != std::string::npos);
+  }
+}
+
+TEST_CASE("torch.h: every minidl layer has libtorch's X / XImpl pair", "[torch_header]") {
+  const std::string header = read_text(source_root() / "compat/torch/torch.h");
+  // A concrete layer: `class X : public Base` in nn/ whose base is a module base class.
+  const std::regex layer(
+      R"(^class (\w+) : public (Module|ConvNd|ConvTransposeNd|BatchNormBase|RNNBase|RNNCellBase|ModuleSequence)\b)");
+  int found = 0;
+  for (const char* folder : {"nn", "nn/attention"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(source_root() / folder)) {
+      if (entry.path().extension() != ".h") continue;
+      std::ifstream in(entry.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        std::smatch match;
+        if (!std::regex_search(line, match, layer)) continue;
+        const std::string name = match[1];
+        if (name == "ConvNd" || name == "ConvTransposeNd" || name == "BatchNormBase" ||
+            name == "RNNBase" || name == "RNNCellBase" || name == "ModuleSequence")
+          continue;
+        ++found;
+        INFO(entry.path().string()
+             << ": compat/torch/torch.h lacks MINIDL_TORCH_LAYER(" << name << ")");
+        CHECK(header.find("MINIDL_TORCH_LAYER(" + name + ");") != std::string::npos);
+      }
+    }
+  }
+  CHECK(found > 30);
+}
+
+TEST_CASE("torch.h: libtorch's names are minidl's types, handles included", "[torch_header]") {
+  static_assert(std::is_same_v<torch::Tensor, minidl::Tensor>);
+  static_assert(std::is_same_v<torch::nn::LinearImpl, minidl::nn::Linear>);
+  static_assert(std::is_same_v<torch::nn::Linear, minidl::nn::ModuleHolder<minidl::nn::Linear>>);
+  static_assert(std::is_same_v<torch::nn::Module, minidl::nn::Module>);
+  static_assert(std::is_same_v<torch::optim::SGD, minidl::optim::SGD>);
+  static_assert(std::is_same_v<torch::ScalarType, minidl::DType>);
+  CHECK_FALSE(torch::cuda::is_available());
+  CHECK(torch::cuda::device_count() == 0);
+  CHECK(torch::str("sample-", 3, ".pt") == "sample-3.pt");
+
+  // `using namespace torch;` as many libtorch programs say: nn:: is torch::nn, unambiguously.
+  using namespace torch;
+  nn::Linear fc{nullptr};
+  CHECK(fc.is_empty());
+  fc = nn::Linear(3, 2);
+  Tensor y = fc(randn({4, 3}));
+  CHECK(y.sizes() == minidl::Shape{4, 2});
+  CHECK(fc->weight.size(0) == 2);
+  CHECK_THROWS_WITH([&] { TORCH_CHECK(y.dim() == 3, "expected 3 dims, got ", y.dim()); }(),
+                    Catch::Contains("TORCH_CHECK") && Catch::Contains("y.dim() == 3") &&
+                        Catch::Contains("expected 3 dims, got 2"));
+  CHECK_THROWS_WITH([&] { AT_ASSERT(y.numel() == 0); }(),
+                    Catch::Contains("AT_ASSERT") && Catch::Contains("y.numel() == 0"));
+}
