@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 build="${1:-build}"
 data="${2:-/usr/share/datasets/fashion-mnist}"
 shift 2 || true
-programs="${*:-regression autograd mnist dcgan}"
+programs="${*:-regression autograd sequence mnist dcgan}"
 prefix="$(pwd)/$build/libtorch-test"
 rm -rf "$prefix"
 mkdir -p "$prefix"

@@ -32,13 +32,15 @@ double number_after(const std::string& text, const std::string& label) {
 
 }  // namespace
 
-TEST_CASE("libtorch programs: polynomial regression and the autograd tutorial",
+TEST_CASE("libtorch programs: polynomial regression, the autograd tutorial, LSTM and Transformer",
           "[install][libtorch]") {
-  const std::string output = run_programs("regression autograd");
+  const std::string output = run_programs("regression autograd sequence");
   INFO(output);
   CHECK(number_after(output, "max weight error") < 0.05);
   CHECK_THAT(output, Catch::Contains("all autograd checks passed"));
   CHECK_THAT(output, !Catch::Contains("FAIL"));
+  CHECK(number_after(output, "lstm accuracy") > 0.9);
+  CHECK(number_after(output, "transformer accuracy") > 0.8);
 }
 
 TEST_CASE("libtorch programs: a CNN and a DCGAN on Fashion-MNIST", "[install][libtorch]") {
