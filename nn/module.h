@@ -28,11 +28,10 @@
 
 #include "core/tensor.h"
 #include "nn/module_holder.h"
+#include "nn/state_dict.h"
 
 namespace minidl::nn {
 
-// An ordered name -> tensor list (PyTorch's OrderedDict of a state_dict).
-using StateDict = std::vector<std::pair<std::string, Tensor>>;
 
 class Module {
  public:
