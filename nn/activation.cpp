@@ -31,11 +31,27 @@ void check_input(const Tensor& input, const char* module) {
                "expected a floating-point input, got " << input.dtype() << " of shape "
                                                        << shape_str(input.shape()));
 }
+
+// minidl's activations compute out of place: an inplace(true) option cannot be honoured.
+void check_not_inplace(bool inplace, const char* module) {
+  MINIDL_CHECK(!inplace, module,
+               "inplace=true is not supported (minidl's activations compute out of place); "
+               "build it with inplace(false) and use the returned tensor");
+}
 }  // namespace
+
+ReLU::ReLU(const ReLUOptions& options) : Module("ReLU"), options(options) {
+  check_not_inplace(options.inplace(), "ReLU");
+}
 
 Tensor ReLU::forward(const Tensor& input) {
   check_input(input, "ReLU");
   return relu(input);
+}
+
+LeakyReLU::LeakyReLU(const LeakyReLUOptions& options)
+    : Module("LeakyReLU"), options(options), negative_slope(options.negative_slope()) {
+  check_not_inplace(options.inplace(), "LeakyReLU");
 }
 
 Tensor LeakyReLU::forward(const Tensor& input) {
@@ -46,6 +62,10 @@ std::string LeakyReLU::extra_repr() const {
   return "negative_slope=" + python_float(negative_slope);
 }
 
+ELU::ELU(const ELUOptions& options) : Module("ELU"), options(options), alpha(options.alpha()) {
+  check_not_inplace(options.inplace(), "ELU");
+}
+
 Tensor ELU::forward(const Tensor& input) {
   check_input(input, "ELU");
   return elu(input, alpha);
@@ -54,7 +74,8 @@ std::string ELU::extra_repr() const {
   return "alpha=" + python_float(alpha);
 }
 
-GELU::GELU(std::string approximate) : Module("GELU"), approximate(std::move(approximate)) {
+GELU::GELU(const GELUOptions& options)
+    : Module("GELU"), options(options), approximate(options.approximate()) {
   MINIDL_CHECK(this->approximate == "none" || this->approximate == "tanh", "GELU",
                "approximate must be 'none' or 'tanh', got '" << this->approximate << "'");
 }

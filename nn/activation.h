@@ -2,11 +2,45 @@
 // with torch.nn's names, constructor defaults and printouts.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
+#include "core/arg.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's. minidl's activations compute out of
+// place, so inplace(true) is an error at construction (it names the layer).
+struct ReLUOptions {
+  ReLUOptions(bool inplace = false) : inplace_(inplace) {}  // NOLINT: implicit, as in libtorch
+  MINIDL_ARG(bool, inplace);
+};
+
+struct LeakyReLUOptions {
+  MINIDL_ARG(double, negative_slope) = 1e-2;
+  MINIDL_ARG(bool, inplace) = false;
+};
+
+struct ELUOptions {
+  MINIDL_ARG(double, alpha) = 1.0;
+  MINIDL_ARG(bool, inplace) = false;
+};
+
+struct GELUOptions {
+  MINIDL_ARG(std::string, approximate) = "none";  // "none" or "tanh"
+};
+
+struct SoftmaxOptions {
+  SoftmaxOptions(int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as in libtorch
+  MINIDL_ARG(int64_t, dim);
+};
+
+struct LogSoftmaxOptions {
+  LogSoftmaxOptions(int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as in libtorch
+  MINIDL_ARG(int64_t, dim);
+};
 
 // A double as Python's repr() prints it (shortest round-trip form: 0.01, 1.0, 1e-05), so that
 // extra_repr strings read exactly like PyTorch's.
@@ -14,35 +48,43 @@ std::string python_float(double value);
 
 class ReLU : public Module {
  public:
-  ReLU() : Module("ReLU") {}
+  explicit ReLU(const ReLUOptions& options = {});
   Tensor forward(const Tensor& input) override;
+  ReLUOptions options;
 };
 
 // max(0, x) + negative_slope * min(0, x)
 class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01)
-      : Module("LeakyReLU"), negative_slope(negative_slope) {}
+      : LeakyReLU(LeakyReLUOptions().negative_slope(negative_slope)) {}
+  explicit LeakyReLU(const LeakyReLUOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "negative_slope=0.01"
+  LeakyReLUOptions options;
   double negative_slope;
 };
 
 // x for x > 0, alpha * (exp(x) - 1) otherwise
 class ELU : public Module {
  public:
-  explicit ELU(double alpha = 1.0) : Module("ELU"), alpha(alpha) {}
+  explicit ELU(double alpha = 1.0) : ELU(ELUOptions().alpha(alpha)) {}
+  explicit ELU(const ELUOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "alpha=1.0"
+  ELUOptions options;
   double alpha;
 };
 
 // approximate: "none" (x * Phi(x) with erf) or "tanh".
 class GELU : public Module {
  public:
-  explicit GELU(std::string approximate = "none");
+  explicit GELU(std::string approximate = "none")
+      : GELU(GELUOptions().approximate(std::move(approximate))) {}
+  explicit GELU(const GELUOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "approximate='none'"
+  GELUOptions options;
   std::string approximate;
 };
 
@@ -61,17 +103,23 @@ class Sigmoid : public Module {
 // Softmax along `dim` (required: PyTorch's implicit-dim default is deprecated).
 class Softmax : public Module {
  public:
-  explicit Softmax(int64_t dim) : Module("Softmax"), dim(dim) {}
+  explicit Softmax(int64_t dim) : Softmax(SoftmaxOptions(dim)) {}
+  explicit Softmax(const SoftmaxOptions& options)
+      : Module("Softmax"), options(options), dim(options.dim()) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "dim=1"
+  SoftmaxOptions options;
   int64_t dim;
 };
 
 class LogSoftmax : public Module {
  public:
-  explicit LogSoftmax(int64_t dim) : Module("LogSoftmax"), dim(dim) {}
+  explicit LogSoftmax(int64_t dim) : LogSoftmax(LogSoftmaxOptions(dim)) {}
+  explicit LogSoftmax(const LogSoftmaxOptions& options)
+      : Module("LogSoftmax"), options(options), dim(options.dim()) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "dim=1"
+  LogSoftmaxOptions options;
   int64_t dim;
 };
 

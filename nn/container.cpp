@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "core/autograd.h"
+#include "nn/summary.h"
+
 namespace minidl::nn {
 
 // ---------------------------------------------------------------- ModuleSequence
@@ -28,17 +31,38 @@ Sequential::Sequential(const NamedModules& named_modules) : ModuleSequence("Sequ
   for (const auto& [name, m] : named_modules) push_back(name, m);
 }
 
+Sequential::Sequential(std::initializer_list<NamedModule> named_modules)
+    : ModuleSequence("Sequential") {
+  for (const NamedModule& entry : named_modules) append(entry.name, entry.item);
+}
+
 void Sequential::push_back(ModulePtr module) {
   push_back(std::to_string(size()), std::move(module));
 }
 
 void Sequential::push_back(const std::string& name, ModulePtr module) {
-  append_child(name, std::move(module));
+  Module* raw = module.get();
+  ForwardCall call;
+  if (raw) call = [raw](const Tensor& x) { return raw->forward(x); };
+  append(name, {std::move(module), std::move(call)});
 }
 
+void Sequential::append(const std::string& name, detail::SequentialItem item) {
+  append_child(name, std::move(item.module));  // checks the name and the pointer
+  calls_.push_back(std::move(item.call));
+}
+
+// Each call is seen as Module::operator() shows it (the anomaly scope, summary()'s trace), but
+// runs the module's own forward found when it was added.
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
-  for (const ModulePtr& m : *this) x = (*m)(x);
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    Module& module = *(*this)[static_cast<int64_t>(i)];
+    AnomalyScope scope(module.type_name());
+    detail::ForwardTrace trace(module);
+    x = calls_[i](x);
+    trace.set_output(x);
+  }
   return x;
 }
 

@@ -7,19 +7,105 @@
 //                                               std::make_shared<nn::ReLU>(),
 //                                               std::make_shared<nn::Linear>(8, 2));
 //   Tensor y = (*mlp)(x);
+//
+// Sequential also takes libtorch's forms: module handles (nn::ModuleHolder, MINIDL_MODULE
+// classes) and plain functions, mixed with shared_ptrs, and named entries:
+//   nn::Sequential seq(Net(), std::make_shared<nn::ReLU>(), relu);
+//   nn::Sequential named({{"fc", std::make_shared<nn::Linear>(4, 2)}, {"act", Net()}});
+// A module given with its concrete type is called through ITS forward(x) (found by name, so a
+// user's `Tensor forward(Tensor x)` that does not override Module::forward is still the one
+// called); a module given as a plain ModulePtr through the virtual Module::forward.
 #pragma once
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "nn/functional_module.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
 
 using ModulePtr = std::shared_ptr<Module>;
 using NamedModules = std::vector<std::pair<std::string, ModulePtr>>;
+// A Sequential entry's single-tensor call.
+using ForwardCall = std::function<Tensor(const Tensor&)>;
+
+namespace detail {
+
+template <typename M, typename = void>
+struct has_tensor_forward : std::false_type {};
+template <typename M>
+struct has_tensor_forward<
+    M, std::enable_if_t<std::is_convertible_v<
+           decltype(std::declval<M&>().forward(std::declval<const Tensor&>())), Tensor>>>
+    : std::true_type {};
+
+// M's own forward(x) when it has one returning a tensor, else the virtual Module::forward (whose
+// error names the module, e.g. an LSTM, whose forward returns a tuple).
+template <typename M>
+ForwardCall forward_call(M* module) {
+  if constexpr (has_tensor_forward<M>::value) {
+    return [module](const Tensor& x) -> Tensor { return module->forward(x); };
+  } else {
+    Module* base = module;
+    return [base](const Tensor& x) { return base->forward(x); };
+  }
+}
+
+template <typename T, typename = void>
+struct is_module_handle : std::false_type {};
+template <typename T>
+struct is_module_handle<T, std::void_t<typename T::ContainedType>>
+    : std::is_base_of<ModuleHolder<typename T::ContainedType>, T> {};
+
+template <typename T>
+struct is_module_ptr : std::false_type {};
+template <typename M>
+struct is_module_ptr<std::shared_ptr<M>> : std::is_base_of<Module, M> {};
+
+// What a Sequential entry can be given as: a shared_ptr to a module, a module handle, or a
+// function of one tensor (wrapped in a Functional).
+template <typename T>
+constexpr bool is_sequential_item =
+    is_module_ptr<std::decay_t<T>>::value || is_module_handle<std::decay_t<T>>::value ||
+    (std::is_invocable_r_v<Tensor, std::decay_t<T>&, const Tensor&> &&
+     !std::is_convertible_v<std::decay_t<T>, ModulePtr>);
+
+// The module and its call, from any of those forms.
+struct SequentialItem {
+  ModulePtr module;
+  ForwardCall call;
+};
+template <typename T>
+SequentialItem sequential_item(T&& item) {
+  using D = std::decay_t<T>;
+  if constexpr (is_module_ptr<D>::value) {
+    MINIDL_CHECK(item != nullptr, "Sequential", "cannot add a null module");
+    return {item, forward_call(item.get())};
+  } else if constexpr (is_module_handle<D>::value) {
+    return {item.ptr(), forward_call(item.ptr().get())};
+  } else {
+    auto function = std::make_shared<Functional>(Functional::Function(std::forward<T>(item)));
+    return {function, forward_call(function.get())};
+  }
+}
+
+}  // namespace detail
+
+// A named Sequential entry (libtorch's NamedAnyModule): {"fc", module}, the module given in any
+// form Sequential takes.
+struct NamedModule {
+  template <typename T, typename = std::enable_if_t<detail::is_sequential_item<T>>>
+  NamedModule(std::string name, T&& item)
+      : name(std::move(name)), item(detail::sequential_item(std::forward<T>(item))) {}
+  std::string name;
+  detail::SequentialItem item;
+};
 
 // What Sequential and ModuleList share: an ordered list of child modules, indexable and
 // iterable.
@@ -58,15 +144,37 @@ class Sequential : public ModuleSequence {
   explicit Sequential(const std::vector<ModulePtr>& modules);
   // Children named by their keys (PyTorch's Sequential(OrderedDict(...))).
   explicit Sequential(const NamedModules& named_modules);
-  template <typename First, typename... Rest>
-  explicit Sequential(std::shared_ptr<First> first, std::shared_ptr<Rest>... rest)
-      : Sequential(std::vector<ModulePtr>{std::move(first), std::move(rest)...}) {}
+  // Sequential({{"fc", ...}, {"act", ...}}): children named by their keys.
+  Sequential(std::initializer_list<NamedModule> named_modules);
+  // Modules (shared_ptrs or handles) and functions, in order.
+  template <typename First, typename... Rest,
+            typename = std::enable_if_t<detail::is_sequential_item<First> &&
+                                        (detail::is_sequential_item<Rest> && ...)>>
+  explicit Sequential(First&& first, Rest&&... rest) : Sequential() {
+    push_back(std::forward<First>(first));
+    (push_back(std::forward<Rest>(rest)), ...);
+  }
 
   Tensor forward(const Tensor& input) override;
 
-  // Appends under the next position name ("3" for the fourth), or under `name`.
+  // Appends under the next position name ("3" for the fourth), or under `name`: a module as a
+  // shared_ptr or a handle, or a function of one tensor.
   void push_back(ModulePtr module);
   void push_back(const std::string& name, ModulePtr module);
+  template <typename T, typename = std::enable_if_t<detail::is_sequential_item<T> &&
+                                                    !std::is_same_v<std::decay_t<T>, ModulePtr>>>
+  void push_back(T&& item) {
+    append(std::to_string(size()), detail::sequential_item(std::forward<T>(item)));
+  }
+  template <typename T, typename = std::enable_if_t<detail::is_sequential_item<T> &&
+                                                    !std::is_same_v<std::decay_t<T>, ModulePtr>>>
+  void push_back(const std::string& name, T&& item) {
+    append(name, detail::sequential_item(std::forward<T>(item)));
+  }
+
+ private:
+  void append(const std::string& name, detail::SequentialItem item);
+  std::vector<ForwardCall> calls_;  // calls_[i] runs the i-th module
 };
 
 // Holds modules in a list (registered as "0", "1", ...); has no forward of its own.

@@ -74,13 +74,39 @@ std::string ConvNd::extra_repr() const {
 Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
                ExpandingArray stride, ConvPadding padding, ExpandingArray dilation, int64_t groups,
                bool bias)
-    : ConvNd("Conv1d", 1, in_channels, out_channels, kernel_size, stride, std::move(padding),
-             dilation, groups, bias) {}
+    : ConvNd("Conv1d", 1, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+             bias),
+      options(Conv1dOptions(in_channels, out_channels, kernel_size)
+                  .stride(stride)
+                  .padding(padding)
+                  .dilation(dilation)
+                  .groups(groups)
+                  .bias(bias)) {}
+
+Conv1d::Conv1d(const Conv1dOptions& options)
+    : Conv1d(options.in_channels(), options.out_channels(), options.kernel_size(), options.stride(),
+             options.padding(), options.dilation(), options.groups(), options.bias()) {
+  detail::check_padding_mode("Conv1d", options.padding_mode());
+  this->options = options;
+}
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
                ExpandingArray stride, ConvPadding padding, ExpandingArray dilation, int64_t groups,
                bool bias)
-    : ConvNd("Conv2d", 2, in_channels, out_channels, kernel_size, stride, std::move(padding),
-             dilation, groups, bias) {}
+    : ConvNd("Conv2d", 2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+             bias),
+      options(Conv2dOptions(in_channels, out_channels, kernel_size)
+                  .stride(stride)
+                  .padding(padding)
+                  .dilation(dilation)
+                  .groups(groups)
+                  .bias(bias)) {}
+
+Conv2d::Conv2d(const Conv2dOptions& options)
+    : Conv2d(options.in_channels(), options.out_channels(), options.kernel_size(), options.stride(),
+             options.padding(), options.dilation(), options.groups(), options.bias()) {
+  detail::check_padding_mode("Conv2d", options.padding_mode());
+  this->options = options;
+}
 
 }  // namespace minidl::nn

@@ -6,13 +6,39 @@
 // Padding: an int, one int per dim, "same" (stride 1 only) or "valid"; zeros padding only.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/arg.h"
 #include "nn/module.h"
 #include "ops/conv.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's ConvOptions<D>:
+//   Conv2dOptions(3, 16, 3).stride(2).padding(1).bias(false);  Conv2dOptions(3, 16, {3, 5})
+// padding_mode: "zeros" only (others are an error at construction, naming the layer).
+template <size_t D>
+struct ConvOptions {
+  ConvOptions(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size)
+      : in_channels_(in_channels),
+        out_channels_(out_channels),
+        kernel_size_(std::move(kernel_size)) {}
+  MINIDL_ARG(int64_t, in_channels);
+  MINIDL_ARG(int64_t, out_channels);
+  MINIDL_ARG(ExpandingArray, kernel_size);
+  MINIDL_ARG(ExpandingArray, stride) = 1;
+  MINIDL_ARG(ConvPadding, padding) = 0;  // an int, one per dim, "same" or "valid"
+  MINIDL_ARG(ExpandingArray, dilation) = 1;
+  MINIDL_ARG(int64_t, groups) = 1;
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(std::string, padding_mode) = "zeros";
+};
+using Conv1dOptions = ConvOptions<1>;
+using Conv2dOptions = ConvOptions<2>;
 
 // The shared body of Conv1d and Conv2d (spatial dims 1 or 2).
 class ConvNd : public Module {
@@ -41,6 +67,8 @@ class Conv1d : public ConvNd {
   Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
          ExpandingArray stride = 1, ConvPadding padding = 0, ExpandingArray dilation = 1,
          int64_t groups = 1, bool bias = true);
+  explicit Conv1d(const Conv1dOptions& options);
+  Conv1dOptions options;
 };
 
 class Conv2d : public ConvNd {
@@ -48,6 +76,8 @@ class Conv2d : public ConvNd {
   Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
          ExpandingArray stride = 1, ConvPadding padding = 0, ExpandingArray dilation = 1,
          int64_t groups = 1, bool bias = true);
+  explicit Conv2d(const Conv2dOptions& options);
+  Conv2dOptions options;
 };
 
 }  // namespace minidl::nn

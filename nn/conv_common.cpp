@@ -8,6 +8,13 @@
 
 namespace minidl::nn::detail {
 
+void check_padding_mode(const char* name, const std::string& padding_mode) {
+  MINIDL_CHECK(padding_mode == "zeros", name,
+               "padding_mode '" << padding_mode
+                                << "' is not supported (minidl's convolutions pad with zeros "
+                                   "only; use padding_mode \"zeros\")");
+}
+
 void check_conv_module_args(
     const char* name, int64_t in_channels, int64_t out_channels, int64_t groups,
     const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,

@@ -23,6 +23,10 @@ void check_conv_module_args(
     const std::vector<int64_t>& dilation,
     std::initializer_list<std::pair<const char*, const std::vector<int64_t>*>> non_negative = {});
 
+// padding_mode must be "zeros" (the only one minidl's convolutions implement). Errors name the
+// module `name`.
+void check_padding_mode(const char* name, const std::string& padding_mode);
+
 // A forward input: (spatial + 1)-D (unbatched) or (spatial + 2)-D (batched), with in_channels
 // channels and the weight's dtype. Errors name the module `name`.
 void check_conv_module_input(const std::string& name, size_t spatial, const Tensor& input,

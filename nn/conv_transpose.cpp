@@ -97,13 +97,43 @@ ConvTranspose1d::ConvTranspose1d(int64_t in_channels, int64_t out_channels,
                                  ExpandingArray padding, ExpandingArray output_padding,
                                  int64_t groups, bool bias, ExpandingArray dilation)
     : ConvTransposeNd("ConvTranspose1d", 1, in_channels, out_channels, kernel_size, stride, padding,
-                      output_padding, groups, bias, dilation) {}
+                      output_padding, groups, bias, dilation),
+      options(ConvTranspose1dOptions(in_channels, out_channels, kernel_size)
+                  .stride(stride)
+                  .padding(padding)
+                  .output_padding(output_padding)
+                  .groups(groups)
+                  .bias(bias)
+                  .dilation(dilation)) {}
+
+ConvTranspose1d::ConvTranspose1d(const ConvTranspose1dOptions& options)
+    : ConvTranspose1d(options.in_channels(), options.out_channels(), options.kernel_size(),
+                      options.stride(), options.padding(), options.output_padding(),
+                      options.groups(), options.bias(), options.dilation()) {
+  detail::check_padding_mode("ConvTranspose1d", options.padding_mode());
+  this->options = options;
+}
 
 ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels,
                                  ExpandingArray kernel_size, ExpandingArray stride,
                                  ExpandingArray padding, ExpandingArray output_padding,
                                  int64_t groups, bool bias, ExpandingArray dilation)
     : ConvTransposeNd("ConvTranspose2d", 2, in_channels, out_channels, kernel_size, stride, padding,
-                      output_padding, groups, bias, dilation) {}
+                      output_padding, groups, bias, dilation),
+      options(ConvTranspose2dOptions(in_channels, out_channels, kernel_size)
+                  .stride(stride)
+                  .padding(padding)
+                  .output_padding(output_padding)
+                  .groups(groups)
+                  .bias(bias)
+                  .dilation(dilation)) {}
+
+ConvTranspose2d::ConvTranspose2d(const ConvTranspose2dOptions& options)
+    : ConvTranspose2d(options.in_channels(), options.out_channels(), options.kernel_size(),
+                      options.stride(), options.padding(), options.output_padding(),
+                      options.groups(), options.bias(), options.dilation()) {
+  detail::check_padding_mode("ConvTranspose2d", options.padding_mode());
+  this->options = options;
+}
 
 }  // namespace minidl::nn

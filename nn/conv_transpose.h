@@ -8,13 +8,40 @@
 // Zeros padding only; note the argument order of PyTorch: groups and bias come before dilation.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/arg.h"
 #include "nn/module.h"
 #include "ops/conv_transpose.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's ConvTransposeOptions<D>:
+//   ConvTranspose2dOptions(16, 3, 4).stride(2).padding(1)
+// padding_mode: "zeros" only (others are an error at construction, naming the layer).
+template <size_t D>
+struct ConvTransposeOptions {
+  ConvTransposeOptions(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size)
+      : in_channels_(in_channels),
+        out_channels_(out_channels),
+        kernel_size_(std::move(kernel_size)) {}
+  MINIDL_ARG(int64_t, in_channels);
+  MINIDL_ARG(int64_t, out_channels);
+  MINIDL_ARG(ExpandingArray, kernel_size);
+  MINIDL_ARG(ExpandingArray, stride) = 1;
+  MINIDL_ARG(ExpandingArray, padding) = 0;
+  MINIDL_ARG(ExpandingArray, output_padding) = 0;
+  MINIDL_ARG(int64_t, groups) = 1;
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(ExpandingArray, dilation) = 1;
+  MINIDL_ARG(std::string, padding_mode) = "zeros";
+};
+using ConvTranspose1dOptions = ConvTransposeOptions<1>;
+using ConvTranspose2dOptions = ConvTransposeOptions<2>;
 
 // The shared body of ConvTranspose1d and ConvTranspose2d (spatial dims 1 or 2).
 class ConvTransposeNd : public Module {
@@ -49,6 +76,8 @@ class ConvTranspose1d : public ConvTransposeNd {
                   ExpandingArray stride = 1, ExpandingArray padding = 0,
                   ExpandingArray output_padding = 0, int64_t groups = 1, bool bias = true,
                   ExpandingArray dilation = 1);
+  explicit ConvTranspose1d(const ConvTranspose1dOptions& options);
+  ConvTranspose1dOptions options;
 };
 
 class ConvTranspose2d : public ConvTransposeNd {
@@ -57,6 +86,8 @@ class ConvTranspose2d : public ConvTransposeNd {
                   ExpandingArray stride = 1, ExpandingArray padding = 0,
                   ExpandingArray output_padding = 0, int64_t groups = 1, bool bias = true,
                   ExpandingArray dilation = 1);
+  explicit ConvTranspose2d(const ConvTranspose2dOptions& options);
+  ConvTranspose2dOptions options;
 };
 
 }  // namespace minidl::nn

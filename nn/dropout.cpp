@@ -5,9 +5,13 @@
 
 namespace minidl::nn {
 
-Dropout::Dropout(double p) : Module("Dropout"), p(p) {
+Dropout::Dropout(const DropoutOptions& options)
+    : Module("Dropout"), options(options), p(options.p()) {
   MINIDL_CHECK(p >= 0.0 && p <= 1.0, "Dropout",
                "dropout probability has to be between 0 and 1, but got " << p);
+  MINIDL_CHECK(!options.inplace(), "Dropout",
+               "inplace=true is not supported (minidl's dropout computes out of place); build it "
+               "with inplace(false) and use the returned tensor");
 }
 
 Tensor Dropout::forward(const Tensor& input) {
@@ -19,9 +23,13 @@ std::string Dropout::extra_repr() const {
   return "p=" + python_float(p) + ", inplace=False";
 }
 
-Dropout2d::Dropout2d(double p) : Module("Dropout2d"), p(p) {
+Dropout2d::Dropout2d(const Dropout2dOptions& options)
+    : Module("Dropout2d"), options(options), p(options.p()) {
   MINIDL_CHECK(p >= 0.0 && p <= 1.0, "Dropout2d",
                "dropout probability has to be between 0 and 1, but got " << p);
+  MINIDL_CHECK(!options.inplace(), "Dropout2d",
+               "inplace=true is not supported (minidl's dropout computes out of place); build it "
+               "with inplace(false) and use the returned tensor");
 }
 
 Tensor Dropout2d::forward(const Tensor& input) {

@@ -2,15 +2,27 @@
 // with probability p in training mode, scaling the rest by 1 / (1 - p); the identity in eval mode.
 #pragma once
 
+#include "core/arg.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
 
+// Builder-style constructor arguments, as libtorch's (Dropout2dOptions is the same struct there).
+// minidl's dropout computes out of place, so inplace(true) is an error at construction.
+struct DropoutOptions {
+  DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT: implicit, as in libtorch
+  MINIDL_ARG(double, p);
+  MINIDL_ARG(bool, inplace) = false;
+};
+using Dropout2dOptions = DropoutOptions;
+
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5);
+  explicit Dropout(double p = 0.5) : Dropout(DropoutOptions(p)) {}
+  explicit Dropout(const DropoutOptions& options);
   Tensor forward(const Tensor& input) override;  // draws from the default generator
   std::string extra_repr() const override;       // "p=0.5, inplace=False"
+  DropoutOptions options;
   double p;
 };
 
@@ -18,9 +30,11 @@ class Dropout : public Module {
 // probability p in training mode, scaling the rest by 1 / (1 - p); the identity in eval mode.
 class Dropout2d : public Module {
  public:
-  explicit Dropout2d(double p = 0.5);
+  explicit Dropout2d(double p = 0.5) : Dropout2d(Dropout2dOptions(p)) {}
+  explicit Dropout2d(const Dropout2dOptions& options);
   Tensor forward(const Tensor& input) override;  // draws from the default generator
   std::string extra_repr() const override;       // "p=0.5, inplace=False"
+  Dropout2dOptions options;
   double p;
 };
 

@@ -5,9 +5,37 @@
 #include <memory>
 #include <optional>
 
+#include "core/arg.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's. minidl has no max-norm renormalization, no
+// frequency-scaled gradients and no sparse gradients: max_norm set, scale_grad_by_freq(true) or
+// sparse(true) are errors at construction. _weight: a [num_embeddings, embedding_dim] tensor whose
+// values the weight starts from (instead of N(0, 1)).
+struct EmbeddingOptions {
+  EmbeddingOptions(int64_t num_embeddings, int64_t embedding_dim)
+      : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
+  MINIDL_ARG(int64_t, num_embeddings);
+  MINIDL_ARG(int64_t, embedding_dim);
+  MINIDL_ARG(std::optional<int64_t>, padding_idx) = std::nullopt;
+  MINIDL_ARG(std::optional<double>, max_norm) = std::nullopt;
+  MINIDL_ARG(double, norm_type) = 2.0;
+  MINIDL_ARG(bool, scale_grad_by_freq) = false;
+  MINIDL_ARG(bool, sparse) = false;
+  MINIDL_ARG(Tensor, _weight) = Tensor();
+};
+
+// The options of Embedding::from_pretrained (same restrictions as EmbeddingOptions).
+struct EmbeddingFromPretrainedOptions {
+  MINIDL_ARG(bool, freeze) = true;
+  MINIDL_ARG(std::optional<int64_t>, padding_idx) = std::nullopt;
+  MINIDL_ARG(std::optional<double>, max_norm) = std::nullopt;
+  MINIDL_ARG(double, norm_type) = 2.0;
+  MINIDL_ARG(bool, scale_grad_by_freq) = false;
+  MINIDL_ARG(bool, sparse) = false;
+};
 
 class Embedding : public Module {
  public:
@@ -15,15 +43,18 @@ class Embedding : public Module {
   // as it is under training). Negative values count from the end, as in PyTorch.
   Embedding(int64_t num_embeddings, int64_t embedding_dim,
             std::optional<int64_t> padding_idx = std::nullopt);
+  explicit Embedding(const EmbeddingOptions& options);
   // A layer holding a copy of `embeddings` [num, dim]; frozen (requires_grad false) by default.
   static std::shared_ptr<Embedding> from_pretrained(
-      const Tensor& embeddings, bool freeze = true,
-      std::optional<int64_t> padding_idx = std::nullopt);
+      const Tensor& embeddings, const EmbeddingFromPretrainedOptions& options = {});
+  static std::shared_ptr<Embedding> from_pretrained(
+      const Tensor& embeddings, bool freeze, std::optional<int64_t> padding_idx = std::nullopt);
 
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "10, 3, padding_idx=0"
   void reset_parameters();
 
+  EmbeddingOptions options;
   int64_t num_embeddings, embedding_dim;
   std::optional<int64_t> padding_idx;  // normalized to [0, num_embeddings)
   Tensor weight;

@@ -30,7 +30,10 @@ void check_input(const Tensor& input, const Tensor& weight, int64_t features, co
 // ---------------------------------------------------------------- Linear
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
-    : Module("Linear"), in_features(in_features), out_features(out_features) {
+    : Module("Linear"),
+      options(LinearOptions(in_features, out_features).bias(bias)),
+      in_features(in_features),
+      out_features(out_features) {
   MINIDL_CHECK(in_features >= 0 && out_features >= 0, "Linear",
                "in_features and out_features must be non-negative, got " << in_features << " and "
                                                                          << out_features);
@@ -38,6 +41,9 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
   this->bias = register_parameter("bias", bias ? empty({out_features}) : Tensor());
   reset_parameters();
 }
+
+Linear::Linear(const LinearOptions& options)
+    : Linear(options.in_features(), options.out_features(), options.bias()) {}
 
 void Linear::reset_parameters() {
   init::kaiming_uniform_(weight, std::sqrt(5.0));
@@ -63,6 +69,7 @@ std::string Linear::extra_repr() const {
 
 Bilinear::Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias)
     : Module("Bilinear"),
+      options(BilinearOptions(in1_features, in2_features, out_features).bias(bias)),
       in1_features(in1_features),
       in2_features(in2_features),
       out_features(out_features) {
@@ -74,6 +81,10 @@ Bilinear::Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_featu
   this->bias = register_parameter("bias", bias ? empty({out_features}) : Tensor());
   reset_parameters();
 }
+
+Bilinear::Bilinear(const BilinearOptions& options)
+    : Bilinear(options.in1_features(), options.in2_features(), options.out_features(),
+               options.bias()) {}
 
 void Bilinear::reset_parameters() {
   const double bound = in1_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in1_features)) : 0.0;
@@ -97,7 +108,12 @@ std::string Bilinear::extra_repr() const {
 // ---------------------------------------------------------------- Flatten, Unflatten
 
 Flatten::Flatten(int64_t start_dim, int64_t end_dim)
-    : Module("Flatten"), start_dim(start_dim), end_dim(end_dim) {}
+    : Module("Flatten"),
+      options(FlattenOptions().start_dim(start_dim).end_dim(end_dim)),
+      start_dim(start_dim),
+      end_dim(end_dim) {}
+
+Flatten::Flatten(const FlattenOptions& options) : Flatten(options.start_dim(), options.end_dim()) {}
 
 Tensor Flatten::forward(const Tensor& input) {
   MINIDL_CHECK(input.defined(), "Flatten", "input is undefined");
@@ -109,9 +125,14 @@ std::string Flatten::extra_repr() const {
 }
 
 Unflatten::Unflatten(int64_t dim, Shape unflattened_size)
-    : Module("Unflatten"), dim(dim), unflattened_size(std::move(unflattened_size)) {
+    : Module("Unflatten"),
+      options(dim, unflattened_size),
+      dim(dim),
+      unflattened_size(std::move(unflattened_size)) {
   MINIDL_CHECK(!this->unflattened_size.empty(), "Unflatten", "unflattened_size must be non-empty");
 }
+
+Unflatten::Unflatten(const UnflattenOptions& options) : Unflatten(options.dim(), options.sizes()) {}
 
 Tensor Unflatten::forward(const Tensor& input) {
   MINIDL_CHECK(input.defined(), "Unflatten", "input is undefined");

@@ -11,19 +11,53 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/arg.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's: LinearOptions(784, 10).bias(false).
+struct LinearOptions {
+  LinearOptions(int64_t in_features, int64_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+  MINIDL_ARG(int64_t, in_features);
+  MINIDL_ARG(int64_t, out_features);
+  MINIDL_ARG(bool, bias) = true;
+};
+
+struct BilinearOptions {
+  BilinearOptions(int64_t in1_features, int64_t in2_features, int64_t out_features)
+      : in1_features_(in1_features), in2_features_(in2_features), out_features_(out_features) {}
+  MINIDL_ARG(int64_t, in1_features);
+  MINIDL_ARG(int64_t, in2_features);
+  MINIDL_ARG(int64_t, out_features);
+  MINIDL_ARG(bool, bias) = true;
+};
+
+struct FlattenOptions {
+  MINIDL_ARG(int64_t, start_dim) = 1;
+  MINIDL_ARG(int64_t, end_dim) = -1;
+};
+
+struct UnflattenOptions {
+  UnflattenOptions(int64_t dim, std::vector<int64_t> sizes) : dim_(dim), sizes_(std::move(sizes)) {}
+  MINIDL_ARG(int64_t, dim);
+  MINIDL_ARG(std::vector<int64_t>, sizes);
+};
 
 // y = x W^T + b over the last dim of x [..., in_features] -> [..., out_features].
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  explicit Linear(const LinearOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "in_features=3, out_features=4, bias=True"
   void reset_parameters();
 
+  LinearOptions options;
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when constructed with bias = false
 };
@@ -33,6 +67,7 @@ class Linear : public Module {
 class Bilinear : public Module {
  public:
   Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
+  explicit Bilinear(const BilinearOptions& options);
   using Module::forward;
   using Module::operator();
   Tensor forward(const Tensor& input1, const Tensor& input2);
@@ -40,6 +75,7 @@ class Bilinear : public Module {
   std::string extra_repr() const override;
   void reset_parameters();
 
+  BilinearOptions options;
   int64_t in1_features, in2_features, out_features;
   Tensor weight, bias;
 };
@@ -55,9 +91,11 @@ class Identity : public Module {
 class Flatten : public Module {
  public:
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1);
+  explicit Flatten(const FlattenOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "start_dim=1, end_dim=-1"
 
+  FlattenOptions options;
   int64_t start_dim, end_dim;
 };
 
@@ -65,9 +103,11 @@ class Flatten : public Module {
 class Unflatten : public Module {
  public:
   Unflatten(int64_t dim, Shape unflattened_size);
+  explicit Unflatten(const UnflattenOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "dim=1, unflattened_size=(2, 5, 5)"
 
+  UnflattenOptions options;
   int64_t dim;
   Shape unflattened_size;
 };

@@ -51,6 +51,8 @@ const char* python_bool(bool b) {
 
 LayerNorm::LayerNorm(Shape normalized_shape_, double eps_, bool elementwise_affine_)
     : Module("LayerNorm"),
+      options(
+          LayerNormOptions(normalized_shape_).eps(eps_).elementwise_affine(elementwise_affine_)),
       normalized_shape(std::move(normalized_shape_)),
       eps(eps_),
       elementwise_affine(elementwise_affine_) {
@@ -98,6 +100,11 @@ BatchNormBase::BatchNormBase(std::string type_name, int64_t num_features_, doubl
                              std::optional<double> momentum_, bool affine_,
                              bool track_running_stats_)
     : Module(type_name),
+      options(BatchNormOptions(num_features_)
+                  .eps(eps_)
+                  .momentum(momentum_)
+                  .affine(affine_)
+                  .track_running_stats(track_running_stats_)),
       num_features(num_features_),
       eps(eps_),
       momentum(momentum_),

@@ -5,11 +5,35 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/arg.h"
 #include "core/tensor.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's: LayerNormOptions({10}).eps(1e-6).
+struct LayerNormOptions {
+  LayerNormOptions(std::vector<int64_t> normalized_shape)  // NOLINT: implicit, as in libtorch
+      : normalized_shape_(std::move(normalized_shape)) {}
+  MINIDL_ARG(std::vector<int64_t>, normalized_shape);
+  MINIDL_ARG(double, eps) = 1e-5;
+  MINIDL_ARG(bool, elementwise_affine) = true;
+};
+
+// BatchNormOptions(64).momentum(0.01); momentum std::nullopt is the cumulative average.
+struct BatchNormOptions {
+  BatchNormOptions(int64_t num_features) : num_features_(num_features) {}  // NOLINT: implicit
+  MINIDL_ARG(int64_t, num_features);
+  MINIDL_ARG(double, eps) = 1e-5;
+  MINIDL_ARG(std::optional<double>, momentum) = 0.1;
+  MINIDL_ARG(bool, affine) = true;
+  MINIDL_ARG(bool, track_running_stats) = true;
+};
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
 
 // Normalizes over the trailing dims normalized_shape of [*, normalized_shape] inputs.
 // Parameters (elementwise_affine): weight (ones) and bias (zeros), of shape normalized_shape.
@@ -22,12 +46,15 @@ class LayerNorm : public Module {
   LayerNorm(std::initializer_list<int64_t> normalized_shape, double eps = 1e-5,
             bool elementwise_affine = true)
       : LayerNorm(Shape(normalized_shape), eps, elementwise_affine) {}
+  explicit LayerNorm(const LayerNormOptions& options)
+      : LayerNorm(options.normalized_shape(), options.eps(), options.elementwise_affine()) {}
 
   Tensor forward(const Tensor& input) override;
   // "(10,), eps=1e-05, elementwise_affine=True"
   std::string extra_repr() const override;
   void reset_parameters();
 
+  LayerNormOptions options;
   Shape normalized_shape;
   double eps;
   bool elementwise_affine;
@@ -53,6 +80,7 @@ class BatchNormBase : public Module {
   void reset_running_stats();
   void reset_parameters();
 
+  BatchNormOptions options;
   int64_t num_features;
   double eps;
   std::optional<double> momentum;
@@ -72,6 +100,9 @@ class BatchNorm1d : public BatchNormBase {
                        std::optional<double> momentum = 0.1, bool affine = true,
                        bool track_running_stats = true)
       : BatchNormBase("BatchNorm1d", num_features, eps, momentum, affine, track_running_stats) {}
+  explicit BatchNorm1d(const BatchNorm1dOptions& options)
+      : BatchNorm1d(options.num_features(), options.eps(), options.momentum(), options.affine(),
+                    options.track_running_stats()) {}
 
  protected:
   void check_input_dim(const Tensor& input) const override;
@@ -84,6 +115,9 @@ class BatchNorm2d : public BatchNormBase {
                        std::optional<double> momentum = 0.1, bool affine = true,
                        bool track_running_stats = true)
       : BatchNormBase("BatchNorm2d", num_features, eps, momentum, affine, track_running_stats) {}
+  explicit BatchNorm2d(const BatchNorm2dOptions& options)
+      : BatchNorm2d(options.num_features(), options.eps(), options.momentum(), options.affine(),
+                    options.track_running_stats()) {}
 
  protected:
   void check_input_dim(const Tensor& input) const override;

@@ -17,6 +17,11 @@ const char* bool_str(bool b) {
 MaxPool2d::MaxPool2d(ExpandingArray kernel_size, ExpandingArray stride, ExpandingArray padding,
                      ExpandingArray dilation, bool return_indices, bool ceil_mode)
     : Module("MaxPool2d"),
+      options(MaxPool2dOptions(kernel_size)
+                  .stride(stride.empty() ? kernel_size : stride)
+                  .padding(padding)
+                  .dilation(dilation)
+                  .ceil_mode(ceil_mode)),
       kernel_size(std::move(kernel_size)),
       stride(stride.empty() ? this->kernel_size : std::move(stride)),
       padding(std::move(padding)),
@@ -45,9 +50,20 @@ std::string MaxPool2d::extra_repr() const {
   return os.str();
 }
 
+MaxPool2d::MaxPool2d(const MaxPool2dOptions& options)
+    : MaxPool2d(options.kernel_size(), options.stride(), options.padding(), options.dilation(),
+                false, options.ceil_mode()) {}
+
 AvgPool2d::AvgPool2d(ExpandingArray kernel_size, ExpandingArray stride, ExpandingArray padding,
                      bool ceil_mode, bool count_include_pad, int64_t divisor_override)
     : Module("AvgPool2d"),
+      options(AvgPool2dOptions(kernel_size)
+                  .stride(stride.empty() ? kernel_size : stride)
+                  .padding(padding)
+                  .ceil_mode(ceil_mode)
+                  .count_include_pad(count_include_pad)
+                  .divisor_override(divisor_override != 0 ? std::optional<int64_t>(divisor_override)
+                                                          : std::nullopt)),
       kernel_size(std::move(kernel_size)),
       stride(stride.empty() ? this->kernel_size : std::move(stride)),
       padding(std::move(padding)),
@@ -69,8 +85,15 @@ std::string AvgPool2d::extra_repr() const {
          ", padding=" + arg_str(padding);
 }
 
+AvgPool2d::AvgPool2d(const AvgPool2dOptions& options)
+    : AvgPool2d(options.kernel_size(), options.stride(), options.padding(), options.ceil_mode(),
+                options.count_include_pad(), options.divisor_override().value_or(0)) {
+  MINIDL_CHECK(!options.divisor_override() || *options.divisor_override() != 0, "AvgPool2d",
+               "divisor_override must be non-zero, got 0");
+}
+
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(ExpandingArray output_size)
-    : Module("AdaptiveAvgPool2d"), output_size(std::move(output_size)) {
+    : Module("AdaptiveAvgPool2d"), options(output_size), output_size(std::move(output_size)) {
   this->output_size.expand(2, "AdaptiveAvgPool2d", "output_size");
 }
 

@@ -1,4 +1,5 @@
-// RNN, LSTM, GRU, their cells and packed sequences (the math is in ops/rnn.cpp).
+// RNN, LSTM, GRU and packed sequences (the math is in ops/rnn.cpp; the cells are in
+// nn/rnn_cell.cpp).
 #include "nn/rnn.h"
 
 #include <algorithm>
@@ -331,14 +332,23 @@ RNN::RNN(int64_t input_size, int64_t hidden_size, int64_t num_layers,
                                        : throw Error("RNN: unknown nonlinearity '" + nonlinearity +
                                                      "' (expected \"tanh\" or \"relu\")"),
               input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional),
-      nonlinearity(nonlinearity) {}
+      nonlinearity(nonlinearity),
+      options(RNNOptions(input_size, hidden_size)
+                  .num_layers(num_layers)
+                  .nonlinearity(nonlinearity)
+                  .bias(bias)
+                  .batch_first(batch_first)
+                  .dropout(dropout)
+                  .bidirectional(bidirectional)) {}
 
-Tensor RNN::forward(const Tensor& input) {
-  return forward(input, Tensor()).first;
-}
-std::pair<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& h0) {
+std::tuple<Tensor, Tensor> RNN::forward(const Tensor& input, Tensor h0) {
   Result r = forward_padded(input, h0, Tensor());
   return {r.output, r.h_n};
+}
+std::tuple<PackedSequence, Tensor> RNN::forward_with_packed_input(const PackedSequence& input,
+                                                                  Tensor h0) {
+  auto [output, h_n] = forward(input, h0);
+  return {output, h_n};
 }
 std::pair<PackedSequence, Tensor> RNN::forward(const PackedSequence& input, const Tensor& h0) {
   PackedSequence output;
@@ -349,16 +359,35 @@ std::pair<PackedSequence, Tensor> RNN::forward(const PackedSequence& input, cons
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first,
            double dropout, bool bidirectional)
     : RNNBase("LSTM", "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-              bidirectional) {}
+              bidirectional),
+      options(LSTMOptions(input_size, hidden_size)
+                  .num_layers(num_layers)
+                  .bias(bias)
+                  .batch_first(batch_first)
+                  .dropout(dropout)
+                  .bidirectional(bidirectional)) {}
 
-Tensor LSTM::forward(const Tensor& input) {
-  return forward(input, State{}).first;
+LSTM::LSTM(const LSTMOptions& options)
+    : LSTM(options.input_size(), options.hidden_size(), options.num_layers(), options.bias(),
+           options.batch_first(), options.dropout(), options.bidirectional()) {
+  MINIDL_CHECK(options.proj_size() == 0, "LSTM",
+               "proj_size=" << options.proj_size()
+                            << " is not supported (minidl's LSTM has no projected hidden state); "
+                               "use proj_size 0");
 }
-std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& hx) {
-  MINIDL_CHECK(hx.first.defined() == hx.second.defined(), "LSTM",
-               "give both h0 and c0, or neither");
-  Result r = forward_padded(input, hx.first, hx.second);
+
+std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTM::forward(
+    const Tensor& input, std::optional<std::tuple<Tensor, Tensor>> hx) {
+  auto [h0, c0] = hx.value_or(std::tuple<Tensor, Tensor>{});
+  MINIDL_CHECK(h0.defined() == c0.defined(), "LSTM", "give both h0 and c0, or neither");
+  Result r = forward_padded(input, h0, c0);
   return {r.output, {r.h_n, r.c_n}};
+}
+std::tuple<PackedSequence, std::tuple<Tensor, Tensor>> LSTM::forward_with_packed_input(
+    const PackedSequence& input, std::optional<std::tuple<Tensor, Tensor>> hx) {
+  auto [h0, c0] = hx.value_or(std::tuple<Tensor, Tensor>{});
+  auto [output, state] = forward(input, State{h0, c0});
+  return {output, {state.first, state.second}};
 }
 std::pair<PackedSequence, LSTM::State> LSTM::forward(const PackedSequence& input, const State& hx) {
   MINIDL_CHECK(hx.first.defined() == hx.second.defined(), "LSTM",
@@ -371,117 +400,27 @@ std::pair<PackedSequence, LSTM::State> LSTM::forward(const PackedSequence& input
 GRU::GRU(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first,
          double dropout, bool bidirectional)
     : RNNBase("GRU", "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-              bidirectional) {}
+              bidirectional),
+      options(GRUOptions(input_size, hidden_size)
+                  .num_layers(num_layers)
+                  .bias(bias)
+                  .batch_first(batch_first)
+                  .dropout(dropout)
+                  .bidirectional(bidirectional)) {}
 
-Tensor GRU::forward(const Tensor& input) {
-  return forward(input, Tensor()).first;
-}
-std::pair<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& h0) {
+std::tuple<Tensor, Tensor> GRU::forward(const Tensor& input, Tensor h0) {
   Result r = forward_padded(input, h0, Tensor());
   return {r.output, r.h_n};
+}
+std::tuple<PackedSequence, Tensor> GRU::forward_with_packed_input(const PackedSequence& input,
+                                                                  Tensor h0) {
+  auto [output, h_n] = forward(input, h0);
+  return {output, h_n};
 }
 std::pair<PackedSequence, Tensor> GRU::forward(const PackedSequence& input, const Tensor& h0) {
   PackedSequence output;
   Result r = forward_packed(input, h0, Tensor(), output);
   return {output, r.h_n};
-}
-
-// ---------------------------------------------------------------- cells
-
-RNNCellBase::RNNCellBase(const std::string& type_name, int64_t input_size, int64_t hidden_size,
-                         bool bias, int64_t gates)
-    : Module(type_name), input_size(input_size), hidden_size(hidden_size), bias(bias) {
-  MINIDL_CHECK(
-      input_size > 0 && hidden_size > 0, type_name,
-      "input_size and hidden_size must be positive, got " << input_size << ", " << hidden_size);
-  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  const int64_t rows = gates * hidden_size;
-  weight_ih = register_parameter("weight_ih", empty({rows, input_size}).uniform_(-bound, bound));
-  weight_hh = register_parameter("weight_hh", empty({rows, hidden_size}).uniform_(-bound, bound));
-  bias_ih = register_parameter("bias_ih", bias ? empty({rows}).uniform_(-bound, bound) : Tensor());
-  bias_hh = register_parameter("bias_hh", bias ? empty({rows}).uniform_(-bound, bound) : Tensor());
-}
-
-std::string RNNCellBase::extra_repr() const {
-  std::ostringstream s;
-  s << input_size << ", " << hidden_size;
-  if (!bias) s << ", bias=False";
-  return s.str();
-}
-
-std::pair<Tensor, bool> RNNCellBase::project(const Tensor& input) const {
-  MINIDL_CHECK(input.defined() && (input.dim() == 1 || input.dim() == 2), type_name(),
-               "expected a 1-d (unbatched) or 2-d input, got "
-                   << (input.defined() ? shape_str(input.shape()) : "undefined"));
-  MINIDL_CHECK(input.size(-1) == input_size, type_name(),
-               "input has inconsistent input_size: got " << input.size(-1) << " expected "
-                                                         << input_size << " (input of shape "
-                                                         << shape_str(input.shape()) << ")");
-  MINIDL_CHECK(
-      input.dtype() == weight_ih.dtype(), type_name(),
-      "input must have the parameters' dtype " << weight_ih.dtype() << ", got " << input.dtype());
-  const bool batched = input.dim() == 2;
-  return {linear(batched ? input : input.unsqueeze(0), weight_ih, bias_ih), batched};
-}
-
-Tensor RNNCellBase::state(const Tensor& hx, int64_t batch, bool batched, const char* what) const {
-  if (!hx.defined()) return zeros({batch, hidden_size}, weight_ih.dtype());
-  const Shape expected = batched ? Shape{batch, hidden_size} : Shape{hidden_size};
-  MINIDL_CHECK(hx.shape() == expected, type_name(),
-               "expected " << what << " of shape " << shape_str(expected) << ", got "
-                           << shape_str(hx.shape()));
-  return batched ? hx : hx.unsqueeze(0);
-}
-
-RNNCell::RNNCell(int64_t input_size, int64_t hidden_size, bool bias,
-                 const std::string& nonlinearity)
-    : RNNCellBase("RNNCell", input_size, hidden_size, bias, 1), nonlinearity(nonlinearity) {
-  MINIDL_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "RNNCell",
-               "unknown nonlinearity '" << nonlinearity << "' (expected \"tanh\" or \"relu\")");
-}
-
-std::string RNNCell::extra_repr() const {
-  std::string s = RNNCellBase::extra_repr();
-  if (nonlinearity != "tanh") s += ", nonlinearity=" + nonlinearity;
-  return s;
-}
-
-Tensor RNNCell::forward(const Tensor& input) {
-  return forward(input, Tensor());
-}
-Tensor RNNCell::forward(const Tensor& input, const Tensor& hx) {
-  auto [x_proj, batched] = project(input);
-  Tensor h =
-      rnn_cell(x_proj, state(hx, x_proj.size(0), batched, "hx"), weight_hh, bias_hh, nonlinearity);
-  return batched ? h : h.squeeze(0);
-}
-
-LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, bool bias)
-    : RNNCellBase("LSTMCell", input_size, hidden_size, bias, 4) {}
-
-Tensor LSTMCell::forward(const Tensor& input) {
-  return forward(input, {}).first;
-}
-std::pair<Tensor, Tensor> LSTMCell::forward(const Tensor& input,
-                                            const std::pair<Tensor, Tensor>& hx) {
-  auto [x_proj, batched] = project(input);
-  const int64_t batch = x_proj.size(0);
-  auto [h, c] = lstm_cell(x_proj, state(hx.first, batch, batched, "h"),
-                          state(hx.second, batch, batched, "c"), weight_hh, bias_hh);
-  if (!batched) return {h.squeeze(0), c.squeeze(0)};
-  return {h, c};
-}
-
-GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, bool bias)
-    : RNNCellBase("GRUCell", input_size, hidden_size, bias, 3) {}
-
-Tensor GRUCell::forward(const Tensor& input) {
-  return forward(input, Tensor());
-}
-Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) {
-  auto [x_proj, batched] = project(input);
-  Tensor h = gru_cell(x_proj, state(hx, x_proj.size(0), batched, "hx"), weight_hh, bias_hh);
-  return batched ? h : h.squeeze(0);
 }
 
 }  // namespace minidl::nn

@@ -11,10 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "core/arg.h"
 #include "nn/module.h"
 #include "ops/rnn.h"
 
@@ -49,7 +52,81 @@ std::pair<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence,
                                               bool batch_first = false, double padding_value = 0.0,
                                               int64_t total_length = -1);
 
+// ---------------------------------------------------------------- options
+
+// Builder-style constructor arguments, as libtorch's: LSTMOptions(10, 20).num_layers(2).
+// nonlinearity: "tanh" or "relu". LSTM's proj_size (projected hidden state) is not implemented:
+// a non-zero proj_size is an error at construction.
+struct RNNOptions {
+  RNNOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(int64_t, num_layers) = 1;
+  MINIDL_ARG(std::string, nonlinearity) = "tanh";
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(bool, batch_first) = false;
+  MINIDL_ARG(double, dropout) = 0.0;
+  MINIDL_ARG(bool, bidirectional) = false;
+};
+
+struct LSTMOptions {
+  LSTMOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(int64_t, num_layers) = 1;
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(bool, batch_first) = false;
+  MINIDL_ARG(double, dropout) = 0.0;
+  MINIDL_ARG(bool, bidirectional) = false;
+  MINIDL_ARG(int64_t, proj_size) = 0;
+};
+
+struct GRUOptions {
+  GRUOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(int64_t, num_layers) = 1;
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(bool, batch_first) = false;
+  MINIDL_ARG(double, dropout) = 0.0;
+  MINIDL_ARG(bool, bidirectional) = false;
+};
+
+struct RNNCellOptions {
+  RNNCellOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(std::string, nonlinearity) = "tanh";
+};
+
+struct LSTMCellOptions {
+  LSTMCellOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(bool, bias) = true;
+};
+
+struct GRUCellOptions {
+  GRUCellOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  MINIDL_ARG(int64_t, input_size);
+  MINIDL_ARG(int64_t, hidden_size);
+  MINIDL_ARG(bool, bias) = true;
+};
+
 // ---------------------------------------------------------------- multi-layer recurrent layers
+//
+// Call shapes are libtorch's (std::tuple results, so `auto [output, h_n] = gru->forward(x);`):
+//   RNN / GRU  forward(input, h0 = {})            -> (output, h_n)
+//   LSTM       forward(input, (h0, c0) or {})     -> (output, (h_n, c_n))
+// As in libtorch they return a tuple even when called with the input alone, so they cannot sit
+// in a Sequential: take std::get<0>(lstm->forward(x)) for the output.
 
 // What RNN, LSTM and GRU share: parameters, shape checks, the stack of layers and directions.
 class RNNBase : public Module {
@@ -96,12 +173,18 @@ class RNN : public RNNBase {
   RNN(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1,
       const std::string& nonlinearity = "tanh", bool bias = true, bool batch_first = false,
       double dropout = 0.0, bool bidirectional = false);
-  Tensor forward(const Tensor& input) override;  // the output alone (for Sequential)
+  explicit RNN(const RNNOptions& options)
+      : RNN(options.input_size(), options.hidden_size(), options.num_layers(),
+            options.nonlinearity(), options.bias(), options.batch_first(), options.dropout(),
+            options.bidirectional()) {}
   // (output, h_n); h0 [L*D, B, H] or undefined for zeros.
-  std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0);
+  std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor h0 = {});
   std::pair<PackedSequence, Tensor> forward(const PackedSequence& input,
                                             const Tensor& h0 = Tensor());
+  std::tuple<PackedSequence, Tensor> forward_with_packed_input(const PackedSequence& input,
+                                                               Tensor h0 = {});
   const std::string nonlinearity;
+  RNNOptions options;
 };
 
 // torch.nn.LSTM, gates i, f, g, o: c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
@@ -110,10 +193,14 @@ class LSTM : public RNNBase {
   using State = std::pair<Tensor, Tensor>;  // (h, c), each [L*D, B, H]
   LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true,
        bool batch_first = false, double dropout = 0.0, bool bidirectional = false);
-  Tensor forward(const Tensor& input) override;
-  // (output, (h_n, c_n)); hx = (h0, c0), both undefined for zeros.
-  std::pair<Tensor, State> forward(const Tensor& input, const State& hx);
+  explicit LSTM(const LSTMOptions& options);
+  // (output, (h_n, c_n)); hx = (h0, c0), absent for zeros.
+  std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(
+      const Tensor& input, std::optional<std::tuple<Tensor, Tensor>> hx = {});
   std::pair<PackedSequence, State> forward(const PackedSequence& input, const State& hx = {});
+  std::tuple<PackedSequence, std::tuple<Tensor, Tensor>> forward_with_packed_input(
+      const PackedSequence& input, std::optional<std::tuple<Tensor, Tensor>> hx = {});
+  LSTMOptions options;
 };
 
 // torch.nn.GRU, gates r, z, n: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
@@ -122,10 +209,15 @@ class GRU : public RNNBase {
  public:
   GRU(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true,
       bool batch_first = false, double dropout = 0.0, bool bidirectional = false);
-  Tensor forward(const Tensor& input) override;
-  std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0);
+  explicit GRU(const GRUOptions& options)
+      : GRU(options.input_size(), options.hidden_size(), options.num_layers(), options.bias(),
+            options.batch_first(), options.dropout(), options.bidirectional()) {}
+  std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor h0 = {});
   std::pair<PackedSequence, Tensor> forward(const PackedSequence& input,
                                             const Tensor& h0 = Tensor());
+  std::tuple<PackedSequence, Tensor> forward_with_packed_input(const PackedSequence& input,
+                                                               Tensor h0 = {});
+  GRUOptions options;
 };
 
 // ---------------------------------------------------------------- single-step cells
@@ -151,25 +243,38 @@ class RNNCell : public RNNCellBase {
  public:
   RNNCell(int64_t input_size, int64_t hidden_size, bool bias = true,
           const std::string& nonlinearity = "tanh");
+  explicit RNNCell(const RNNCellOptions& options)
+      : RNNCell(options.input_size(), options.hidden_size(), options.bias(),
+                options.nonlinearity()) {}
   std::string extra_repr() const override;
+  // h' (libtorch's forward(input, hx = {})); hx undefined for zeros.
   Tensor forward(const Tensor& input) override;
   Tensor forward(const Tensor& input, const Tensor& hx);
   const std::string nonlinearity;
+  RNNCellOptions options;
 };
 
 class LSTMCell : public RNNCellBase {
  public:
   LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true);
-  Tensor forward(const Tensor& input) override;  // h' alone
-  // (h', c'); hx = (h, c), undefined for zeros.
-  std::pair<Tensor, Tensor> forward(const Tensor& input, const std::pair<Tensor, Tensor>& hx);
+  explicit LSTMCell(const LSTMCellOptions& options)
+      : LSTMCell(options.input_size(), options.hidden_size(), options.bias()) {}
+  // (h', c'); hx = (h, c), absent for zeros. As libtorch's, a tuple even for the input alone (so
+  // an LSTMCell cannot sit in a Sequential).
+  std::tuple<Tensor, Tensor> forward(const Tensor& input,
+                                     std::optional<std::tuple<Tensor, Tensor>> hx = {});
+  LSTMCellOptions options;
 };
 
 class GRUCell : public RNNCellBase {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);
+  explicit GRUCell(const GRUCellOptions& options)
+      : GRUCell(options.input_size(), options.hidden_size(), options.bias()) {}
+  // h' (libtorch's forward(input, hx = {})); hx undefined for zeros.
   Tensor forward(const Tensor& input) override;
   Tensor forward(const Tensor& input, const Tensor& hx);
+  GRUCellOptions options;
 };
 
 }  // namespace minidl::nn

@@ -20,13 +20,15 @@ namespace minidl::nn {
 
 namespace {
 
-void check_options(const TransformerLayerOptions& o, const char* module) {
-  MINIDL_CHECK(o.d_model > 0 && o.nhead > 0 && o.dim_feedforward > 0, module,
+// Options is TransformerEncoderLayerOptions or TransformerDecoderLayerOptions (the same fields).
+template <typename Options>
+void check_options(const Options& o, const char* module) {
+  MINIDL_CHECK(o.d_model() > 0 && o.nhead() > 0 && o.dim_feedforward() > 0, module,
                "d_model, nhead and dim_feedforward must be positive, got d_model="
-                   << o.d_model << ", nhead=" << o.nhead
-                   << ", dim_feedforward=" << o.dim_feedforward);
-  MINIDL_CHECK(o.activation == "relu" || o.activation == "gelu", module,
-               "activation should be relu/gelu, not " << o.activation);
+                   << o.d_model() << ", nhead=" << o.nhead()
+                   << ", dim_feedforward=" << o.dim_feedforward());
+  MINIDL_CHECK(o.activation() == "relu" || o.activation() == "gelu", module,
+               "activation should be relu/gelu, not " << o.activation());
 }
 
 void check_input(const Tensor& x, int64_t d_model, const char* module, const char* what) {
@@ -49,24 +51,24 @@ Tensor residual(const Tensor& x, LayerNorm& norm, bool norm_first, F f) {
   return norm_first ? x + f(norm(x)) : norm(x + f(x));
 }
 
-MultiheadAttentionOptions attention_options(const TransformerLayerOptions& o) {
-  MultiheadAttentionOptions a(o.d_model, o.nhead);
-  a.dropout = o.dropout;
-  a.batch_first = o.batch_first;
-  return a;
+template <typename Options>
+MultiheadAttentionOptions attention_options(const Options& o) {
+  return MultiheadAttentionOptions(o.d_model(), o.nhead())
+      .dropout(o.dropout())
+      .batch_first(o.batch_first());
 }
 
-TransformerLayerOptions layer_options(int64_t d_model, int64_t nhead, int64_t dim_feedforward,
-                                      double dropout, const std::string& activation,
-                                      double layer_norm_eps, bool batch_first, bool norm_first) {
-  TransformerLayerOptions o(d_model, nhead);
-  o.dim_feedforward = dim_feedforward;
-  o.dropout = dropout;
-  o.activation = activation;
-  o.layer_norm_eps = layer_norm_eps;
-  o.batch_first = batch_first;
-  o.norm_first = norm_first;
-  return o;
+template <typename Options>
+Options layer_options(int64_t d_model, int64_t nhead, int64_t dim_feedforward, double dropout,
+                      const std::string& activation, double layer_norm_eps, bool batch_first,
+                      bool norm_first) {
+  return Options(d_model, nhead)
+      .dim_feedforward(dim_feedforward)
+      .dropout(dropout)
+      .activation(activation)
+      .layer_norm_eps(layer_norm_eps)
+      .batch_first(batch_first)
+      .norm_first(norm_first);
 }
 
 // A copy of `prototype` with its own parameters: same options, values, dtype and train mode
@@ -106,13 +108,13 @@ TransformerEncoderLayer::TransformerEncoderLayer(const TransformerEncoderLayerOp
   check_options(o, "TransformerEncoderLayer");
   self_attn =
       register_module("self_attn", std::make_shared<MultiheadAttention>(attention_options(o)));
-  linear1 = register_module("linear1", std::make_shared<Linear>(o.d_model, o.dim_feedforward));
-  dropout = register_module("dropout", std::make_shared<Dropout>(o.dropout));
-  linear2 = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward, o.d_model));
-  norm1 = register_module("norm1", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
-  norm2 = register_module("norm2", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
-  dropout1 = register_module("dropout1", std::make_shared<Dropout>(o.dropout));
-  dropout2 = register_module("dropout2", std::make_shared<Dropout>(o.dropout));
+  linear1 = register_module("linear1", std::make_shared<Linear>(o.d_model(), o.dim_feedforward()));
+  dropout = register_module("dropout", std::make_shared<Dropout>(o.dropout()));
+  linear2 = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward(), o.d_model()));
+  norm1 = register_module("norm1", std::make_shared<LayerNorm>(o.d_model(), o.layer_norm_eps()));
+  norm2 = register_module("norm2", std::make_shared<LayerNorm>(o.d_model(), o.layer_norm_eps()));
+  dropout1 = register_module("dropout1", std::make_shared<Dropout>(o.dropout()));
+  dropout2 = register_module("dropout2", std::make_shared<Dropout>(o.dropout()));
 }
 
 TransformerEncoderLayer::TransformerEncoderLayer(int64_t d_model, int64_t nhead,
@@ -120,23 +122,23 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d_model, int64_t nhead,
                                                  const std::string& activation,
                                                  double layer_norm_eps, bool batch_first,
                                                  bool norm_first)
-    : TransformerEncoderLayer(layer_options(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first)) {}
+    : TransformerEncoderLayer(layer_options<TransformerEncoderLayerOptions>(
+          d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+          norm_first)) {}
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mask,
                                         const Tensor& src_key_padding_mask, bool is_causal) {
-  check_input(src, options.d_model, "TransformerEncoderLayer", "src");
+  check_input(src, options.d_model(), "TransformerEncoderLayer", "src");
   auto self_attention = [&](const Tensor& x) {
-    return (*dropout1)(self_attn
-                           ->forward(x, x, x, src_key_padding_mask, /*need_weights=*/false,
-                                     src_mask, /*average_attn_weights=*/true, is_causal)
-                           .output);
+    return (*dropout1)(std::get<0>(self_attn->forward(x, x, x, src_key_padding_mask,
+                                                      /*need_weights=*/false, src_mask,
+                                                      /*average_attn_weights=*/true, is_causal)));
   };
   auto ff = [&](const Tensor& x) {
-    return feed_forward(x, *linear1, *dropout, *linear2, *dropout2, options.activation);
+    return feed_forward(x, *linear1, *dropout, *linear2, *dropout2, options.activation());
   };
-  const Tensor x = residual(src, *norm1, options.norm_first, self_attention);
-  return residual(x, *norm2, options.norm_first, ff);
+  const Tensor x = residual(src, *norm1, options.norm_first(), self_attention);
+  return residual(x, *norm2, options.norm_first(), ff);
 }
 
 // ---------------------------------------------------------------- TransformerDecoderLayer
@@ -148,15 +150,15 @@ TransformerDecoderLayer::TransformerDecoderLayer(const TransformerDecoderLayerOp
       register_module("self_attn", std::make_shared<MultiheadAttention>(attention_options(o)));
   multihead_attn =
       register_module("multihead_attn", std::make_shared<MultiheadAttention>(attention_options(o)));
-  linear1 = register_module("linear1", std::make_shared<Linear>(o.d_model, o.dim_feedforward));
-  dropout = register_module("dropout", std::make_shared<Dropout>(o.dropout));
-  linear2 = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward, o.d_model));
-  norm1 = register_module("norm1", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
-  norm2 = register_module("norm2", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
-  norm3 = register_module("norm3", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
-  dropout1 = register_module("dropout1", std::make_shared<Dropout>(o.dropout));
-  dropout2 = register_module("dropout2", std::make_shared<Dropout>(o.dropout));
-  dropout3 = register_module("dropout3", std::make_shared<Dropout>(o.dropout));
+  linear1 = register_module("linear1", std::make_shared<Linear>(o.d_model(), o.dim_feedforward()));
+  dropout = register_module("dropout", std::make_shared<Dropout>(o.dropout()));
+  linear2 = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward(), o.d_model()));
+  norm1 = register_module("norm1", std::make_shared<LayerNorm>(o.d_model(), o.layer_norm_eps()));
+  norm2 = register_module("norm2", std::make_shared<LayerNorm>(o.d_model(), o.layer_norm_eps()));
+  norm3 = register_module("norm3", std::make_shared<LayerNorm>(o.d_model(), o.layer_norm_eps()));
+  dropout1 = register_module("dropout1", std::make_shared<Dropout>(o.dropout()));
+  dropout2 = register_module("dropout2", std::make_shared<Dropout>(o.dropout()));
+  dropout3 = register_module("dropout3", std::make_shared<Dropout>(o.dropout()));
 }
 
 TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead,
@@ -164,48 +166,58 @@ TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead,
                                                  const std::string& activation,
                                                  double layer_norm_eps, bool batch_first,
                                                  bool norm_first)
-    : TransformerDecoderLayer(layer_options(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first)) {}
+    : TransformerDecoderLayer(layer_options<TransformerDecoderLayerOptions>(
+          d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+          norm_first)) {}
 
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                         const Tensor& tgt_mask, const Tensor& memory_mask,
                                         const Tensor& tgt_key_padding_mask,
                                         const Tensor& memory_key_padding_mask, bool tgt_is_causal,
                                         bool memory_is_causal) {
-  check_input(tgt, options.d_model, "TransformerDecoderLayer", "tgt");
-  check_input(memory, options.d_model, "TransformerDecoderLayer", "memory");
+  check_input(tgt, options.d_model(), "TransformerDecoderLayer", "tgt");
+  check_input(memory, options.d_model(), "TransformerDecoderLayer", "memory");
   auto self_attention = [&](const Tensor& x) {
-    return (*dropout1)(self_attn
-                           ->forward(x, x, x, tgt_key_padding_mask, /*need_weights=*/false,
-                                     tgt_mask, /*average_attn_weights=*/true, tgt_is_causal)
-                           .output);
+    return (*dropout1)(
+        std::get<0>(self_attn->forward(x, x, x, tgt_key_padding_mask,
+                                       /*need_weights=*/false, tgt_mask,
+                                       /*average_attn_weights=*/true, tgt_is_causal)));
   };
   auto cross_attention = [&](const Tensor& x) {
-    return (*dropout2)(multihead_attn
-                           ->forward(x, memory, memory, memory_key_padding_mask,
-                                     /*need_weights=*/false, memory_mask,
-                                     /*average_attn_weights=*/true, memory_is_causal)
-                           .output);
+    return (*dropout2)(std::get<0>(multihead_attn->forward(
+        x, memory, memory, memory_key_padding_mask, /*need_weights=*/false, memory_mask,
+        /*average_attn_weights=*/true, memory_is_causal)));
   };
   auto ff = [&](const Tensor& x) {
-    return feed_forward(x, *linear1, *dropout, *linear2, *dropout3, options.activation);
+    return feed_forward(x, *linear1, *dropout, *linear2, *dropout3, options.activation());
   };
-  Tensor x = residual(tgt, *norm1, options.norm_first, self_attention);
-  x = residual(x, *norm2, options.norm_first, cross_attention);
-  return residual(x, *norm3, options.norm_first, ff);
+  Tensor x = residual(tgt, *norm1, options.norm_first(), self_attention);
+  x = residual(x, *norm2, options.norm_first(), cross_attention);
+  return residual(x, *norm3, options.norm_first(), ff);
 }
 
 // ---------------------------------------------------------------- the stacks
 
 TransformerEncoder::TransformerEncoder(const TransformerEncoderLayerOptions& layer_options,
                                        int64_t num_layers, std::shared_ptr<LayerNorm> norm)
-    : TransformerEncoder(TransformerEncoderLayer(layer_options), num_layers, std::move(norm)) {}
+    : TransformerEncoder(
+          TransformerEncoderOptions(layer_options, num_layers).norm(std::move(norm))) {}
 
 TransformerEncoder::TransformerEncoder(const TransformerEncoderLayer& prototype, int64_t num_layers,
                                        std::shared_ptr<LayerNorm> norm)
-    : Module("TransformerEncoder"), num_layers(num_layers), norm(std::move(norm)) {
-  layers = register_module("layers", make_layers(prototype, num_layers, "TransformerEncoder"));
-  if (this->norm) register_module("norm", this->norm);
+    : TransformerEncoder(
+          TransformerEncoderOptions(copy_layer(prototype), num_layers).norm(std::move(norm))) {}
+
+TransformerEncoder::TransformerEncoder(const TransformerEncoderOptions& options)
+    : Module("TransformerEncoder"),
+      options(options),
+      num_layers(options.num_layers()),
+      norm(options.norm()) {
+  MINIDL_CHECK(options.encoder_layer() != nullptr, "TransformerEncoder",
+               "options.encoder_layer() is empty: give a layer or its options");
+  layers = register_module("layers",
+                           make_layers(*options.encoder_layer(), num_layers, "TransformerEncoder"));
+  if (norm) register_module("norm", norm);
 }
 
 Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask,
@@ -218,13 +230,24 @@ Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask,
 
 TransformerDecoder::TransformerDecoder(const TransformerDecoderLayerOptions& layer_options,
                                        int64_t num_layers, std::shared_ptr<LayerNorm> norm)
-    : TransformerDecoder(TransformerDecoderLayer(layer_options), num_layers, std::move(norm)) {}
+    : TransformerDecoder(
+          TransformerDecoderOptions(layer_options, num_layers).norm(std::move(norm))) {}
 
 TransformerDecoder::TransformerDecoder(const TransformerDecoderLayer& prototype, int64_t num_layers,
                                        std::shared_ptr<LayerNorm> norm)
-    : Module("TransformerDecoder"), num_layers(num_layers), norm(std::move(norm)) {
-  layers = register_module("layers", make_layers(prototype, num_layers, "TransformerDecoder"));
-  if (this->norm) register_module("norm", this->norm);
+    : TransformerDecoder(
+          TransformerDecoderOptions(copy_layer(prototype), num_layers).norm(std::move(norm))) {}
+
+TransformerDecoder::TransformerDecoder(const TransformerDecoderOptions& options)
+    : Module("TransformerDecoder"),
+      options(options),
+      num_layers(options.num_layers()),
+      norm(options.norm()) {
+  MINIDL_CHECK(options.decoder_layer() != nullptr, "TransformerDecoder",
+               "options.decoder_layer() is empty: give a layer or its options");
+  layers = register_module("layers",
+                           make_layers(*options.decoder_layer(), num_layers, "TransformerDecoder"));
+  if (norm) register_module("norm", norm);
 }
 
 Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,

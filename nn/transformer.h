@@ -25,8 +25,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/arg.h"
 #include "nn/attention/multihead.h"
 #include "nn/container.h"
 #include "nn/dropout.h"
@@ -40,19 +42,35 @@ namespace minidl::nn {
 // keys j <= i (PyTorch's nn.Transformer.generate_square_subsequent_mask).
 Tensor generate_square_subsequent_mask(int64_t size, DType dtype = kFloat32);
 
-// The constructor arguments shared by encoder and decoder layers.
-struct TransformerLayerOptions {
-  TransformerLayerOptions(int64_t d_model, int64_t nhead) : d_model(d_model), nhead(nhead) {}
-  int64_t d_model, nhead;
-  int64_t dim_feedforward = 2048;
-  double dropout = 0.1;
-  std::string activation = "relu";  // "relu" or "gelu"
-  double layer_norm_eps = 1e-5;
-  bool batch_first = false;
-  bool norm_first = false;
+// Builder-style constructor arguments of the layers, as libtorch's:
+//   TransformerEncoderLayerOptions(512, 8).dim_feedforward(1024).dropout(0.0)
+// layer_norm_eps, batch_first and norm_first are PyTorch's (Python) arguments, which
+// libtorch 1.13's options lack.
+struct TransformerEncoderLayerOptions {
+  TransformerEncoderLayerOptions(int64_t d_model, int64_t nhead)
+      : d_model_(d_model), nhead_(nhead) {}
+  MINIDL_ARG(int64_t, d_model);
+  MINIDL_ARG(int64_t, nhead);
+  MINIDL_ARG(int64_t, dim_feedforward) = 2048;
+  MINIDL_ARG(double, dropout) = 0.1;
+  MINIDL_ARG(std::string, activation) = "relu";  // "relu" or "gelu"
+  MINIDL_ARG(double, layer_norm_eps) = 1e-5;
+  MINIDL_ARG(bool, batch_first) = false;
+  MINIDL_ARG(bool, norm_first) = false;
 };
-using TransformerEncoderLayerOptions = TransformerLayerOptions;
-using TransformerDecoderLayerOptions = TransformerLayerOptions;
+
+struct TransformerDecoderLayerOptions {
+  TransformerDecoderLayerOptions(int64_t d_model, int64_t nhead)
+      : d_model_(d_model), nhead_(nhead) {}
+  MINIDL_ARG(int64_t, d_model);
+  MINIDL_ARG(int64_t, nhead);
+  MINIDL_ARG(int64_t, dim_feedforward) = 2048;
+  MINIDL_ARG(double, dropout) = 0.1;
+  MINIDL_ARG(std::string, activation) = "relu";  // "relu" or "gelu"
+  MINIDL_ARG(double, layer_norm_eps) = 1e-5;
+  MINIDL_ARG(bool, batch_first) = false;
+  MINIDL_ARG(bool, norm_first) = false;
+};
 
 class TransformerEncoderLayer : public Module {
  public:
@@ -109,6 +127,50 @@ class TransformerDecoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2, norm3;
 };
 
+// The stacks' constructor arguments, as libtorch's: the layer to copy num_layers times (given,
+// or built here from its options) and the optional final norm.
+//   TransformerEncoderOptions(TransformerEncoderLayerOptions(512, 8), 6).norm(layer_norm)
+struct TransformerEncoderOptions {
+  TransformerEncoderOptions(std::shared_ptr<TransformerEncoderLayer> encoder_layer,
+                            int64_t num_layers)
+      : encoder_layer_(std::move(encoder_layer)), num_layers_(num_layers) {}
+  TransformerEncoderOptions(const ModuleHolder<TransformerEncoderLayer>& encoder_layer,
+                            int64_t num_layers)
+      : TransformerEncoderOptions(encoder_layer.ptr(), num_layers) {}
+  TransformerEncoderOptions(const TransformerEncoderLayerOptions& encoder_layer_options,
+                            int64_t num_layers)
+      : TransformerEncoderOptions(std::make_shared<TransformerEncoderLayer>(encoder_layer_options),
+                                  num_layers) {}
+  MINIDL_ARG(std::shared_ptr<TransformerEncoderLayer>, encoder_layer);
+  MINIDL_ARG(int64_t, num_layers);
+  MINIDL_ARG(std::shared_ptr<LayerNorm>, norm) = nullptr;  // null: no final norm
+  // norm(nn::LayerNorm(...)) with a module handle.
+  TransformerEncoderOptions& norm(const ModuleHolder<LayerNorm>& layer_norm) {
+    norm_ = layer_norm.ptr();
+    return *this;
+  }
+};
+
+struct TransformerDecoderOptions {
+  TransformerDecoderOptions(std::shared_ptr<TransformerDecoderLayer> decoder_layer,
+                            int64_t num_layers)
+      : decoder_layer_(std::move(decoder_layer)), num_layers_(num_layers) {}
+  TransformerDecoderOptions(const ModuleHolder<TransformerDecoderLayer>& decoder_layer,
+                            int64_t num_layers)
+      : TransformerDecoderOptions(decoder_layer.ptr(), num_layers) {}
+  TransformerDecoderOptions(const TransformerDecoderLayerOptions& decoder_layer_options,
+                            int64_t num_layers)
+      : TransformerDecoderOptions(std::make_shared<TransformerDecoderLayer>(decoder_layer_options),
+                                  num_layers) {}
+  MINIDL_ARG(std::shared_ptr<TransformerDecoderLayer>, decoder_layer);
+  MINIDL_ARG(int64_t, num_layers);
+  MINIDL_ARG(std::shared_ptr<LayerNorm>, norm) = nullptr;  // null: no final norm
+  TransformerDecoderOptions& norm(const ModuleHolder<LayerNorm>& layer_norm) {
+    norm_ = layer_norm.ptr();
+    return *this;
+  }
+};
+
 // num_layers encoder layers applied in turn, then the optional final norm.
 class TransformerEncoder : public Module {
  public:
@@ -119,6 +181,8 @@ class TransformerEncoder : public Module {
   // TransformerEncoder(encoder_layer, num_layers, norm); `prototype` itself is not registered.
   TransformerEncoder(const TransformerEncoderLayer& prototype, int64_t num_layers,
                      std::shared_ptr<LayerNorm> norm = nullptr);
+  // Layers that are copies of options.encoder_layer(); options.norm() (if any) is registered.
+  explicit TransformerEncoder(const TransformerEncoderOptions& options);
 
   using Module::operator();
   Tensor forward(const Tensor& src) override { return forward(src, Tensor()); }
@@ -134,6 +198,7 @@ class TransformerEncoder : public Module {
     return layers->at<TransformerEncoderLayer>(i);
   }
 
+  TransformerEncoderOptions options;
   int64_t num_layers;
   std::shared_ptr<ModuleList> layers;  // "layers.0", "layers.1", ...
   std::shared_ptr<LayerNorm> norm;     // null: no final norm
@@ -148,6 +213,7 @@ class TransformerDecoder : public Module {
                      std::shared_ptr<LayerNorm> norm = nullptr);
   TransformerDecoder(const TransformerDecoderLayer& prototype, int64_t num_layers,
                      std::shared_ptr<LayerNorm> norm = nullptr);
+  explicit TransformerDecoder(const TransformerDecoderOptions& options);
 
   static Tensor generate_square_subsequent_mask(int64_t size, DType dtype = kFloat32) {
     return nn::generate_square_subsequent_mask(size, dtype);
@@ -173,6 +239,7 @@ class TransformerDecoder : public Module {
     return layers->at<TransformerDecoderLayer>(i);
   }
 
+  TransformerDecoderOptions options;
   int64_t num_layers;
   std::shared_ptr<ModuleList> layers;
   std::shared_ptr<LayerNorm> norm;

@@ -8,6 +8,13 @@ namespace minidl::nn {
 Upsample::Upsample(std::vector<int64_t> size, std::vector<double> scale_factor, std::string mode,
                    std::optional<bool> align_corners, bool recompute_scale_factor)
     : Module("Upsample"),
+      options(UpsampleOptions()
+                  .size(size.empty() ? std::nullopt : std::optional<std::vector<int64_t>>(size))
+                  .scale_factor(scale_factor.empty()
+                                    ? std::nullopt
+                                    : std::optional<std::vector<double>>(scale_factor))
+                  .mode(mode)
+                  .align_corners(align_corners)),
       size(std::move(size)),
       scale_factor(std::move(scale_factor)),
       mode(std::move(mode)),
@@ -23,6 +30,11 @@ Upsample::Upsample(std::vector<int64_t> size, std::vector<double> scale_factor, 
       "Upsample",
       "mode '" << this->mode << "' is not supported (nearest, nearest-exact, linear, bilinear)");
 }
+
+Upsample::Upsample(const UpsampleOptions& options)
+    : Upsample(options.size().value_or(std::vector<int64_t>{}),
+               options.scale_factor().value_or(std::vector<double>{}), options.mode(),
+               options.align_corners()) {}
 
 Tensor Upsample::forward(const Tensor& input) {
   MINIDL_CHECK(input.defined(), "Upsample", "input is undefined");

@@ -8,10 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "core/arg.h"
 #include "nn/module.h"
 #include "ops/interpolate.h"
 
 namespace minidl::nn {
+
+// Builder-style constructor arguments, as libtorch's:
+//   UpsampleOptions().scale_factor(std::vector<double>{2.0}).mode("bilinear").align_corners(false)
+struct UpsampleOptions {
+  MINIDL_ARG(std::optional<std::vector<int64_t>>, size) = std::nullopt;
+  MINIDL_ARG(std::optional<std::vector<double>>, scale_factor) = std::nullopt;
+  // "nearest", "nearest-exact", "linear" or "bilinear"
+  MINIDL_ARG(std::string, mode) = "nearest";
+  MINIDL_ARG(std::optional<bool>, align_corners) = std::nullopt;
+};
 
 class Upsample : public Module {
  public:
@@ -19,9 +30,11 @@ class Upsample : public Module {
   explicit Upsample(std::vector<int64_t> size, std::vector<double> scale_factor = {},
                     std::string mode = "nearest", std::optional<bool> align_corners = std::nullopt,
                     bool recompute_scale_factor = false);
+  explicit Upsample(const UpsampleOptions& options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
 
+  UpsampleOptions options;
   std::vector<int64_t> size;
   std::vector<double> scale_factor;
   std::string mode;

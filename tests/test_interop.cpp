@@ -99,7 +99,7 @@ struct LSTMHead : nn::Module {
     lstm = register_module("lstm", std::make_shared<nn::LSTM>(8, 12, 2, true, true));
     fc = register_module("fc", std::make_shared<nn::Linear>(12, 4));
   }
-  Tensor forward(const Tensor& x) override { return (*fc)((*lstm)(x)); }
+  Tensor forward(const Tensor& x) override { return (*fc)(std::get<0>(lstm->forward(x))); }
   std::shared_ptr<nn::LSTM> lstm;
   std::shared_ptr<nn::Linear> fc;
 };

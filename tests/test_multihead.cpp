@@ -24,7 +24,7 @@ using minidl::testing::MhaReference;
 nn::MultiheadAttentionOptions mha_options(int64_t embed_dim, int64_t num_heads,
                                           bool batch_first = false) {
   nn::MultiheadAttentionOptions o(embed_dim, num_heads);
-  o.batch_first = batch_first;
+  o.batch_first(batch_first);
   return o;
 }
 
@@ -312,10 +312,10 @@ TEST_CASE("MultiheadAttention: float and bool masks agree; is_causal equals the 
   }
   Tensor causal_float =
       zeros({5, 5}, kFloat64).masked_fill(causal_bool, -std::numeric_limits<double>::infinity());
-  Tensor a = mha(x, x, x, Tensor(), true, causal_bool).output;
-  Tensor b = mha(x, x, x, Tensor(), true, causal_float).output;
-  Tensor c = mha(x, x, x, Tensor(), true, Tensor(), true, /*is_causal=*/true).output;
-  Tensor d = mha(x, x, x, Tensor(), false, Tensor(), true, /*is_causal=*/true).output;
+  Tensor a = std::get<0>(mha(x, x, x, Tensor(), true, causal_bool));
+  Tensor b = std::get<0>(mha(x, x, x, Tensor(), true, causal_float));
+  Tensor c = std::get<0>(mha(x, x, x, Tensor(), true, Tensor(), true, /*is_causal=*/true));
+  Tensor d = std::get<0>(mha(x, x, x, Tensor(), false, Tensor(), true, /*is_causal=*/true));
   CHECK(allclose(a, b, 1e-12, 1e-12));
   CHECK(allclose(a, c, 1e-12, 1e-12));
   CHECK(allclose(a, d, 1e-10, 1e-10));
@@ -323,10 +323,11 @@ TEST_CASE("MultiheadAttention: float and bool masks agree; is_causal equals the 
   Tensor pad_bool = from_vector(std::vector<double>{0, 0, 0, 1, 1, 0, 0, 0, 0, 0}, {2, 5}, kBool);
   Tensor pad_float =
       zeros({2, 5}, kFloat64).masked_fill(pad_bool, -std::numeric_limits<double>::infinity());
-  CHECK(allclose(mha(x, x, x, pad_bool).output, mha(x, x, x, pad_float).output, 1e-12, 1e-12));
+  CHECK(allclose(std::get<0>(mha(x, x, x, pad_bool)), std::get<0>(mha(x, x, x, pad_float)), 1e-12,
+                 1e-12));
   // float padding combined with a bool attn_mask
-  CHECK(allclose(mha(x, x, x, pad_bool, true, causal_bool).output,
-                 mha(x, x, x, pad_float, true, causal_bool).output, 1e-12, 1e-12));
+  CHECK(allclose(std::get<0>(mha(x, x, x, pad_bool, true, causal_bool)),
+                 std::get<0>(mha(x, x, x, pad_float, true, causal_bool)), 1e-12, 1e-12));
 }
 
 TEST_CASE("MultiheadAttention: batch_first and sequence-first layouts agree", "[mha]") {
@@ -338,8 +339,9 @@ TEST_CASE("MultiheadAttention: batch_first and sequence-first layouts agree", "[
   batch_first.load_state_dict(seq_first.state_dict());
   Tensor x = randn({4, 3, 8}, kFloat64), memory = randn({6, 3, 8}, kFloat64);
   Tensor padding = randn({3, 6}, kFloat64).gt(full({3, 6}, 0.8, kFloat64));
-  auto a = seq_first(x, memory, memory, padding);
-  auto b = batch_first(x.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1), padding);
+  nn::AttentionOutput a = seq_first(x, memory, memory, padding);
+  nn::AttentionOutput b =
+      batch_first(x.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1), padding);
   CHECK(allclose(a.output, b.output.transpose(0, 1), 1e-12, 1e-12));
   CHECK(allclose(a.weights, b.weights, 1e-12, 1e-12));
 }
@@ -375,7 +377,7 @@ TEST_CASE("MultiheadAttention gradcheck: every input and parameter, masks, non-c
       for (const Tensor& p : mha.parameters()) self_inputs.push_back(p);
       check_gradients(
           [&](const std::vector<Tensor>& in) {
-            return mha(in[0], in[0], in[0], Tensor(), true, float_mask).output;
+            return std::get<0>(mha(in[0], in[0], in[0], Tensor(), true, float_mask));
           },
           self_inputs);
     }
@@ -407,10 +409,10 @@ TEST_CASE("MultiheadAttention: dropout on the weights in training mode only", "[
   nn::MultiheadAttention mha(8, 2, /*dropout=*/0.5);
   Tensor x = randn({6, 2, 8});
   mha.eval();
-  auto eval1 = mha(x, x, x), eval2 = mha(x, x, x);
+  nn::AttentionOutput eval1 = mha(x, x, x), eval2 = mha(x, x, x);
   CHECK(allclose(eval1.output, eval2.output, 0, 0));
   mha.train();
-  auto train = mha(x, x, x);
+  nn::AttentionOutput train = mha(x, x, x);
   // dropped weights are 0, the kept ones are scaled by 2: rows no longer sum to 1
   CHECK(train.weights.eq(zeros_like(train.weights)).sum().item<double>() > 0);
   CHECK_FALSE(allclose(train.output, eval1.output, 1e-3, 1e-3));

@@ -2,7 +2,9 @@
 #include "nn/activation.h"
 #include "nn/container.h"
 #include "nn/dropout.h"
+#include "nn/functional_module.h"
 #include "nn/linear.h"
+#include "nn/rnn.h"
 #include "nn/summary.h"
 #include "tests/fixture.h"
 
@@ -12,6 +14,19 @@ using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
 using minidl::testing::leaf;
 using minidl::testing::transposed_leaf;
+
+namespace {
+
+// A libtorch-style user module: its forward takes the tensor by value and does NOT override
+// Module::forward, so only a call through the concrete type reaches it.
+struct ScaleImpl : nn::Module {
+  explicit ScaleImpl(double factor = 2.0) : Module("Scale"), factor(factor) {}
+  Tensor forward(Tensor x) { return x * factor; }
+  double factor;
+};
+MINIDL_MODULE(Scale);
+
+}  // namespace
 
 TEST_CASE("Sequential of Flatten/Linear/ReLU/Dropout(eval)/Linear matches PyTorch", "[nnlayers]") {
   Fixtures fx("nnlayers.txt");
@@ -77,6 +92,61 @@ TEST_CASE("Sequential: construction forms, indexing, printing, gradcheck", "[nnl
   // A child's errors surface unchanged.
   CHECK_THROWS_WITH(seq(zeros({2, 5}, kFloat64)),
                     Catch::Contains("Linear") && Catch::Contains("[2, 5]"));
+}
+
+TEST_CASE("Sequential takes handles, shared_ptrs and functions, mixed", "[nnlayers]") {
+  manual_seed(12);
+  nn::ModuleHolder<nn::Linear> fc(3, 4);
+  auto out = std::make_shared<nn::Linear>(4, 2);
+  Scale scale(3.0);
+  nn::Sequential seq(fc, relu, scale, out);
+  CHECK(seq.size() == 4);
+  CHECK(seq[1]->type_name() == "Functional");
+  CHECK(seq[2]->type_name() == "Scale");
+  CHECK(seq.named_parameters()[0].first == "0.weight");
+  CHECK(seq.named_parameters()[2].first == "3.weight");
+  Tensor x = randn({5, 3});
+  // The user's non-virtual forward is the one called (Module::forward would throw).
+  CHECK(allclose(seq(x), (*out)(relu(fc(x)) * 3.0), 0, 0));
+  CHECK(seq[2].get() == scale.get());  // handles share their module
+
+  nn::Sequential pushed;
+  pushed.push_back(fc);
+  pushed.push_back("act", [](const Tensor& t) { return leaky_relu(t, 0.5); });
+  pushed.push_back(Scale(0.5));
+  CHECK(pushed.named_children()[1].first == "act");
+  CHECK(pushed.named_children()[2].first == "2");
+  CHECK(allclose(pushed(x), leaky_relu(fc(x), 0.5) * 0.5, 0, 0));
+
+  // Named entries, libtorch's Sequential({{"name", module}, ...}).
+  nn::Sequential named({{"fc", fc}, {"scale", Scale(2.0)}, {"act", std::make_shared<nn::Tanh>()}});
+  CHECK(named.named_parameters()[0].first == "fc.weight");
+  CHECK(named.named_children()[1].first == "scale");
+  CHECK(allclose(named(x), tanh(fc(x) * 2.0), 0, 0));
+
+  // A module whose forward returns a tuple cannot run in a Sequential: the error names it.
+  nn::Sequential recurrent(std::make_shared<nn::LSTM>(3, 4));
+  CHECK_THROWS_WITH(recurrent(randn({2, 1, 3})), Catch::Contains("LSTM"));
+  CHECK_THROWS_WITH(nn::Sequential(std::shared_ptr<nn::Linear>()),
+                    Catch::Contains("Sequential") && Catch::Contains("null"));
+}
+
+TEST_CASE("Functional wraps a function, binding extra arguments after the input", "[nnlayers]") {
+  Tensor x = randn({3, 4});
+  nn::Functional plain(relu);
+  CHECK(allclose(plain(x), relu(x), 0, 0));
+  nn::Functional bound(leaky_relu, 0.2);
+  CHECK(allclose(bound(x), leaky_relu(x, 0.2), 0, 0));
+  nn::Functional lambda([](const Tensor& t, int64_t dim) { return softmax(t, dim); }, int64_t{0});
+  CHECK(allclose(lambda(x), softmax(x, 0), 0, 0));
+  CHECK(bound.to_string() == "Functional()");
+  CHECK(bound.parameters().empty());
+  CHECK_THROWS_WITH(nn::Functional(nn::Functional::Function()),
+                    Catch::Contains("Functional") && Catch::Contains("empty"));
+  // In a Sequential, as a handle.
+  nn::ModuleHolder<nn::Functional> act(leaky_relu, 0.1);
+  nn::Sequential seq(act, std::make_shared<nn::Functional>(sigmoid));
+  CHECK(allclose(seq(x), sigmoid(leaky_relu(x, 0.1)), 0, 0));
 }
 
 TEST_CASE("Sequential nested in a module gives PyTorch's dotted names", "[nnlayers]") {
@@ -173,9 +243,7 @@ TEST_CASE("summary lists each invoked layer with output shape and parameter coun
                                                               std::make_shared<nn::Tanh>()));
       head = register_module("head", std::make_shared<nn::Linear>(5, 2));
     }
-    Tensor forward(const Tensor& x) override {
-      return (*head)((*body)(x));
-    }
+    Tensor forward(const Tensor& x) override { return (*head)((*body)(x)); }
     std::shared_ptr<nn::Sequential> body;
     std::shared_ptr<nn::Linear> head;
   } net;

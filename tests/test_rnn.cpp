@@ -71,19 +71,20 @@ TEST_CASE("LSTM: 2 layers, bidirectional, initial states, matches PyTorch", "[rn
                 /*bidirectional=*/true);
   load_case(lstm, "lstm");
   Tensor x = fixture_leaf("lstm_x"), h0 = fixture_leaf("lstm_h0"), c0 = fixture_leaf("lstm_c0");
-  auto [out, state] = lstm.forward(x, {h0, c0});
+  auto [out, state] = lstm.forward(x, std::make_tuple(h0, c0));
+  auto [h_n, c_n] = state;
   CHECK(out.shape() == Shape{4, 2, 6});
-  CHECK(state.first.shape() == Shape{4, 2, 3});
-  check_case(lstm, "lstm", out, state.first, state.second, x, {{"h0", h0}, {"c0", c0}});
+  CHECK(h_n.shape() == Shape{4, 2, 3});
+  check_case(lstm, "lstm", out, h_n, c_n, x, {{"h0", h0}, {"c0", c0}});
 }
 
 TEST_CASE("LSTM: batch_first without initial states matches PyTorch", "[rnn]") {
   nn::LSTM lstm(3, 3, 1, true, /*batch_first=*/true);
   load_case(lstm, "lstm_bf");
   Tensor x = fixture_leaf("lstm_bf_x");
-  auto [out, state] = lstm.forward(x, {});
+  auto [out, state] = lstm.forward(x);
   CHECK(out.shape() == Shape{2, 4, 3});
-  check_case(lstm, "lstm_bf", out, state.first, state.second, x, {});
+  check_case(lstm, "lstm_bf", out, std::get<0>(state), std::get<1>(state), x, {});
 }
 
 TEST_CASE("GRU: 2 layers, bidirectional, batch_first, h0, matches PyTorch", "[rnn]") {
@@ -118,7 +119,7 @@ TEST_CASE("LSTMCell, GRUCell, RNNCell (tanh, relu) match PyTorch", "[rnn]") {
     load_case(cell, "lstm_cell");
     Tensor x = fixture_leaf("lstm_cell_x"), h = fixture_leaf("lstm_cell_h0"),
            c = fixture_leaf("lstm_cell_c0");
-    auto [h1, c1] = cell.forward(x, {h, c});
+    auto [h1, c1] = cell.forward(x, std::make_tuple(h, c));
     check_case(cell, "lstm_cell", Tensor(), h1, c1, x, {{"h0", h}, {"c0", c}});
   }
   {
@@ -187,8 +188,8 @@ TEST_CASE("packed and unpacked LSTM agree on every valid step and on h_n, c_n", 
     CHECK(allclose(padded.narrow(0, b, 1).narrow(1, 0, len), alone, 1e-12, 1e-12));
     CHECK(allclose(padded.narrow(0, b, 1).narrow(1, len, 6 - len),
                    full({1, 6 - len, 6}, -7.0, kFloat64), 0, 0));
-    CHECK(allclose(packed_state.first.narrow(1, b, 1), state.first, 1e-12, 1e-12));
-    CHECK(allclose(packed_state.second.narrow(1, b, 1), state.second, 1e-12, 1e-12));
+    CHECK(allclose(packed_state.first.narrow(1, b, 1), std::get<0>(state), 1e-12, 1e-12));
+    CHECK(allclose(packed_state.second.narrow(1, b, 1), std::get<1>(state), 1e-12, 1e-12));
   }
 }
 
@@ -342,7 +343,7 @@ TEST_CASE("RNN modules: unbatched input, inter-layer dropout only in training", 
   auto [t1, g1] = gru.forward(x.unsqueeze(1), Tensor());
   CHECK_FALSE(allclose(t1, e1));
   nn::LSTMCell cell(2, 3);
-  CHECK(cell.forward(randn({2})).shape() == Shape{3});
+  CHECK(std::get<0>(cell.forward(randn({2}))).shape() == Shape{3});
 }
 
 TEST_CASE("RNN errors name the module or op and the shapes", "[rnn]") {
@@ -351,9 +352,9 @@ TEST_CASE("RNN errors name the module or op and the shapes", "[rnn]") {
                                                             Catch::Contains("input_size") &&
                                                             Catch::Contains("[5, 2, 6]"));
   CHECK_THROWS_WITH(
-      lstm.forward(randn({5, 2, 3}), {randn({1, 2, 4}), randn({2, 2, 4})}),
+      lstm.forward(randn({5, 2, 3}), std::make_tuple(randn({1, 2, 4}), randn({2, 2, 4}))),
       Catch::Contains("LSTM") && Catch::Contains("[2, 2, 4]") && Catch::Contains("[1, 2, 4]"));
-  CHECK_THROWS_WITH(lstm.forward(randn({5, 2, 3}), {randn({2, 2, 4}), Tensor()}),
+  CHECK_THROWS_WITH(lstm.forward(randn({5, 2, 3}), std::make_tuple(randn({2, 2, 4}), Tensor())),
                     Catch::Contains("LSTM"));
   CHECK_THROWS_WITH(lstm.forward(randn({5, 2, 3}, kFloat64), {}),
                     Catch::Contains("LSTM") && Catch::Contains("float64"));
@@ -410,7 +411,7 @@ TEST_CASE("float32 recurrences (vectorized exp) agree with float64 to ~1e-6", "[
     m64->to(kFloat64);
     Tensor x = (randn({6, 4, 5}) * 3.0).requires_grad_();  // large inputs: saturating gates
     Tensor x64 = x.detach().to(kFloat64).requires_grad_();
-    Tensor y32 = m32->forward(x), y64 = m64->forward(x64);
+    Tensor y32 = std::get<0>(m32->forward(x)), y64 = std::get<0>(m64->forward(x64));
     CHECK(allclose(y32, y64.to(kFloat32), 1e-5, 2e-6));
     y32.sum().backward();
     y64.sum().backward();

@@ -18,15 +18,14 @@ using minidl::testing::MhaReference;
 
 namespace {
 
-nn::TransformerLayerOptions layer_options(const std::string& activation, bool norm_first,
-                                          bool batch_first) {
-  nn::TransformerLayerOptions o(4, 2);
-  o.dim_feedforward = 8;
-  o.dropout = 0.0;
-  o.activation = activation;
-  o.norm_first = norm_first;
-  o.batch_first = batch_first;
-  return o;
+template <typename Options = nn::TransformerEncoderLayerOptions>
+Options layer_options(const std::string& activation, bool norm_first, bool batch_first) {
+  return Options(4, 2)
+      .dim_feedforward(8)
+      .dropout(0.0)
+      .activation(activation)
+      .norm_first(norm_first)
+      .batch_first(batch_first);
 }
 
 std::vector<std::string> parameter_names(const nn::Module& m) {
@@ -122,7 +121,8 @@ TEST_CASE("TransformerEncoderLayer matches PyTorch: gelu pre-norm, batch_first, 
 TEST_CASE("TransformerDecoderLayer matches PyTorch: relu post-norm, causal + memory padding",
           "[mha]") {
   MhaReference ref("dec_relu_post");
-  nn::TransformerDecoderLayer layer(layer_options("relu", false, true));
+  nn::TransformerDecoderLayer layer(
+      layer_options<nn::TransformerDecoderLayerOptions>("relu", false, true));
   load_mha_case(layer, "dec_relu_post");
   Tensor tgt = ref.leaf("tgt"), memory = ref.leaf("memory");
   Tensor out = layer(tgt, memory, ref.mask("tgt_mask"), Tensor(), Tensor(),
@@ -132,7 +132,8 @@ TEST_CASE("TransformerDecoderLayer matches PyTorch: relu post-norm, causal + mem
 
 TEST_CASE("TransformerDecoderLayer matches PyTorch: gelu pre-norm, both padding masks", "[mha]") {
   MhaReference ref("dec_gelu_pre");
-  nn::TransformerDecoderLayer layer(layer_options("gelu", true, false));
+  nn::TransformerDecoderLayer layer(
+      layer_options<nn::TransformerDecoderLayerOptions>("gelu", true, false));
   load_mha_case(layer, "dec_gelu_pre");
   Tensor tgt = ref.leaf("tgt"), memory = ref.leaf("memory");
   Tensor out = layer(tgt, memory, ref.mask("tgt_mask"), Tensor(), ref.mask("tgt_key_padding_mask"),
@@ -152,8 +153,9 @@ TEST_CASE("TransformerEncoder matches PyTorch: 2 layers + final norm", "[mha]") 
 
 TEST_CASE("TransformerDecoder matches PyTorch: 2 layers + final norm", "[mha]") {
   MhaReference ref("decoder");
-  nn::TransformerDecoder decoder(layer_options("gelu", false, false), 2,
-                                 std::make_shared<nn::LayerNorm>(4));
+  nn::TransformerDecoder decoder(
+      layer_options<nn::TransformerDecoderLayerOptions>("gelu", false, false), 2,
+      std::make_shared<nn::LayerNorm>(4));
   load_mha_case(decoder, "decoder");
   Tensor tgt = ref.leaf("tgt"), memory = ref.leaf("memory");
   Tensor out = decoder(tgt, memory, ref.mask("tgt_mask"), Tensor(), Tensor(),
@@ -177,7 +179,8 @@ TEST_CASE("Transformer layers gradcheck: inputs and parameters, masks, non-conti
         [&](const std::vector<Tensor>& in) { return encoder_layer(in[0], causal, padding); },
         inputs);
 
-    nn::TransformerDecoderLayer decoder_layer(layer_options("relu", norm_first, false));
+    nn::TransformerDecoderLayer decoder_layer(
+        layer_options<nn::TransformerDecoderLayerOptions>("relu", norm_first, false));
     decoder_layer.to(kFloat64);
     decoder_layer.eval();
     Tensor tgt = testing::leaf({3, 2, 4}), memory = testing::strided_leaf({2, 2, 4});
@@ -233,7 +236,8 @@ TEST_CASE("Transformer layers: errors name the module and the shapes", "[mha]") 
                     Contains("attn_mask") && Contains("[5, 4]"));
   CHECK_THROWS_WITH(encoder_layer(randn({5, 2, 4}), Tensor(), zeros({5, 2}, kBool)),
                     Contains("key_padding_mask") && Contains("[5, 2]"));
-  nn::TransformerDecoderLayer decoder_layer(layer_options("relu", false, false));
+  nn::TransformerDecoderLayer decoder_layer(
+      layer_options<nn::TransformerDecoderLayerOptions>("relu", false, false));
   CHECK_THROWS_WITH(
       decoder_layer(randn({5, 2, 4}), randn({3, 2, 5})),
       Contains("TransformerDecoderLayer") && Contains("memory") && Contains("[3, 2, 5]"));

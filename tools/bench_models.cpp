@@ -31,9 +31,9 @@ Json run_vit_step(const RunOptions& options) {
       cls = register_parameter("cls", zeros({1, 1, D}));
       pos = register_parameter("pos", randn({1, patches + 1, D}) * 0.02);
       nn::TransformerEncoderLayerOptions layer(D, 4);
-      layer.dim_feedforward = 128;
-      layer.dropout = 0.1;
-      layer.batch_first = true;
+      layer.dim_feedforward(128);
+      layer.dropout(0.1);
+      layer.batch_first(true);
       enc = register_module("enc", std::make_shared<nn::TransformerEncoder>(layer, 4));
       head = register_module("head", std::make_shared<nn::Linear>(D, classes));
     }

@@ -274,7 +274,7 @@ Json run_lstm_step(const RunOptions& options) {
   Json res = run_timed(
       [&] {
         lstm->zero_grad(/*set_to_none=*/true);
-        out = (*lstm)(x);
+        out = std::get<0>(lstm->forward(x));
         out.sum().backward();
       },
       options.min_time);

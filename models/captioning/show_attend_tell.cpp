@@ -100,7 +100,7 @@ AttentionCaptioner::DecoderState AttentionCaptioner::start(const Tensor& images)
 std::pair<Tensor, Tensor> AttentionCaptioner::step(const Tensor& prev, DecoderState& state) {
   nn::AttentionOutput attended = attention->attend(state.h, state.keys, state.features);
   Tensor input = cat({(*embedding)(prev), attended.output}, 1);  // [B, E + D]
-  std::tie(state.h, state.c) = cell->forward(input, {state.h, state.c});
+  std::tie(state.h, state.c) = cell->forward(input, std::make_tuple(state.h, state.c));
   return {(*output)((*dropout)(state.h)), attended.weights};
 }
 

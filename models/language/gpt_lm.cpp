@@ -38,11 +38,11 @@ GPTLanguageModel::GPTLanguageModel(int64_t vocab_size, int64_t context, int64_t 
     pos_embedding->weight.normal_(0.0, 0.02);
   }
   nn::TransformerEncoderLayerOptions layer(d_model, nhead);
-  layer.dim_feedforward = dim_feedforward;
-  layer.dropout = 0.0;  // no dropout anywhere: the attention takes the fused kernel
-  layer.activation = "gelu";
-  layer.batch_first = true;
-  layer.norm_first = true;
+  layer.dim_feedforward(dim_feedforward);
+  layer.dropout(0.0);  // no dropout anywhere: the attention takes the fused kernel
+  layer.activation("gelu");
+  layer.batch_first(true);
+  layer.norm_first(true);
   blocks = register_module("blocks", std::make_shared<nn::ModuleList>());
   for (int64_t i = 0; i < num_layers; ++i)
     blocks->push_back(std::make_shared<nn::TransformerEncoderLayer>(layer));

@@ -46,10 +46,10 @@ TransformerClassifier::TransformerClassifier(int64_t vocab_size, int64_t num_cla
                                std::make_shared<nn::SinusoidalPositionalEncoding>(
                                    d_model, max_length + (boundary_tokens ? 2 : 0), dropout, true));
   nn::TransformerEncoderLayerOptions layer(d_model, nhead);
-  layer.dim_feedforward = dim_feedforward;
-  layer.dropout = dropout;
-  layer.batch_first = true;
-  layer.norm_first = norm_first;
+  layer.dim_feedforward(dim_feedforward);
+  layer.dropout(dropout);
+  layer.batch_first(true);
+  layer.norm_first(norm_first);
   encoder = register_module(
       "encoder",
       std::make_shared<nn::TransformerEncoder>(

@@ -45,8 +45,8 @@ MultimodalAttentionVqa::MultimodalAttentionVqa(const MultimodalAttentionOptions&
     image_positions = register_parameter("image_positions", randn({1, kImageTokens, D}) * 0.02);
   }
   nn::MultiheadAttentionOptions mha(D, o.heads);
-  mha.batch_first = true;
-  mha.dropout = o.dropout;
+  mha.batch_first(true);
+  mha.dropout(o.dropout);
   attention = register_module("attention", std::make_shared<nn::MultiheadAttention>(mha));
   norm1 = register_module("norm1", std::make_shared<nn::LayerNorm>(D));
   norm2 = register_module("norm2", std::make_shared<nn::LayerNorm>(D));

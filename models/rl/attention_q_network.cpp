@@ -23,7 +23,7 @@ AttentionQNetwork::AttentionQNetwork(const AttentionQNetworkOptions& options)
   variable_embedding = register_module("variable_embedding", std::make_shared<nn::Embedding>(V, D));
   attention_norm = register_module("attention_norm", std::make_shared<nn::LayerNorm>(D));
   nn::MultiheadAttentionOptions mha(D, options.heads);
-  mha.batch_first = true;
+  mha.batch_first(true);
   attention = register_module("attention", std::make_shared<nn::MultiheadAttention>(mha));
   feedforward_norm = register_module("feedforward_norm", std::make_shared<nn::LayerNorm>(D));
   feedforward1 =

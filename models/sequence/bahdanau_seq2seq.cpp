@@ -99,8 +99,9 @@ std::pair<Tensor, Tensor> BahdanauSeq2Seq::forward(const Tensor& source,
                                                    const Tensor& target_input) {
   check_target(source, target_input);
   Encoded encoded = encode(source, lengths);
-  Tensor embedded = (*target_embedding)(target_input);                        // [B, Tt, E]
-  Tensor decoded = decoder->forward(embedded, {encoded.h, encoded.c}).first;  // [B, Tt, H]
+  Tensor embedded = (*target_embedding)(target_input);  // [B, Tt, E]
+  Tensor decoded =
+      std::get<0>(decoder->forward(embedded, std::make_tuple(encoded.h, encoded.c)));  // [B, Tt, H]
   nn::AttentionOutput attended =
       attend(decoded, encoded.keys, encoded.projected_keys, encoded.padding_mask);
   Tensor logits = (*output)(cat({decoded, attended.output}, 2));  // one GEMM for every step

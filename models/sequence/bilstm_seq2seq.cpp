@@ -1,4 +1,5 @@
-// The BiLSTM encoder-decoder with packed sequences (models/sequence/bilstm_seq2seq.h) and its G2P task.
+// The BiLSTM encoder-decoder with packed sequences (models/sequence/bilstm_seq2seq.h) and its G2P
+// task.
 #include "models/sequence/bilstm_seq2seq.h"
 
 #include <sstream>
@@ -84,8 +85,8 @@ std::pair<Tensor, Tensor> BiLSTMSeq2Seq::forward(const Tensor& source,
   check_target(source, target_input);
   State state = encode(source, lengths);
   Tensor embedded = (*dropout)((*target_embedding)(target_input));  // [B, Tt, E]
-  Tensor decoded =
-      decoder->forward(embedded, {state.rows[2].unsqueeze(0), state.rows[3].unsqueeze(0)}).first;
+  Tensor decoded = std::get<0>(decoder->forward(
+      embedded, std::make_tuple(state.rows[2].unsqueeze(0), state.rows[3].unsqueeze(0))));
   return attend_and_predict(decoded, state);
 }
 

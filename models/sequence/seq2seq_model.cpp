@@ -69,8 +69,8 @@ std::pair<Tensor, nn::LSTM::State> run_encoder(nn::LSTM& encoder, const Tensor& 
   const bool padded = std::any_of(lengths.begin(), lengths.end(),
                                   [steps](int64_t length) { return length < steps; });
   if (!padded) {
-    auto [outputs, state] = encoder.forward(embedded, nn::LSTM::State{});
-    return {outputs.contiguous(), state};
+    auto [outputs, state] = encoder.forward(embedded);
+    return {outputs.contiguous(), {std::get<0>(state), std::get<1>(state)}};
   }
   nn::PackedSequence packed = nn::pack_padded_sequence(embedded, lengths, true, false);
   auto [packed_outputs, state] = encoder.forward(packed);

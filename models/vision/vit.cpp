@@ -20,11 +20,11 @@ VisionTransformer::VisionTransformer(const ViTOptions& options)
   class_token = register_parameter("class_token", zeros({1, 1, D}));
   positions = register_parameter("positions", randn({1, side * side + 1, D}) * 0.02);
   nn::TransformerEncoderLayerOptions layer(D, options.heads);
-  layer.dim_feedforward = options.dim_feedforward;
-  layer.dropout = options.dropout;
-  layer.activation = "gelu";
-  layer.batch_first = true;
-  layer.norm_first = true;
+  layer.dim_feedforward(options.dim_feedforward);
+  layer.dropout(options.dropout);
+  layer.activation("gelu");
+  layer.batch_first(true);
+  layer.norm_first(true);
   encoder =
       register_module("encoder", std::make_shared<nn::TransformerEncoder>(layer, options.layers));
   norm = register_module("norm", std::make_shared<nn::LayerNorm>(D));

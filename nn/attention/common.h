@@ -6,12 +6,22 @@
 // query whose every key is excluded gets all-zero weights and output, never NaN.
 #pragma once
 
+#include <tuple>
+#include <utility>
+
 #include "core/error.h"
 #include "core/tensor.h"
 
 namespace minidl::nn {
 
 struct AttentionOutput {
+  AttentionOutput() = default;
+  AttentionOutput(Tensor output, Tensor weights)
+      : output(std::move(output)), weights(std::move(weights)) {}
+  // From the (output, weights) tuple that nn::MultiheadAttention returns (libtorch's call shape).
+  AttentionOutput(std::tuple<Tensor, Tensor> result)  // NOLINT: implicit, a view of the same pair
+      : output(std::move(std::get<0>(result))), weights(std::move(std::get<1>(result))) {}
+
   Tensor output;   // the attended values (context vectors)
   Tensor weights;  // the attention weights, for heat maps; undefined when not materialized
 };

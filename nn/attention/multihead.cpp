@@ -34,49 +34,47 @@ constexpr const char* kOp = "MultiheadAttention";
 MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, double dropout,
                                        bool bias, bool add_bias_kv, bool add_zero_attn,
                                        int64_t kdim, int64_t vdim, bool batch_first)
-    : MultiheadAttention([&] {
-        MultiheadAttentionOptions o(embed_dim, num_heads);
-        o.dropout = dropout;
-        o.bias = bias;
-        o.add_bias_kv = add_bias_kv;
-        o.add_zero_attn = add_zero_attn;
-        o.kdim = kdim;
-        o.vdim = vdim;
-        o.batch_first = batch_first;
-        return o;
-      }()) {}
+    : MultiheadAttention(MultiheadAttentionOptions(embed_dim, num_heads)
+                             .dropout(dropout)
+                             .bias(bias)
+                             .add_bias_kv(add_bias_kv)
+                             .add_zero_attn(add_zero_attn)
+                             .kdim(kdim)
+                             .vdim(vdim)
+                             .batch_first(batch_first)) {}
 
 MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& opts)
     : Module(kOp),
       options(opts),
-      embed_dim(opts.embed_dim),
-      num_heads(opts.num_heads),
+      embed_dim(opts.embed_dim()),
+      num_heads(opts.num_heads()),
       head_dim(0),
-      kdim(opts.kdim == 0 ? opts.embed_dim : opts.kdim),
-      vdim(opts.vdim == 0 ? opts.embed_dim : opts.vdim),
-      batch_first(opts.batch_first),
-      dropout(opts.dropout) {
+      kdim(opts.kdim() == 0 ? opts.embed_dim() : opts.kdim()),
+      vdim(opts.vdim() == 0 ? opts.embed_dim() : opts.vdim()),
+      batch_first(opts.batch_first()),
+      dropout(opts.dropout()) {
   head_dim = detail::checked_head_dim(embed_dim, num_heads, kOp);
-  MINIDL_CHECK(opts.kdim >= 0 && opts.vdim >= 0, kOp,
+  MINIDL_CHECK(opts.kdim() >= 0 && opts.vdim() >= 0, kOp,
                "kdim and vdim must be positive (or 0 for embed_dim), got kdim="
-                   << opts.kdim << ", vdim=" << opts.vdim);
+                   << opts.kdim() << ", vdim=" << opts.vdim());
+  options.kdim(kdim).vdim(vdim);  // 0 stood for embed_dim
   MINIDL_CHECK(dropout >= 0.0 && dropout <= 1.0, kOp,
                "dropout probability has to be between 0 and 1, but got " << dropout);
   qkv_same_embed_dim = kdim == embed_dim && vdim == embed_dim;
   const int64_t E = embed_dim;
   if (qkv_same_embed_dim) {
-    detail::register_in_proj(*this, E, opts.bias, in_proj_weight, in_proj_bias);
+    detail::register_in_proj(*this, E, opts.bias(), in_proj_weight, in_proj_bias);
   } else {
     q_proj_weight = register_parameter("q_proj_weight", empty({E, E}));
     k_proj_weight = register_parameter("k_proj_weight", empty({E, kdim}));
     v_proj_weight = register_parameter("v_proj_weight", empty({E, vdim}));
-    in_proj_bias = register_parameter("in_proj_bias", opts.bias ? empty({3 * E}) : Tensor());
+    in_proj_bias = register_parameter("in_proj_bias", opts.bias() ? empty({3 * E}) : Tensor());
   }
-  if (opts.add_bias_kv) {
+  if (opts.add_bias_kv()) {
     bias_k = register_parameter("bias_k", empty({1, 1, E}));
     bias_v = register_parameter("bias_v", empty({1, 1, E}));
   }
-  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, opts.bias));
+  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, opts.bias()));
   reset_parameters();
 }
 
@@ -94,10 +92,11 @@ void MultiheadAttention::reset_parameters() {
   if (bias_v.defined()) init::xavier_normal_(bias_v);
 }
 
-AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key,
-                                            const Tensor& value, const Tensor& key_padding_mask,
-                                            bool need_weights, const Tensor& attn_mask,
-                                            bool average_attn_weights, bool is_causal) {
+std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const Tensor& key,
+                                                       const Tensor& value,
+                                                       const Tensor& key_padding_mask,
+                                                       bool need_weights, const Tensor& attn_mask,
+                                                       bool average_attn_weights, bool is_causal) {
   MINIDL_CHECK(query.defined() && key.defined() && value.defined(), kOp,
                "query, key and value must all be defined");
   const int64_t rank = query.dim();
@@ -175,7 +174,7 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     v = cat({v, bias_v.view({1, num_heads, 1, head_dim}).expand(one_key)}, 2);
     ++appended;
   }
-  if (options.add_zero_attn) {
+  if (options.add_zero_attn()) {
     k = cat({k, zeros(one_key, dtype)}, 2);
     v = cat({v, zeros(one_key, dtype)}, 2);
     ++appended;

@@ -39,24 +39,30 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 
+#include "core/arg.h"
 #include "nn/attention/common.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 
 namespace minidl::nn {
 
+// Builder-style constructor arguments, as libtorch's: MultiheadAttentionOptions(64,
+// 8).dropout(0.1). kdim and vdim default to embed_dim (0 means embed_dim too). batch_first is
+// minidl's (PyTorch's Python module has it; libtorch's options do not).
 struct MultiheadAttentionOptions {
   MultiheadAttentionOptions(int64_t embed_dim, int64_t num_heads)
-      : embed_dim(embed_dim), num_heads(num_heads) {}
-  int64_t embed_dim, num_heads;
-  double dropout = 0.0;  // on the attention weights, in training mode
-  bool bias = true;
-  bool add_bias_kv = false;    // learned bias_k / bias_v appended to the keys / values
-  bool add_zero_attn = false;  // a zero key / value appended (per head)
-  int64_t kdim = 0;            // 0 = embed_dim
-  int64_t vdim = 0;            // 0 = embed_dim
-  bool batch_first = false;
+      : embed_dim_(embed_dim), num_heads_(num_heads), kdim_(embed_dim), vdim_(embed_dim) {}
+  MINIDL_ARG(int64_t, embed_dim);
+  MINIDL_ARG(int64_t, num_heads);
+  MINIDL_ARG(double, dropout) = 0.0;  // on the attention weights, in training mode
+  MINIDL_ARG(bool, bias) = true;
+  MINIDL_ARG(bool, add_bias_kv) = false;    // learned bias_k / bias_v appended to keys / values
+  MINIDL_ARG(bool, add_zero_attn) = false;  // a zero key / value appended (per head)
+  MINIDL_ARG(int64_t, kdim);
+  MINIDL_ARG(int64_t, vdim);
+  MINIDL_ARG(bool, batch_first) = false;
 };
 
 class MultiheadAttention : public Module {
@@ -68,15 +74,17 @@ class MultiheadAttention : public Module {
 
   using Module::forward;
   using Module::operator();
-  // Returns {output, weights}; weights are undefined unless need_weights.
-  AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                          const Tensor& key_padding_mask = Tensor(), bool need_weights = true,
-                          const Tensor& attn_mask = Tensor(), bool average_attn_weights = true,
-                          bool is_causal = false);
-  AttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
-                             const Tensor& key_padding_mask = Tensor(), bool need_weights = true,
-                             const Tensor& attn_mask = Tensor(), bool average_attn_weights = true,
-                             bool is_causal = false) {
+  // Returns (output, weights), as libtorch's: `auto [output, weights] = mha->forward(q, k, v);`.
+  // weights are undefined unless need_weights.
+  std::tuple<Tensor, Tensor> forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                     const Tensor& key_padding_mask = Tensor(),
+                                     bool need_weights = true, const Tensor& attn_mask = Tensor(),
+                                     bool average_attn_weights = true, bool is_causal = false);
+  std::tuple<Tensor, Tensor> operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                        const Tensor& key_padding_mask = Tensor(),
+                                        bool need_weights = true,
+                                        const Tensor& attn_mask = Tensor(),
+                                        bool average_attn_weights = true, bool is_causal = false) {
     return forward(query, key, value, key_padding_mask, need_weights, attn_mask,
                    average_attn_weights, is_causal);
   }
