@@ -141,6 +141,30 @@ TEST_CASE("torch.h: every minidl layer has libtorch's X / XImpl pair", "[torch_h
   CHECK(found > 30);
 }
 
+TEST_CASE("torch.h: every layer's Options builder is a torch::nn name", "[torch_header]") {
+  const std::string header = read_text(source_root() / "compat/torch/torch.h");
+  const std::regex options(R"(^(?:template <[^>]*>\s*)?(?:struct|using) (\w+Options)\b)");
+  int found = 0;
+  for (const char* folder : {"nn", "nn/attention"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(source_root() / folder)) {
+      const std::string file = entry.path().filename().string();
+      // The optimizers' and schedulers' options come with torch::optim.
+      if (entry.path().extension() != ".h" || file == "optim.h" || file == "scheduler.h") continue;
+      std::ifstream in(entry.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        std::smatch match;
+        if (!std::regex_search(line, match, options)) continue;
+        ++found;
+        INFO(file << ": compat/torch/torch.h lacks `using ::minidl::nn::" << match[1] << ";`");
+        CHECK(header.find("using ::minidl::nn::" + std::string(match[1]) + ";") !=
+              std::string::npos);
+      }
+    }
+  }
+  CHECK(found > 30);
+}
+
 TEST_CASE("torch.h: libtorch's names are minidl's types, handles included", "[torch_header]") {
   static_assert(std::is_same_v<torch::Tensor, minidl::Tensor>);
   static_assert(std::is_same_v<torch::nn::LinearImpl, minidl::nn::Linear>);
