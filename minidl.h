@@ -90,3 +90,4 @@
 #include "ops/shape_ops.h"
 #include "ops/sliding_window_attention.h"
 #include "ops/softmax.h"
+#include "ops/sort.h"
