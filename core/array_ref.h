@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <iterator>
+#include <ostream>
 #include <vector>
 
 #include "core/error.h"
@@ -67,10 +68,49 @@ class ArrayRef {
   }
   // A copy of the elements.
   std::vector<T> vec() const { return std::vector<T>(begin(), end()); }
+  // So `zeros(t.sizes())` and `Shape s = t.sizes()` work (c10's ArrayRef converts too).
+  operator std::vector<T>() const { return vec(); }  // NOLINT: implicit
 
  private:
   const T* data_ = nullptr;
   size_t length_ = 0;
 };
+
+// Elementwise equality, also against a vector (t.sizes() == other.sizes(), == Shape{2, 3}).
+template <typename T>
+bool operator==(ArrayRef<T> a, ArrayRef<T> b) {
+  return a.equals(b);
+}
+template <typename T>
+bool operator!=(ArrayRef<T> a, ArrayRef<T> b) {
+  return !a.equals(b);
+}
+template <typename T>
+bool operator==(ArrayRef<T> a, const std::vector<T>& b) {
+  return a.equals(b);
+}
+template <typename T>
+bool operator!=(ArrayRef<T> a, const std::vector<T>& b) {
+  return !a.equals(b);
+}
+template <typename T>
+bool operator==(const std::vector<T>& a, ArrayRef<T> b) {
+  return b.equals(a);
+}
+template <typename T>
+bool operator!=(const std::vector<T>& a, ArrayRef<T> b) {
+  return !b.equals(a);
+}
+
+// "[2, 3]", as libtorch prints sizes.
+template <typename T>
+std::ostream& operator<<(std::ostream& os, ArrayRef<T> values) {
+  os << '[';
+  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
+  return os << ']';
+}
+
+// libtorch's name for the sizes / strides of a tensor.
+using IntArrayRef = ArrayRef<int64_t>;
 
 }  // namespace minidl

@@ -26,6 +26,36 @@ constexpr DType kInt64 = DType::Int64;
 constexpr DType kLong = DType::Int64;
 constexpr DType kBool = DType::Bool;
 
+// libtorch dtypes minidl does not have. The names exist so that a libtorch program compiles;
+// a tensor of one cannot be made: factories and to() given one throw an Error naming it. They
+// compare unequal to every DType.
+struct UnsupportedDType {
+  const char* name;
+};
+constexpr UnsupportedDType kInt32{"int32"};
+constexpr UnsupportedDType kInt{"int32"};
+constexpr UnsupportedDType kInt16{"int16"};
+constexpr UnsupportedDType kShort{"int16"};
+constexpr UnsupportedDType kInt8{"int8"};
+constexpr UnsupportedDType kChar{"int8"};
+constexpr UnsupportedDType kUInt8{"uint8"};
+constexpr UnsupportedDType kByte{"uint8"};
+constexpr UnsupportedDType kFloat16{"float16"};
+constexpr UnsupportedDType kHalf{"float16"};
+constexpr UnsupportedDType kBFloat16{"bfloat16"};
+constexpr bool operator==(DType, UnsupportedDType) {
+  return false;
+}
+constexpr bool operator!=(DType, UnsupportedDType) {
+  return true;
+}
+constexpr bool operator==(UnsupportedDType, DType) {
+  return false;
+}
+constexpr bool operator!=(UnsupportedDType, DType) {
+  return true;
+}
+
 inline size_t element_size(DType dtype) {
   switch (dtype) {
     case DType::Float32:

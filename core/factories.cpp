@@ -50,6 +50,10 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   return finish(t, options);
 }
 
+Tensor arange(double start, double end, TensorOptions options) {
+  return arange(start, end, 1.0, options);
+}
+
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
   MINIDL_CHECK(steps >= 0, "linspace", "number of steps must be non-negative, got " << steps);
   Tensor t = empty({steps}, without_grad(options));
@@ -113,6 +117,10 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
   return finish(t, options);
 }
 
+Tensor randint(int64_t high, const Shape& shape, TensorOptions options, Generator* generator) {
+  return randint(0, high, shape, options, generator);
+}
+
 Tensor randperm(int64_t n, Generator* generator) {
   MINIDL_CHECK(n >= 0, "randperm", "n must be non-negative, got " << n);
   Tensor t = empty({n}, kInt64);
@@ -124,23 +132,65 @@ Tensor randperm(int64_t n, Generator* generator) {
   return t;
 }
 
-Tensor empty_like(const Tensor& t, std::optional<DType> dtype) {
-  return empty(t.shape(), dtype.value_or(t.dtype()));
+namespace {
+// Options of a *_like factory: t's dtype unless the options name one.
+TensorOptions like(const Tensor& t, TensorOptions options) {
+  return options.dtype_ || options.unsupported_dtype_ ? options : options.dtype(t.dtype());
 }
-Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) {
-  return zeros(t.shape(), dtype.value_or(t.dtype()));
+}  // namespace
+
+Tensor empty_like(const Tensor& t, TensorOptions options) {
+  return finish(empty(t.shape(), without_grad(like(t, options))), options);
 }
-Tensor ones_like(const Tensor& t, std::optional<DType> dtype) {
-  return ones(t.shape(), dtype.value_or(t.dtype()));
+Tensor zeros_like(const Tensor& t, TensorOptions options) {
+  return zeros(t.shape(), like(t, options));
 }
-Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype) {
-  return full(t.shape(), value, dtype.value_or(t.dtype()));
+Tensor ones_like(const Tensor& t, TensorOptions options) {
+  return ones(t.shape(), like(t, options));
 }
-Tensor rand_like(const Tensor& t) {
-  return rand(t.shape(), t.dtype());
+Tensor full_like(const Tensor& t, double value, TensorOptions options) {
+  return full(t.shape(), value, like(t, options));
 }
-Tensor randn_like(const Tensor& t) {
-  return randn(t.shape(), t.dtype());
+Tensor rand_like(const Tensor& t, TensorOptions options) {
+  return rand(t.shape(), like(t, options));
+}
+Tensor randn_like(const Tensor& t, TensorOptions options) {
+  return randn(t.shape(), like(t, options));
+}
+
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options) {
+  return from_blob(data, shape, contiguous_strides(shape, "from_blob"), options);
+}
+
+Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options) {
+  options.check_supported("from_blob");
+  const DType dtype = options.dtype();
+  const int64_t numel = shape_numel(shape, "from_blob");
+  MINIDL_CHECK(strides.size() == shape.size(), "from_blob",
+               "strides " << shape_str(strides) << " do not match shape " << shape_str(shape));
+  MINIDL_CHECK(numel == 0 || data != nullptr, "from_blob",
+               "null data for shape " << shape_str(shape));
+  const auto size = static_cast<int64_t>(element_size(dtype));
+  MINIDL_CHECK(reinterpret_cast<uintptr_t>(data) % size == 0, "from_blob",
+               "data is not aligned for " << dtype_name(dtype) << " elements");
+  // The storage spans the highest element the strides reach (negative strides are refused:
+  // the view would start before `data`).
+  int64_t span = numel > 0 ? 1 : 0;
+  for (size_t d = 0; d < shape.size() && numel > 0; ++d) {
+    MINIDL_CHECK(strides[d] >= 0, "from_blob",
+                 "negative stride in " << shape_str(strides) << " is not supported");
+    span = checked_add(span, checked_mul(shape[d] - 1, strides[d], "from_blob", "elements"),
+                       "from_blob", "elements");
+  }
+  auto storage = std::make_shared<Storage>(
+      data, static_cast<size_t>(checked_mul(span, size, "from_blob", "bytes")));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->numel = numel;
+  impl->dtype = dtype;
+  return finish(Tensor(std::move(impl)), options);
 }
 
 template <typename T>
@@ -149,6 +199,7 @@ Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptio
   MINIDL_CHECK(n == static_cast<int64_t>(values.size()), "from_vector",
                values.size() << " values do not fill shape " << shape_str(shape) << " (" << n
                              << " elements)");
+  options.check_supported("from_vector");
   if (!options.dtype_) options = options.dtype(dtype_of<T>::value);
   Tensor source = empty(shape, dtype_of<T>::value);
   T* p = source.data_ptr<T>();

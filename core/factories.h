@@ -18,6 +18,7 @@ Tensor full(const Shape& shape, double value, TensorOptions options = {});
 // fractional (as torch.arange).
 Tensor arange(double end, TensorOptions options = {});
 Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
+Tensor arange(double start, double end, TensorOptions options);  // arange(0, 10, kFloat64)
 // `steps` evenly spaced values from start to end inclusive.
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
 // n x m identity (m = n by default).
@@ -28,15 +29,19 @@ Tensor rand(const Shape& shape, TensorOptions options = {}, Generator* generator
 Tensor randn(const Shape& shape, TensorOptions options = {}, Generator* generator = nullptr);
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options = kInt64,
                Generator* generator = nullptr);
+Tensor randint(int64_t high, const Shape& shape, TensorOptions options = kInt64,
+               Generator* generator = nullptr);  // low = 0
 // A random permutation of 0..n-1 (int64).
 Tensor randperm(int64_t n, Generator* generator = nullptr);
 
-Tensor empty_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
-Tensor zeros_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
-Tensor ones_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
-Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype = std::nullopt);
-Tensor rand_like(const Tensor& t);
-Tensor randn_like(const Tensor& t);
+// Tensors of t's shape; options without a dtype take t's (zeros_like(t, kInt64) or
+// ones_like(t, dtype(kFloat64).requires_grad(true)), as libtorch's).
+Tensor empty_like(const Tensor& t, TensorOptions options = {});
+Tensor zeros_like(const Tensor& t, TensorOptions options = {});
+Tensor ones_like(const Tensor& t, TensorOptions options = {});
+Tensor full_like(const Tensor& t, double value, TensorOptions options = {});
+Tensor rand_like(const Tensor& t, TensorOptions options = {});
+Tensor randn_like(const Tensor& t, TensorOptions options = {});
 
 // A tensor holding a copy of `values` with the given shape (numel must match). The dtype
 // follows T (float -> float32, double -> float64, integers -> int64, bool -> bool) unless
@@ -52,5 +57,13 @@ template <typename T>
 Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOptions options = {});
 // A 0-d tensor.
 Tensor scalar_tensor(double value, TensorOptions options = {});
+
+// A tensor viewing memory the caller owns, as libtorch's from_blob: nothing is copied and the
+// memory is never freed by minidl, so it must outlive every tensor (and view) made from it --
+// clone() for an owning copy. `data` holds elements of options' dtype (float32 by default) at
+// the given strides (contiguous by default); it needs the alignment of that element type.
+// Writes through the tensor change the caller's memory. With requires_grad the tensor is a leaf.
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options = {});
+Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options = {});
 
 }  // namespace minidl

@@ -99,6 +99,7 @@ Storage::Storage(size_t bytes) : nbytes(bytes) {
 }
 
 Storage::~Storage() {
+  if (!owned) return;  // the caller's memory (from_blob)
   const size_t rounded = rounded_size(nbytes);
   if (rounded == kSmallBlock && !small_blocks_gone &&
       small_blocks.blocks.size() < kMaxCachedBlocks) {

@@ -11,6 +11,8 @@ struct Storage {
   // like; large blocks to a page); 0 bytes is allowed and gives a non-null, unusable pointer.
   // Small and large blocks are recycled (see storage.cpp).
   explicit Storage(size_t nbytes);
+  // Wraps `nbytes` of memory the caller owns (from_blob): never freed here.
+  Storage(void* external, size_t bytes) : data(external), nbytes(bytes), owned(false) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -21,6 +23,7 @@ struct Storage {
   // saved a tensor for backward; a different value at backward time means the saved data is
   // gone and the gradient would be wrong, so backward raises instead.
   uint64_t version = 0;
+  bool owned = true;  // false for memory wrapped by from_blob
 };
 
 // Freed storages of 64 KiB and more are kept for reuse (a training step allocates the same sizes

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <sstream>
 
 #include "core/autograd.h"
@@ -65,6 +66,7 @@ template bool* Tensor::data_ptr<bool>() const;
 // ---------------------------------------------------------------- creation and copying
 
 Tensor empty(const Shape& shape, TensorOptions options) {
+  options.check_supported("empty");
   auto impl = std::make_shared<TensorImpl>();
   impl->numel = shape_numel(shape, "empty");
   impl->dtype = options.dtype_.value_or(DType::Float32);
@@ -237,6 +239,12 @@ template double Tensor::item<double>() const;
 template int64_t Tensor::item<int64_t>() const;
 template int Tensor::item<int>() const;
 template bool Tensor::item<bool>() const;
+
+Scalar Tensor::item() const {
+  if (dtype() == DType::Bool) return Scalar(item<bool>());
+  if (dtype() == DType::Int64) return Scalar(item<int64_t>());
+  return Scalar(item<double>());
+}
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
@@ -438,6 +446,59 @@ std::string Tensor::to_string() const {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   return os << t.to_string();
+}
+
+// ---------------------------------------------------------------- options and devices
+
+void TensorOptions::check_supported(const char* op) const {
+  MINIDL_CHECK(unsupported_dtype_ == nullptr, op,
+               "dtype " << unsupported_dtype_
+                        << " is not supported (minidl has float32, float64, int64 and bool)");
+  if (device_) device_->check_usable(op);
+  MINIDL_CHECK(!layout_ || *layout_ == Layout::Strided, op,
+               "only the strided layout is supported (minidl has no sparse tensors)");
+}
+
+TensorOptions Tensor::options() const {
+  return TensorOptions(dtype()).device(Device(DeviceType::CPU)).layout(Layout::Strided);
+}
+
+Tensor Tensor::to(Device device, bool non_blocking, bool copy) const {
+  return to(TensorOptions(device), non_blocking, copy);
+}
+
+Tensor Tensor::to(DeviceType type, bool non_blocking, bool copy) const {
+  return to(TensorOptions(type), non_blocking, copy);
+}
+
+Tensor Tensor::to(Device device, DType dtype, bool non_blocking, bool copy) const {
+  return to(TensorOptions(dtype).device(device), non_blocking, copy);
+}
+
+Tensor Tensor::to(DType dtype, bool non_blocking, bool copy) const {
+  return to(TensorOptions(dtype), non_blocking, copy);
+}
+
+// (non_blocking: a CPU-to-CPU move has nothing to overlap with.)
+Tensor Tensor::to(const TensorOptions& options, bool /*non_blocking*/, bool copy) const {
+  checked();
+  options.check_supported("to");
+  // libtorch rejects requires_grad in to()'s options: use requires_grad_() on the result.
+  MINIDL_CHECK(!options.requires_grad_, "to",
+               "options passed to to() must not set requires_grad (call requires_grad_())");
+  const DType target = options.dtype_.value_or(dtype());
+  if (target == dtype() && !copy) return *this;
+  return target == dtype() ? clone() : to(target);
+}
+
+void Tensor::print() const {
+  if (!defined()) {
+    std::cerr << "[UndefinedTensor]" << std::endl;
+    return;
+  }
+  static const char* const kTypeNames[] = {"Float", "Double", "Long", "Bool"};
+  std::cerr << "[CPU" << kTypeNames[static_cast<int>(dtype())] << "Type " << sizes() << "]"
+            << std::endl;
 }
 
 }  // namespace minidl

@@ -11,9 +11,15 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
+#include "core/accessor.h"
+#include "core/array_ref.h"
+#include "core/device.h"
 #include "core/dtype.h"
+#include "core/scalar.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -38,23 +44,77 @@ struct TensorImpl {
 };
 
 // Options for factories, spelled like libtorch: zeros({2, 3}, TensorOptions().dtype(kFloat64)
-// .requires_grad(true)), or simply zeros({2, 3}, kFloat64).
+// .requires_grad(true)), zeros({2, 3}, dtype(kFloat64).requires_grad(true)), or simply
+// zeros({2, 3}, kFloat64). A device other than the CPU, a layout other than strided and a dtype
+// minidl lacks (kInt32, ...) can be named; the factory or to() that gets them throws.
 struct TensorOptions {
   TensorOptions() = default;
   TensorOptions(DType d) : dtype_(d) {}  // NOLINT: implicit, as in libtorch
+  TensorOptions(UnsupportedDType d) : unsupported_dtype_(d.name) {}  // NOLINT
+  TensorOptions(Device d) : device_(d) {}                            // NOLINT
+  TensorOptions(DeviceType t) : device_(Device(t)) {}                // NOLINT
+  TensorOptions(Layout l) : layout_(l) {}                            // NOLINT
   TensorOptions dtype(DType d) const {
     TensorOptions o = *this;
     o.dtype_ = d;
+    o.unsupported_dtype_ = nullptr;
     return o;
   }
-  TensorOptions requires_grad(bool r = true) const {
+  TensorOptions dtype(UnsupportedDType d) const {
+    TensorOptions o = *this;
+    o.unsupported_dtype_ = d.name;
+    return o;
+  }
+  TensorOptions requires_grad(bool r) const {
     TensorOptions o = *this;
     o.requires_grad_ = r;
     return o;
   }
+  TensorOptions device(Device d) const {
+    TensorOptions o = *this;
+    o.device_ = d;
+    return o;
+  }
+  TensorOptions layout(Layout l) const {
+    TensorOptions o = *this;
+    o.layout_ = l;
+    return o;
+  }
+  // Getters, as libtorch's: the dtype defaults to float32, the device to the CPU.
+  DType dtype() const { return dtype_.value_or(DType::Float32); }
+  bool requires_grad() const { return requires_grad_; }
+  Device device() const { return device_.value_or(Device(DeviceType::CPU)); }
+  Layout layout() const { return layout_.value_or(Layout::Strided); }
+  bool has_dtype() const { return dtype_.has_value() || unsupported_dtype_ != nullptr; }
+  bool has_device() const { return device_.has_value(); }
+  // Throws, naming `op`, if these options ask for something minidl cannot make (a CUDA device,
+  // a sparse layout, a dtype it lacks).
+  void check_supported(const char* op) const;
+
   std::optional<DType> dtype_;
   bool requires_grad_ = false;
+  std::optional<Device> device_;
+  std::optional<Layout> layout_;
+  const char* unsupported_dtype_ = nullptr;  // the name of a requested dtype minidl lacks
 };
+
+// libtorch's free-standing option builders: randn({2, 3}, requires_grad()),
+// zeros({2}, dtype(kFloat64).requires_grad(true)), ones({2}, device(kCPU)).
+inline TensorOptions requires_grad(bool r = true) {
+  return TensorOptions().requires_grad(r);
+}
+inline TensorOptions dtype(DType d) {
+  return TensorOptions(d);
+}
+inline TensorOptions dtype(UnsupportedDType d) {
+  return TensorOptions(d);
+}
+inline TensorOptions device(Device d) {
+  return TensorOptions(d);
+}
+inline TensorOptions layout(Layout l) {
+  return TensorOptions(l);
+}
 
 namespace indexing {
 struct NoneType {};
@@ -107,7 +167,8 @@ class Tensor {
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
   // ---- metadata
-  const Shape& sizes() const { return checked()->shape; }
+  // sizes() is a view of the shape, as libtorch's IntArrayRef (sizes().vec() copies it).
+  IntArrayRef sizes() const { return IntArrayRef(checked()->shape); }
   const Shape& shape() const { return checked()->shape; }
   const Shape& strides() const { return checked()->strides; }
   int64_t size(int64_t dim) const;
@@ -156,9 +217,10 @@ class Tensor {
   Tensor contiguous() const;  // this tensor if already contiguous, else a differentiable copy
   Tensor clone() const;       // always a differentiable copy
   Tensor to(DType dtype) const;
-  // The value of a one-element tensor converted to T.
-  template <typename T = double>
+  // The value of a one-element tensor converted to T (item<float>()), or as a Scalar (item()).
+  template <typename T>
   T item() const;
+  Scalar item() const;
   // All elements in row-major order, converted to T.
   template <typename T>
   std::vector<T> to_vector() const;
@@ -266,6 +328,92 @@ class Tensor {
   Tensor bmm(const Tensor& other) const;
   Tensor softmax(int64_t dim) const;
   Tensor log_softmax(int64_t dim) const;
+
+  // ---- libtorch's Tensor surface (issue 13): options and devices (core/tensor.cpp), indexing,
+  // reductions over one dim, selections, sorting, bitwise ops and random fills (ops/tensor_api.cpp,
+  // ops/masked_select.cpp, ops/sort.cpp, ops/compare.cpp, ops/random.cpp).
+  TensorOptions options() const;  // dtype, device and layout; requires_grad stays false
+  DType scalar_type() const { return dtype(); }
+  int64_t ndimension() const { return dim(); }
+  Layout layout() const { return (void)checked(), Layout::Strided; }
+  Device device() const { return (void)checked(), Device(DeviceType::CPU); }
+  bool is_cpu() const { return (void)checked(), true; }
+  bool is_cuda() const { return (void)checked(), false; }
+  Tensor cpu() const { return (void)checked(), *this; }
+  // Device moves: to the CPU this tensor itself (a copy if `copy`), elsewhere an error;
+  // non_blocking has nothing to overlap on the CPU and is accepted as a no-op.
+  Tensor to(Device device, bool non_blocking = false, bool copy = false) const;
+  Tensor to(DeviceType type, bool non_blocking = false, bool copy = false) const;
+  Tensor to(Device device, DType dtype, bool non_blocking = false, bool copy = false) const;
+  Tensor to(DType dtype, bool non_blocking, bool copy = false) const;
+  Tensor to(const TensorOptions& options, bool non_blocking = false, bool copy = false) const;
+  // libtorch's deprecated .data(): the same data without history (= detach()).
+  Tensor data() const { return detach(); }
+  // Prints "[CPUFloatType [2, 3]]" to stderr, as libtorch's Tensor::print.
+  void print() const;
+  // Element access without checks, for loops: t.accessor<float, 2>()[i][j] (core/accessor.h).
+  // T must match dtype() and N dim() (both checked once here).
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() const& {
+    MINIDL_CHECK(dim() == static_cast<int64_t>(N), "accessor",
+                 "expected a " << N << "-d tensor, got shape " << shape_str(shape()));
+    return TensorAccessor<T, N>(data_ptr<std::remove_const_t<T>>(), checked()->shape.data(),
+                                checked()->strides.data());
+  }
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() && = delete;  // it would point into a dying temporary
+  // t[i] = t.select(0, i) (negative i counts from the end); t[index] picks entries along dim 0:
+  // an int64 index of any shape gives index.shape + shape[1:]; a bool mask over the leading
+  // mask.dim() dims gives [count] + the remaining dims (PyTorch's advanced indexing).
+  Tensor operator[](int64_t index) const;
+  Tensor operator[](const Tensor& index) const;
+  // One-dim reductions with an integer dim (x.sum(1), x.mean(-1, true)); a braced {} or {1}
+  // still means the list overloads above. dtype casts x first, as libtorch's dtype argument.
+  template <typename I, typename = std::enable_if_t<std::is_integral<I>::value &&
+                                                    !std::is_same<I, bool>::value>>
+  Tensor sum(I dim, bool keepdim = false, std::optional<DType> dtype = std::nullopt) const {
+    return sum(std::vector<int64_t>{static_cast<int64_t>(dim)}, keepdim, dtype);
+  }
+  Tensor sum(const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dtype) const;
+  template <typename I, typename = std::enable_if_t<std::is_integral<I>::value &&
+                                                    !std::is_same<I, bool>::value>>
+  Tensor mean(I dim, bool keepdim = false, std::optional<DType> dtype = std::nullopt) const {
+    return mean(std::vector<int64_t>{static_cast<int64_t>(dim)}, keepdim, dtype);
+  }
+  Tensor mean(const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dtype) const;
+  template <typename I, typename = std::enable_if_t<std::is_integral<I>::value &&
+                                                    !std::is_same<I, bool>::value>>
+  Tensor logsumexp(I dim, bool keepdim = false) const {
+    return logsumexp(std::vector<int64_t>{static_cast<int64_t>(dim)}, keepdim);
+  }
+  Tensor eq(double other) const;
+  Tensor ne(double other) const;
+  Tensor lt(double other) const;
+  Tensor le(double other) const;
+  Tensor gt(double other) const;
+  Tensor ge(double other) const;
+  // |self - other| <= atol + rtol |other| everywhere (shapes broadcast); NaNs equal if equal_nan.
+  bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8,
+                bool equal_nan = false) const;
+  // Same shape and the same values (torch.equal).
+  bool equal(const Tensor& other) const;
+  Tensor bitwise_not() const;
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  Tensor masked_select(const Tensor& mask) const;
+  Tensor repeat(const std::vector<int64_t>& repeats) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;
+  // In-place random fills from the default generator: 1 with probability p, else 0; integers
+  // uniform in [from, to) or [0, to).
+  Tensor& bernoulli_(double p = 0.5);
+  Tensor& random_(int64_t from, int64_t to);
+  Tensor& random_(int64_t to);
 
  private:
   TensorImpl* checked() const;

@@ -1,7 +1,9 @@
 // Comparisons, logical ops, where and masked_fill.
 #include "ops/compare.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/factories.h"
@@ -148,6 +150,56 @@ Tensor operator!(const Tensor& a) {
   return logical_not(a);
 }
 
+namespace {
+// out = f(a, b) in the promoted dtype, which must be bool or int64.
+template <typename F>
+Tensor bitwise(const Tensor& a, const Tensor& b, const char* op, F f) {
+  DType dt = result_type(a, b);
+  MINIDL_CHECK(dt == kBool || dt == kInt64, op,
+               "expects bool or integer tensors, got " << a.dtype() << " and " << b.dtype());
+  Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), op);
+  Tensor ca = a.dtype() == dt ? a : a.to(dt);
+  Tensor cb = b.dtype() == dt ? b : b.to(dt);
+  Tensor out = empty(shape, dt);
+  if (dt == kBool) {
+    binary_loop<bool, bool, bool>(out, ca, cb, [f](bool x, bool y) { return bool(f(x, y)); });
+  } else {
+    binary_loop<int64_t, int64_t, int64_t>(out, ca, cb, f);
+  }
+  return out;
+}
+}  // namespace
+
+Tensor bitwise_not(const Tensor& a) {
+  MINIDL_CHECK(a.dtype() == kBool || a.dtype() == kInt64, "bitwise_not",
+               "expects a bool or integer tensor, got " << a.dtype());
+  if (a.dtype() == kBool) return logical_not(a);
+  Tensor out = empty(a.shape(), kInt64);
+  unary_loop<int64_t, int64_t>(out, a, [](int64_t v) { return ~v; });
+  return out;
+}
+Tensor bitwise_and(const Tensor& a, const Tensor& b) {
+  return bitwise(a, b, "bitwise_and", [](auto x, auto y) { return x & y; });
+}
+Tensor bitwise_or(const Tensor& a, const Tensor& b) {
+  return bitwise(a, b, "bitwise_or", [](auto x, auto y) { return x | y; });
+}
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
+  return bitwise(a, b, "bitwise_xor", [](auto x, auto y) { return x ^ y; });
+}
+Tensor operator~(const Tensor& a) {
+  return bitwise_not(a);
+}
+Tensor operator&(const Tensor& a, const Tensor& b) {
+  return bitwise_and(a, b);
+}
+Tensor operator|(const Tensor& a, const Tensor& b) {
+  return bitwise_or(a, b);
+}
+Tensor operator^(const Tensor& a, const Tensor& b) {
+  return bitwise_xor(a, b);
+}
+
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   MINIDL_CHECK(condition.dtype() == kBool, "where",
                "condition must be a bool tensor, got " << condition.dtype());
@@ -214,6 +266,50 @@ Tensor Tensor::gt(const Tensor& other) const {
 Tensor Tensor::ge(const Tensor& other) const {
   return minidl::ge(*this, other);
 }
+Tensor Tensor::eq(double other) const {
+  return minidl::eq(*this, other);
+}
+Tensor Tensor::ne(double other) const {
+  return minidl::ne(*this, other);
+}
+Tensor Tensor::lt(double other) const {
+  return minidl::lt(*this, other);
+}
+Tensor Tensor::le(double other) const {
+  return minidl::le(*this, other);
+}
+Tensor Tensor::gt(double other) const {
+  return minidl::gt(*this, other);
+}
+Tensor Tensor::ge(double other) const {
+  return minidl::ge(*this, other);
+}
+Tensor Tensor::bitwise_not() const {
+  return minidl::bitwise_not(*this);
+}
+
+bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  const Shape shape = broadcast_shapes(this->shape(), other.shape(), "allclose");
+  // Compared in float64 (every minidl dtype converts to it exactly but large int64s).
+  std::vector<double> a = expand(shape).to_vector<double>(),
+                      b = other.expand(shape).to_vector<double>();
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) || std::isnan(b[i])) {
+      if (equal_nan && std::isnan(a[i]) && std::isnan(b[i])) continue;
+      return false;
+    }
+    if (a[i] == b[i]) continue;  // equal infinities
+    if (!(std::fabs(a[i] - b[i]) <= atol + rtol * std::fabs(b[i]))) return false;
+  }
+  return true;
+}
+
+bool Tensor::equal(const Tensor& other) const {
+  if (shape() != other.shape()) return false;
+  const std::vector<bool> same = minidl::eq(*this, other).to_vector<bool>();
+  return std::all_of(same.begin(), same.end(), [](bool v) { return v; });
+}
+
 Tensor Tensor::logical_not() const {
   return minidl::logical_not(*this);
 }

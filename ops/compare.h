@@ -42,6 +42,19 @@ Tensor logical_not(const Tensor& a);
 Tensor operator&&(const Tensor& a, const Tensor& b) = delete;  // use logical_and
 Tensor operator!(const Tensor& a);                             // logical_not
 
+// Bitwise ops on bool and int64 tensors (floating inputs are an error, as in PyTorch); on bool
+// they are the logical ops. a and b broadcast and promote (bool & int64 is int64).
+Tensor bitwise_not(const Tensor& a);
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor operator~(const Tensor& a);
+Tensor operator&(const Tensor& a, const Tensor& b);
+Tensor operator|(const Tensor& a, const Tensor& b);
+Tensor operator^(const Tensor& a, const Tensor& b);
+
+// torch.allclose / torch.equal as free functions: Tensor::allclose and Tensor::equal.
+
 // condition ? a : b elementwise, all three broadcast together; condition must be bool.
 // dout flows to a where condition holds and to b elsewhere.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);

@@ -169,7 +169,7 @@ Tensor& scalar_inplace(Tensor& self, double value, const char* op, OutOfPlace ou
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   check_writable(*this, "add_");
   check_operand_shape(*this, other, "add_");
-  check_result_type(*this, promote_types(other.dtype(), scalar_type(alpha)), "add_");
+  check_result_type(*this, promote_types(other.dtype(), minidl::scalar_type(alpha)), "add_");
   // self = self + alpha other: AddBackward saves nothing, so self needs no copy
   if (needs_grad({*this, other})) return rebase(*this, minidl::add(*this, other, alpha), "add_");
   if (alpha == 1.0) return write_binary(*this, other, "add_", [](auto x, auto y) { return x + y; });
@@ -181,7 +181,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
   check_writable(*this, "sub_");
   check_operand_shape(*this, other, "sub_");
-  check_result_type(*this, promote_types(other.dtype(), scalar_type(alpha)), "sub_");
+  check_result_type(*this, promote_types(other.dtype(), minidl::scalar_type(alpha)), "sub_");
   if (needs_grad({*this, other})) return rebase(*this, minidl::sub(*this, other, alpha), "sub_");
   if (alpha == 1.0) return write_binary(*this, other, "sub_", [](auto x, auto y) { return x - y; });
   return write_binary(*this, other, "sub_", [alpha](auto x, auto y) {

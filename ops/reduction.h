@@ -19,6 +19,18 @@ using Dims = std::vector<int64_t>;
 
 Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+// With one integer dim, as libtorch's sum(x, 1) / mean(x, -1, true) (a braced {} or {1} still
+// means the list overloads above).
+template <typename I,
+          typename = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
+Tensor sum(const Tensor& x, I dim, bool keepdim = false) {
+  return sum(x, Dims{static_cast<int64_t>(dim)}, keepdim);
+}
+template <typename I,
+          typename = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
+Tensor mean(const Tensor& x, I dim, bool keepdim = false) {
+  return mean(x, Dims{static_cast<int64_t>(dim)}, keepdim);
+}
 // Variance / standard deviation with Bessel-style `correction` (1 = unbiased, 0 = population).
 Tensor var(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);
 Tensor std(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);

@@ -156,7 +156,7 @@ TEST_CASE("100k training steps do not grow memory", "[autograd]") {
   for (int i = 0; i < 2000; ++i) step();
   long before = resident_bytes();
   double last = 0;
-  for (int i = 0; i < 100000; ++i) last = i % 1000 == 0 ? step().item() : (step(), last);
+  for (int i = 0; i < 100000; ++i) last = i % 1000 == 0 ? step().item<double>() : (step(), last);
   long after = resident_bytes();
   CHECK(step().item() < first);         // it did train
   CHECK(after - before < 1024 * 1024);  // and the tapes were freed

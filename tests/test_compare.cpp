@@ -213,3 +213,30 @@ TEST_CASE("comparisons, where and masked_fill: errors", "[elementwise]") {
       masked_fill(ones({3}), full({2, 3}, 1.0, kBool), 0.0),
       Catch::Contains("masked_fill") && Catch::Contains("[2, 3]") && Catch::Contains("[3]"));
 }
+
+TEST_CASE("bitwise ops on bool and int64, refused on floats", "[compare]") {
+  Tensor a = tensor({true, true, false, false});
+  Tensor b = tensor({true, false, true, false});
+  CHECK((~a).to_vector<bool>() == std::vector<bool>{false, false, true, true});
+  CHECK((a & b).to_vector<bool>() == std::vector<bool>{true, false, false, false});
+  CHECK((a | b).to_vector<bool>() == std::vector<bool>{true, true, true, false});
+  CHECK((a ^ b).to_vector<bool>() == std::vector<bool>{false, true, true, false});
+  CHECK((a & b).dtype() == kBool);
+  Tensor i = tensor({1, -2, 6});
+  CHECK((~i).to_vector<int64_t>() == std::vector<int64_t>{-2, 1, -7});
+  CHECK(i.bitwise_not().to_vector<int64_t>() == std::vector<int64_t>{-2, 1, -7});
+  CHECK((i & tensor({3})).to_vector<int64_t>() == std::vector<int64_t>{1, 2, 2});  // broadcast
+  CHECK((i | tensor({1, 1, 1})).to_vector<int64_t>() == std::vector<int64_t>{1, -1, 7});
+  CHECK((i ^ i).to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0});
+  // bool with int64 promotes to int64, as in PyTorch.
+  Tensor mixed = tensor({true, false, true}) & tensor({3, 2, 2});
+  CHECK(mixed.dtype() == kInt64);
+  CHECK(mixed.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 0});
+  // Masks combine as in libtorch programs: (x > 0) & (x < 2).
+  Tensor x = tensor({-1.0, 0.5, 1.5, 2.5});
+  CHECK(((x > 0.0) & (x < 2.0)).to_vector<bool>() == std::vector<bool>{false, true, true, false});
+  CHECK_THROWS_WITH(~x, Catch::Contains("bitwise_not") && Catch::Contains("float32"));
+  CHECK_THROWS_WITH(x & x, Catch::Contains("bitwise_and") && Catch::Contains("float32"));
+  CHECK_THROWS_WITH(a | tensor({1.0}), Catch::Contains("bitwise_or"));
+  CHECK_THROWS_WITH(i ^ tensor({1, 2}), Catch::Contains("bitwise_xor"));
+}

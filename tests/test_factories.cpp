@@ -34,7 +34,7 @@ TEST_CASE("zeros, ones, full and the _like forms", "[factories]") {
   CHECK(like.to_vector<float>()[5] == 7.0f);
   CHECK(ones_like(z, kFloat64).dtype() == kFloat64);
   CHECK(zeros({0, 3}).numel() == 0);
-  CHECK(zeros({}, TensorOptions().dtype(kFloat64).requires_grad()).requires_grad());
+  CHECK(zeros({}, TensorOptions().dtype(kFloat64).requires_grad(true)).requires_grad());
 }
 
 TEST_CASE("tensor literals pick PyTorch's default dtypes", "[factories]") {

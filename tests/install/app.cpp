@@ -27,6 +27,6 @@ int main() {
     if (step % 50 == 0) std::cout << "step " << step << " loss " << loss.item() << "\n";
   }
   std::cout << w << "\n" << b << "\n";  // close to [3, -2] and 1
-  std::printf("learned w = [%.1f, %.1f], b = %.1f\n", w.index({0}).item(), w.index({1}).item(),
-              b.item());
+  std::printf("learned w = [%.1f, %.1f], b = %.1f\n", w.index({0}).item<double>(),
+              w.index({1}).item<double>(), b.item<double>());
 }
