@@ -120,13 +120,23 @@ void Module::apply(const std::function<void(Module&)>& fn) {
   fn(*this);
 }
 
-void Module::to(DType dtype) {
+// (non_blocking is accepted for libtorch's signature; every copy here is synchronous.)
+void Module::to(DType dtype, bool /*non_blocking*/) {
   MINIDL_CHECK(is_floating_point(dtype), "Module::to",
                "modules convert to floating dtypes only, got " << dtype);
   NoGradGuard no_grad;
   for (StateDict tensors : {named_parameters(), named_buffers()})
     for (const auto& [name, t] : tensors)
       if (t.is_floating_point() && t.dtype() != dtype) t.set_data(t.to(dtype));
+}
+
+void Module::to(Device device, bool /*non_blocking*/) {
+  device.check_usable("Module::to");
+}
+
+void Module::to(Device device, DType dtype, bool non_blocking) {
+  to(device, non_blocking);
+  to(dtype, non_blocking);
 }
 
 StateDict Module::state_dict() const {

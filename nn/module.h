@@ -26,12 +26,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/device.h"
 #include "core/tensor.h"
 #include "nn/module_holder.h"
 #include "nn/state_dict.h"
 
 namespace minidl::nn {
-
 
 class Module {
  public:
@@ -78,7 +78,11 @@ class Module {
   // Calls fn on every module, children first, then this one (as torch's apply).
   void apply(const std::function<void(Module&)>& fn);
   // Converts every floating parameter and buffer to dtype, in place (handles stay valid).
-  void to(DType dtype);
+  void to(DType dtype, bool non_blocking = false);
+  // Moves the module to `device`, as libtorch's module->to(device): minidl runs on the CPU, so
+  // the CPU is accepted (nothing moves) and any other device is an error naming it.
+  void to(Device device, bool non_blocking = false);
+  void to(Device device, DType dtype, bool non_blocking = false);
 
   // Parameters and buffers, with dotted names. Tensors share storage with the module.
   StateDict state_dict() const;

@@ -127,3 +127,18 @@ TEST_CASE("a rejected state_dict leaves the module untouched", "[module]") {
   CHECK_THROWS(b.load_state_dict(unexpected));
   CHECK(allclose(b.encoder->weight, before, 0, 0));
 }
+
+TEST_CASE("Module::to(device): the CPU is accepted, other devices are an error naming them",
+          "[module]") {
+  nn::Linear fc(2, 3);
+  Tensor before = fc.weight;
+  fc.to(Device(kCPU));
+  fc.to(kCPU);
+  fc.to(Device("cpu"), kFloat64);
+  CHECK(fc.weight.dtype() == kFloat64);
+  CHECK(fc.weight.is_same(before));  // converted in place: handles stay valid
+  CHECK_THROWS_WITH(fc.to(Device("cuda:0")), Catch::Contains("Module::to") &&
+                                                 Catch::Contains("cuda:0") &&
+                                                 Catch::Contains("CPU only"));
+  CHECK_THROWS_WITH(fc.to(kCUDA), Catch::Contains("CPU only"));
+}

@@ -75,12 +75,14 @@ const std::set<std::string> kInternal = {"binary_loop",
                                          "band_to_dense"};
 
 // Free functions declared at minidl's namespace scope in core/ and ops/ headers (declarations
-// start in column 0; nested namespaces such as detail are skipped).
+// start in column 0; nested namespaces such as detail or cuda are skipped: torch.h aliases those
+// namespaces whole).
 std::set<std::string> public_functions() {
   const std::regex declaration(
       R"(^(?:inline |constexpr |template <[^>]*> )*(?!return|using|typedef|namespace|class|struct|enum)[A-Za-z_][\w:<>, *&]*[ *&]([a-z_][a-z0-9_]*)\()");
-  const std::regex enter_nested(R"(^namespace (\w*detail|minidl::\w+|sanitizer|example)\b)");
-  const std::regex leave_nested(R"(^\}  // namespace (\w*detail|minidl::\w+|sanitizer|example))");
+  // Any namespace but minidl itself (detail, cuda, indexing, ...) is nested.
+  const std::regex enter_nested(R"(^namespace (?!minidl \{)[\w:]+ \{)");
+  const std::regex leave_nested(R"(^\}  // namespace (?!minidl$)[\w:]+$)");
   std::set<std::string> names;
   for (const char* folder : {"core", "ops"}) {
     for (const auto& entry : std::filesystem::directory_iterator(source_root() / folder)) {
