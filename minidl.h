@@ -42,6 +42,7 @@
 #include "nn/data/transforms.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/functional.h"
 #include "nn/idx.h"
 #include "nn/init.h"
 #include "nn/linear.h"
