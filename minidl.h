@@ -46,6 +46,7 @@
 #include "nn/idx.h"
 #include "nn/init.h"
 #include "nn/linear.h"
+#include "nn/loss.h"
 #include "nn/module.h"
 #include "nn/normalization.h"
 #include "nn/npy.h"
