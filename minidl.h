@@ -82,6 +82,7 @@
 #include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/probability_loss.h"
+#include "ops/ranking_loss.h"
 #include "ops/reduction.h"
 #include "ops/regression_loss.h"
 #include "ops/relative_position.h"

@@ -1,4 +1,7 @@
+// The loss modules (see nn/loss.h): each forward is its functional loss with the options.
 #include "nn/loss.h"
+
+#include <utility>
 
 namespace minidl::nn {
 
@@ -61,6 +64,13 @@ Tensor BCEWithLogitsLoss::forward(const Tensor& input, const Tensor& target) {
 KLDivLoss::KLDivLoss(KLDivLossOptions options) : Module("KLDivLoss"), options(std::move(options)) {}
 Tensor KLDivLoss::forward(const Tensor& input, const Tensor& target) {
   return F::kl_div(input, target, options);
+}
+
+MarginRankingLoss::MarginRankingLoss(MarginRankingLossOptions options)
+    : Module("MarginRankingLoss"), options(std::move(options)) {}
+Tensor MarginRankingLoss::forward(const Tensor& input1, const Tensor& input2,
+                                  const Tensor& target) {
+  return F::margin_ranking_loss(input1, input2, target, options);
 }
 
 }  // namespace minidl::nn

@@ -108,4 +108,17 @@ class KLDivLoss : public Module {
   KLDivLossOptions options;
 };
 
+// forward(input1, input2, target): three tensors.
+class MarginRankingLoss : public Module {
+ public:
+  explicit MarginRankingLoss(MarginRankingLossOptions options = {});
+  using Module::forward;
+  using Module::operator();
+  Tensor forward(const Tensor& input1, const Tensor& input2, const Tensor& target);
+  Tensor operator()(const Tensor& input1, const Tensor& input2, const Tensor& target) {
+    return forward(input1, input2, target);
+  }
+  MarginRankingLossOptions options;
+};
+
 }  // namespace minidl::nn

@@ -306,6 +306,12 @@ TEST_CASE("F losses equal the native ops with libtorch's defaults and the k-tags
   CHECK(F::KLDivFuncOptions().reduction() == KLDivReduction(kMean));
   CHECK(!F::KLDivFuncOptions().log_target());
   CHECK(F::MSELossFuncOptions().reduction() == kMean);
+  Tensor y = tensor({1.0, -1.0, 1.0, -1.0}, kFloat64);
+  Tensor s1 = randn({4}, kFloat64), s2 = randn({4}, kFloat64);
+  CHECK(same(F::margin_ranking_loss(s1, s2, y), margin_ranking_loss(s1, s2, y, 0.0, kMean)));
+  CHECK(same(F::margin_ranking_loss(s1, s2, y, F::MarginRankingLossFuncOptions(kNone).margin(0.3)),
+             margin_ranking_loss(s1, s2, y, 0.3, kNone)));
+  CHECK(F::MarginRankingLossFuncOptions().margin() == 0.0);
   // Errors come from the native ops, named.
   CHECK_THROWS_WITH(F::mse_loss(x, randn({4, 2}, kFloat64)), Catch::Contains("mse_loss"));
   CHECK_THROWS_WITH(F::cross_entropy(x, tensor({0, 5, 1, 2}, kInt64)),

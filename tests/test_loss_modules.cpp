@@ -73,6 +73,17 @@ TEST_CASE("classification loss modules: weights are buffers, forward equals F::"
   CHECK(same(nn::BCEWithLogitsLoss()(x, q), binary_cross_entropy_with_logits(x, q)));
 }
 
+TEST_CASE("MarginRankingLoss takes three tensors and matches PyTorch", "[loss_modules]") {
+  Fixtures fx("functional.txt");
+  Tensor x1 = fx["rank_x1"].clone().detach().requires_grad_();
+  Tensor x2 = fx["rank_x2"].clone().detach().requires_grad_();
+  Tensor y = fx["rank_y"].clone().detach().requires_grad_();
+  nn::MarginRankingLoss loss(nn::MarginRankingLossOptions(kSum).margin(0.5));
+  check_against(fx, "rank_sum", loss(x1, x2, y), {{"x1", x1}, {"x2", x2}, {"y", y}});
+  CHECK(nn::MarginRankingLoss().options.margin() == 0.0);
+  CHECK(nn::MarginRankingLoss().options.reduction() == kMean);
+}
+
 TEST_CASE("KLDivLoss matches PyTorch for every reduction", "[loss_modules]") {
   Fixtures fx("functional.txt");
   for (const auto& [name, reduction] : std::vector<std::pair<std::string, KLDivReduction>>{

@@ -1,8 +1,8 @@
 // The loss options of torch::nn (MSELossOptions, CrossEntropyLossOptions, ...) and the
 // torch::nn::functional losses that take them (F::MSELossFuncOptions is nn::MSELossOptions, as
 // in libtorch), forwarding to ops/loss.h, ops/regression_loss.h, ops/probability_loss.h and
-// ops/kl_div.h. Defaults are libtorch's: reduction kMean, ignore_index -100,
-// label_smoothing 0, beta 1, delta 1, log_target false.
+// ops/kl_div.h and ops/ranking_loss.h. Defaults are libtorch's: reduction kMean,
+// ignore_index -100, label_smoothing 0, beta 1, delta 1, log_target false, margin 0.
 //
 //   F::mse_loss(out, target, F::MSELossFuncOptions(kSum));
 //   F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().label_smoothing(0.1));
@@ -16,6 +16,7 @@
 #include "ops/kl_div.h"
 #include "ops/loss.h"
 #include "ops/probability_loss.h"
+#include "ops/ranking_loss.h"
 #include "ops/regression_loss.h"
 
 namespace minidl::nn {
@@ -79,6 +80,12 @@ struct KLDivLossOptions {
   MINIDL_ARG(bool, log_target) = false;
 };
 
+struct MarginRankingLossOptions {
+  MarginRankingLossOptions(Reduction reduction = kMean) : reduction_(reduction) {}  // NOLINT
+  MINIDL_ARG(double, margin) = 0.0;
+  MINIDL_ARG(Reduction, reduction);
+};
+
 namespace functional {
 
 using MSELossFuncOptions = MSELossOptions;
@@ -90,6 +97,7 @@ using NLLLossFuncOptions = NLLLossOptions;
 using BinaryCrossEntropyFuncOptions = BCELossOptions;
 using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
 using KLDivFuncOptions = KLDivLossOptions;
+using MarginRankingLossFuncOptions = MarginRankingLossOptions;
 
 inline Tensor mse_loss(const Tensor& input, const Tensor& target,
                        const MSELossFuncOptions& options = {}) {
@@ -138,6 +146,11 @@ inline Tensor binary_cross_entropy_with_logits(
 inline Tensor kl_div(const Tensor& input, const Tensor& target,
                      const KLDivFuncOptions& options = {}) {
   return minidl::kl_div(input, target, options.reduction(), options.log_target());
+}
+
+inline Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
+                                  const MarginRankingLossFuncOptions& options = {}) {
+  return minidl::margin_ranking_loss(input1, input2, target, options.margin(), options.reduction());
 }
 
 }  // namespace functional
