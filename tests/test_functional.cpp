@@ -90,6 +90,14 @@ TEST_CASE("F dropout follows p and training", "[functional]") {
   manual_seed(9);
   CHECK(same(b, dropout2d(img, 0.5, true)));
   CHECK(F::dropout2d(img, F::Dropout2dFuncOptions().training(false)).is_same(img));
+  // In eval mode inplace has nothing to write: even a leaf that requires grad comes back as is.
+  Tensor trained = ones({3}, kFloat64).requires_grad_();
+  CHECK(
+      F::dropout(trained, F::DropoutFuncOptions().training(false).inplace(true)).is_same(trained));
+  Tensor scratch = ones({200}, kFloat64);
+  Tensor dropped = F::dropout(scratch, F::DropoutFuncOptions().p(0.5).inplace(true));
+  CHECK(dropped.is_same(scratch));
+  CHECK(sum(eq(scratch, 0.0)).item<int64_t>() > 0);  // some of the 200 were zeroed in place
   CHECK(F::DropoutFuncOptions().p() == 0.5);
   CHECK(F::DropoutFuncOptions().training());
   CHECK_THROWS_WITH(F::dropout(x, F::DropoutFuncOptions().p(1.5)), Catch::Contains("dropout"));

@@ -21,9 +21,10 @@
 namespace minidl::nn::functional {
 
 namespace detail {
-// result itself, or (inplace) result copied into input and input returned.
+// result itself, or (inplace) result copied into input and input returned. An op that returned
+// its input unchanged (dropout in eval mode) needs no copy.
 inline Tensor write_back(Tensor input, const Tensor& result, bool inplace) {
-  if (!inplace) return result;
+  if (!inplace || result.is_same(input)) return result;
   input.copy_(result);
   return input;
 }
