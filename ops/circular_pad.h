@@ -6,6 +6,7 @@
 // 2, 4 or 6 values, and x has exactly pad.size() / 2 + 2 dims ([N, C, L], [N, C, H, W] or
 // [N, C, D, H, W], as PyTorch 1.13 requires). A negative pad crops first; the positive pads then
 // wrap around the cropped tensor and must not exceed its size (no wrapping more than once).
+// Pads that only crop (or are all 0) return a view of x, as narrow does.
 // y = cat(x[.., s-l:], x, x[.., :r]) per dim ;  dx = the slices' gradients summed into place
 #pragma once
 
