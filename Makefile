@@ -84,8 +84,8 @@ bench: $(BUILD)/bench
 	@tools/install_deps.sh --torch
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/bench $(BENCH_ARGS)
 
-HEADERS := minidl.h $(wildcard core/*.h ops/*.h nn/*.h nn/attention/*.h nn/data/*.h nn/data/datasets/*.h \
-                               models/*.h models/*/*.h)
+HEADERS := minidl.h $(wildcard core/*.h ops/*.h nn/*.h nn/functional/*.h nn/attention/*.h \
+                               nn/data/*.h nn/data/datasets/*.h models/*.h models/*/*.h)
 # libtorch's <torch/torch.h> over minidl, for `pkg-config minidl-torch` (its own include folder, so
 # plain minidl users never see a torch/ directory).
 TORCH_HEADERS := $(wildcard compat/torch/*.h)
@@ -166,8 +166,8 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(LIB)
 
 format:
 	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp \
-	  nn/attention/*.h nn/attention/*.cpp nn/data/*.h nn/data/*.cpp nn/data/datasets/*.h \
-	  nn/data/datasets/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
+	  nn/functional/*.h nn/attention/*.h nn/attention/*.cpp nn/data/*.h nn/data/*.cpp \
+	  nn/data/datasets/*.h nn/data/datasets/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
 	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tests/libtorch/*.cpp tools/*.cpp tools/*.h \
 	  compat/torch/*.h)
 

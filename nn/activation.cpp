@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ops/activation_extra.h"
 #include "ops/elementwise.h"
 #include "ops/softmax.h"
 
@@ -111,6 +112,42 @@ Tensor LogSoftmax::forward(const Tensor& input) {
 }
 std::string LogSoftmax::extra_repr() const {
   return "dim=" + std::to_string(dim);
+}
+
+Tensor SiLU::forward(const Tensor& input) {
+  check_input(input, "SiLU");
+  return silu(input);
+}
+
+Tensor Softplus::forward(const Tensor& input) {
+  check_input(input, "Softplus");
+  return softplus(input, beta, threshold);
+}
+std::string Softplus::extra_repr() const {
+  // PyTorch's defaults are Python ints (beta=1, threshold=20): whole values print without ".0".
+  auto number = [](double v) {
+    return v == std::floor(v) && std::fabs(v) < 1e15 ? std::to_string(static_cast<int64_t>(v))
+                                                     : python_float(v);
+  };
+  return "beta=" + number(beta) + ", threshold=" + number(threshold);
+}
+
+Hardtanh::Hardtanh(double min_val, double max_val)
+    : Module("Hardtanh"), min_val(min_val), max_val(max_val) {
+  MINIDL_CHECK(min_val <= max_val, "Hardtanh",
+               "min_val (" << min_val << ") must be <= max_val (" << max_val << ")");
+}
+Tensor Hardtanh::forward(const Tensor& input) {
+  check_input(input, "Hardtanh");
+  return hardtanh(input, min_val, max_val);
+}
+std::string Hardtanh::extra_repr() const {
+  return "min_val=" + python_float(min_val) + ", max_val=" + python_float(max_val);
+}
+
+Tensor ReLU6::forward(const Tensor& input) {
+  check_input(input, "ReLU6");
+  return relu6(input);
 }
 
 }  // namespace minidl::nn

@@ -1,4 +1,5 @@
-// Activation modules: thin wrappers over the functional ops (ops/elementwise.h, ops/softmax.h),
+// Activation modules: thin wrappers over the functional ops (ops/elementwise.h, ops/softmax.h,
+// ops/activation_extra.h),
 // with torch.nn's names, constructor defaults and printouts.
 #pragma once
 
@@ -121,6 +122,39 @@ class LogSoftmax : public Module {
   std::string extra_repr() const override;  // "dim=1"
   LogSoftmaxOptions options;
   int64_t dim;
+};
+
+// x * sigmoid(x)
+class SiLU : public Module {
+ public:
+  SiLU() : Module("SiLU") {}
+  Tensor forward(const Tensor& input) override;
+};
+
+// log(1 + exp(beta x)) / beta, linear above threshold
+class Softplus : public Module {
+ public:
+  explicit Softplus(double beta = 1.0, double threshold = 20.0)
+      : Module("Softplus"), beta(beta), threshold(threshold) {}
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;  // "beta=1, threshold=20"
+  double beta, threshold;
+};
+
+// min(max(x, min_val), max_val)
+class Hardtanh : public Module {
+ public:
+  explicit Hardtanh(double min_val = -1.0, double max_val = 1.0);
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;  // "min_val=-1.0, max_val=1.0"
+  double min_val, max_val;
+};
+
+// min(max(x, 0), 6)
+class ReLU6 : public Module {
+ public:
+  ReLU6() : Module("ReLU6") {}
+  Tensor forward(const Tensor& input) override;
 };
 
 }  // namespace minidl::nn

@@ -15,6 +15,12 @@ namespace minidl {
 
 enum class Reduction { None, Mean, Sum };
 
+// libtorch's reduction tags (torch::kNone, torch::kMean, torch::kSum), usable wherever a
+// Reduction is: `mse_loss(a, b, kSum)`, `nn::MSELossOptions().reduction(kSum)`.
+inline constexpr Reduction kNone = Reduction::None;
+inline constexpr Reduction kMean = Reduction::Mean;
+inline constexpr Reduction kSum = Reduction::Sum;
+
 // Cross entropy of logits `input` against `target`, fused (log-softmax + NLL in one kernel, with
 // the direct backward dx = (softmax - smoothed one-hot) times the weights and the reduction scale).
 //
