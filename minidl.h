@@ -6,6 +6,7 @@
 
 #include "core/array_ref.h"
 #include "core/autograd.h"
+#include "core/custom_function.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/factories.h"
