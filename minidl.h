@@ -7,6 +7,7 @@
 #include "core/accessor.h"
 #include "core/array_ref.h"
 #include "core/autograd.h"
+#include "core/custom_function.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"

@@ -13,8 +13,9 @@ namespace {
 thread_local bool grad_mode_enabled = true;
 std::atomic<uint64_t> next_sequence_nr{0};
 std::atomic<uint64_t> next_visit_mark{0};  // tags the entries one backward has gathered
-// The entry whose backward is running (for error messages of SavedTensor::get).
-thread_local const Node* running_node = nullptr;
+// The entry whose backward is running (for SavedTensor::get: its error messages, and the
+// output re-attached to it in a create_graph backward).
+thread_local Node* running_node = nullptr;
 thread_local bool anomaly_mode_enabled = false;
 thread_local std::vector<std::string> anomaly_scopes;  // names of the open AnomalyScopes
 
@@ -68,20 +69,49 @@ void GradMode::set_enabled(bool enabled) {
 
 SavedTensor::SavedTensor(const Tensor& t) {
   if (!t.defined()) return;
-  tensor_ = t.detach();
+  data_ = t.detach();
   version_ = t._version();
+  if (!t.requires_grad()) return;
+  if (t.grad_fn()) {
+    grad_fn_ = t.grad_fn();
+  } else {
+    leaf_ = t.impl_ptr();
+  }
 }
 
-const Tensor& SavedTensor::get() const {
-  if (tensor_.defined() && tensor_._version() != version_) {
-    MINIDL_FAIL((running_node ? running_node->name : "backward"),
-                "a tensor of shape " << shape_str(tensor_.shape()) << " (" << tensor_.dtype()
+namespace {
+// An alias of `data` that is the output of `node` on the tape.
+Tensor attached(const Tensor& data, std::shared_ptr<Node> node) {
+  Tensor alias = data.detach();
+  alias.impl()->requires_grad = true;
+  alias.impl()->grad_fn = std::move(node);
+  return alias;
+}
+
+bool is_output_of(const Tensor& data, const Node& node) {
+  const TensorImpl* t = data.impl();
+  return t->storage.get() == node.output_storage && t->offset == node.output_offset &&
+         t->shape == node.output_shape && t->strides == node.output_strides &&
+         t->dtype == node.output_dtype;
+}
+}  // namespace
+
+Tensor SavedTensor::get() const {
+  if (data_.defined() && data_._version() != version_) {
+    MINIDL_FAIL((running_node ? running_node->name_ : "backward"),
+                "a tensor of shape " << shape_str(data_.shape()) << " (" << data_.dtype()
                                      << ") saved for the gradient was modified by an in-place "
                                         "operation (its version is "
-                                     << tensor_._version() << ", expected " << version_
+                                     << data_._version() << ", expected " << version_
                                      << "); clone() it before modifying it in place");
   }
-  return tensor_;
+  // Outside of a create_graph backward the gradient is a plain value: no history needed.
+  if (!data_.defined() || !grad_mode_enabled) return data_;
+  if (leaf_) return Tensor(leaf_);
+  if (grad_fn_) return attached(data_, grad_fn_);
+  if (running_node && is_output_of(data_, *running_node))
+    return attached(data_, running_node->shared_from_this());
+  return data_;
 }
 
 // ---------------------------------------------------------------- recording
@@ -123,18 +153,21 @@ Edge gradient_edge(const Tensor& t) {
 }
 
 template <typename Inputs>
-static void record_impl(const char* name, const Tensor& output, const Inputs& inputs,
-                        BackwardFn backward) {
+static Node* record_impl(const char* name, const Tensor& output, const Inputs& inputs,
+                         BackwardFn backward) {
   MINIDL_CHECK(output.is_floating_point(), name,
                "cannot record a " << output.dtype() << " output on the tape");
   auto node = std::make_shared<Node>();
-  node->name = name;
+  node->name_ = name;
   node->sequence_nr = next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
   node->next_edges.reserve(inputs.size());
   for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
   node->backward = std::move(backward);
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
+  node->output_storage = output.impl()->storage.get();
+  node->output_offset = output.storage_offset();
+  node->output_strides = output.strides();
   if (anomaly_mode_enabled) {
     node->recorded_in = anomaly_scope_path();
     MINIDL_CHECK(!has_non_finite(output, false), "detect_anomaly",
@@ -143,18 +176,20 @@ static void record_impl(const char* name, const Tensor& output, const Inputs& in
                                    << shape_str(output.shape()));
   }
   TensorImpl* out = output.impl();
+  Node* raw = node.get();
   out->grad_fn = std::move(node);
   out->requires_grad = true;
+  return raw;
 }
 
-void record(const char* name, const Tensor& output, std::initializer_list<Tensor> inputs,
-            BackwardFn backward) {
-  record_impl(name, output, inputs, std::move(backward));
+Node* record(const char* name, const Tensor& output, std::initializer_list<Tensor> inputs,
+             BackwardFn backward) {
+  return record_impl(name, output, inputs, std::move(backward));
 }
 
-void record(const char* name, const Tensor& output, const std::vector<Tensor>& inputs,
-            BackwardFn backward) {
-  record_impl(name, output, inputs, std::move(backward));
+Node* record(const char* name, const Tensor& output, const std::vector<Tensor>& inputs,
+             BackwardFn backward) {
+  return record_impl(name, output, inputs, std::move(backward));
 }
 
 // ---------------------------------------------------------------- the engine
@@ -176,17 +211,37 @@ void add_into(const Tensor& out, const Tensor& a, const Tensor& b) {
   });
 }
 
+// out = a + b ;  da = dout ,  db = dout   (recorded in a create_graph backward)
 Tensor sum_gradients(const Tensor& a, const Tensor& b) {
   Tensor bb = b.dtype() == a.dtype() ? b : b.to(a.dtype());
   Tensor out = empty(a.shape(), a.dtype());
   MINIDL_DISPATCH_FLOATING(a.dtype(), "backward", add_into<scalar_t>(out, a, bb));
+  if (needs_grad({a, bb}))
+    record("AddBackward0", out, {a, bb}, [](const Tensor& g) {
+      return GradList{g, g};
+    })->twice_differentiable = true;
   return out;
+}
+
+// The gradient after the hooks registered on its tensor.
+Tensor run_hooks(const TensorHooks* hooks, Tensor g) {
+  if (!hooks) return g;
+  for (const auto& entry : hooks->hooks) {
+    Tensor replaced = entry.second(g);
+    if (!replaced.defined()) continue;
+    MINIDL_CHECK(replaced.shape() == g.shape(), "register_hook",
+                 "a hook returned a gradient of shape " << shape_str(replaced.shape())
+                                                        << " for a gradient of shape "
+                                                        << shape_str(g.shape()));
+    g = replaced.dtype() == g.dtype() ? replaced : replaced.to(g.dtype());
+  }
+  return g;
 }
 
 // The gradient for a tensor of (shape, dtype), checked and cast.
 Tensor conform(const Tensor& grad, const Shape& shape, DType dtype, const Node* from,
                size_t input) {
-  MINIDL_CHECK(grad.shape() == shape, (from ? from->name : "backward"),
+  MINIDL_CHECK(grad.shape() == shape, (from ? from->name_ : "backward"),
                "produced a gradient of shape " << shape_str(grad.shape()) << " for input " << input
                                                << " of shape " << shape_str(shape));
   return grad.dtype() == dtype ? grad : grad.to(dtype);
@@ -198,19 +253,25 @@ struct Sink {
   std::unordered_map<const TensorImpl*, size_t> leaf_slots;
   std::unordered_map<const Node*, size_t> node_slots;
   std::vector<Tensor>* results = nullptr;
+  // Gradients summed per leaf that has hooks: its hooks see the total, as in PyTorch.
+  std::vector<std::pair<TensorImpl*, Tensor>> hooked_leaves;
 };
 
 void deliver_to_slot(std::vector<Tensor>& results, size_t slot, const Tensor& g) {
   results[slot] = results[slot].defined() ? sum_gradients(results[slot], g) : g;
 }
 
-void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, Sink& sink) {
+// Delivers a leaf's gradient (after its hooks) to the result list and/or its .grad.
+void finish_leaf(TensorImpl* leaf, Tensor g, Sink& sink) {
+  g = run_hooks(leaf->hooks.get(), std::move(g));
   if (sink.results) {
     auto it = sink.leaf_slots.find(leaf);
     if (it != sink.leaf_slots.end()) deliver_to_slot(*sink.results, it->second, g);
   }
   if (!sink.accumulate_into_leaves) return;
-  if (!leaf->grad) {
+  if (!leaf->grad && g.requires_grad()) {
+    leaf->grad = g.clone().impl_ptr();  // create_graph: .grad keeps the gradient's history
+  } else if (!leaf->grad) {
     // A private copy: the incoming gradient may be shared with other inputs of the same entry.
     Tensor copy = empty(g.shape(), g.dtype());
     copy_data(copy, g);
@@ -221,15 +282,43 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, Sink& sink) {
   }
 }
 
+void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, Sink& sink) {
+  if (!leaf->hooks || leaf->hooks->hooks.empty()) return finish_leaf(leaf, g, sink);
+  for (auto& [hooked, sum] : sink.hooked_leaves) {
+    if (hooked != leaf) continue;
+    sum = sum_gradients(sum, g);
+    return;
+  }
+  sink.hooked_leaves.emplace_back(leaf, g);
+}
+
 void add_pending(Node* node, const Tensor& g) {
   node->pending_grad = node->pending_grad.defined() ? sum_gradients(node->pending_grad, g) : g;
 }
 
+// create_graph without the op's support: refused rather than a silently wrong second derivative.
+void check_twice_differentiable(const Node& node, const Tensor& g) {
+  if (node.twice_differentiable) return;
+  bool history = g.requires_grad();
+  for (const Edge& e : node.next_edges) history = history || e.valid();
+  MINIDL_CHECK(!history, node.name_,
+               "differentiating twice through this op is not supported (its backward is a fused "
+               "kernel); compose it from differentiable ops, or call backward/grad without "
+               "create_graph");
+}
+
 void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-                bool retain_graph, Sink& sink) {
+                bool retain_graph, bool create_graph, Sink& sink) {
   MINIDL_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "backward",
                "got " << grad_outputs.size() << " gradients for " << outputs.size() << " outputs");
-  NoGradGuard no_grad;  // backward closures compute plain values, recording nothing
+  // Backward closures compute plain values, recording nothing -- unless create_graph, where
+  // they record the tape of the gradient computation itself.
+  const bool previous_grad_mode = grad_mode_enabled;
+  grad_mode_enabled = create_graph;
+  struct RestoreGradMode {
+    bool previous;
+    ~RestoreGradMode() { grad_mode_enabled = previous; }
+  } restore{previous_grad_mode};
 
   // Seed: the gradient of each output with respect to itself.
   std::vector<Node*> roots;
@@ -289,9 +378,10 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
       Tensor g = std::move(node->pending_grad);
       node->pending_grad = Tensor();
       if (!g.defined()) continue;  // no gradient reached this entry
-      MINIDL_CHECK(!node->freed, node->name,
+      MINIDL_CHECK(!node->freed, node->name_,
                    "trying to backward through the graph a second time: its saved tensors "
                    "were freed by the first backward; pass retain_graph=true to the first call");
+      g = run_hooks(&node->pre_hooks, std::move(g));
       if (sink.results) {
         auto it = sink.node_slots.find(node);
         if (it != sink.node_slots.end()) deliver_to_slot(*sink.results, it->second, g);
@@ -302,10 +392,11 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
           retained->grad = (acc.defined() ? sum_gradients(acc, g) : g.clone()).impl_ptr();
         }
       }
+      if (create_graph) check_twice_differentiable(*node, g);
       running_node = node;
       GradList input_grads = node->backward(g);
       running_node = nullptr;
-      MINIDL_CHECK(input_grads.size() == node->next_edges.size(), node->name,
+      MINIDL_CHECK(input_grads.size() == node->next_edges.size(), node->name_,
                    "returned " << input_grads.size() << " gradients for " << node->next_edges.size()
                                << " inputs");
       for (size_t i = 0; i < input_grads.size(); ++i) {
@@ -313,12 +404,12 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
         if (!e.valid() || !input_grads[i].defined()) continue;
         MINIDL_CHECK(!anomaly_mode_enabled || !has_non_finite(input_grads[i], true),
                      "detect_anomaly",
-                     node->name << " (tape entry " << node->sequence_nr << ", recorded "
-                                << (node->recorded_in.empty() ? std::string("before anomaly "
-                                                                            "detection was on")
-                                                              : node->recorded_in)
-                                << ") returned NaN or infinity in the gradient of its input " << i
-                                << " (shape " << shape_str(input_grads[i].shape()) << ")");
+                     node->name_ << " (tape entry " << node->sequence_nr << ", recorded "
+                                 << (node->recorded_in.empty() ? std::string("before anomaly "
+                                                                             "detection was on")
+                                                               : node->recorded_in)
+                                 << ") returned NaN or infinity in the gradient of its input " << i
+                                 << " (shape " << shape_str(input_grads[i].shape()) << ")");
         if (e.node) {
           add_pending(e.node.get(),
                       conform(input_grads[i], e.node->output_shape, e.node->output_dtype, node, i));
@@ -332,6 +423,7 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
         node->freed = true;
       }
     }
+    for (auto& [leaf, g] : sink.hooked_leaves) finish_leaf(leaf, g, sink);
   } catch (...) {
     running_node = nullptr;
     for (Node* node : entries) node->pending_grad = Tensor();
@@ -342,14 +434,14 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
 }  // namespace
 
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-              bool retain_graph) {
+              std::optional<bool> retain_graph, bool create_graph) {
   Sink sink;
-  run_engine(outputs, grad_outputs, retain_graph, sink);
+  run_engine(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, sink);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, bool retain_graph,
-                         bool allow_unused) {
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
   std::vector<Tensor> results(inputs.size());
   Sink sink;
   sink.accumulate_into_leaves = false;
@@ -364,12 +456,47 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
       sink.node_slots[in.grad_fn().get()] = i;
     }
   }
-  run_engine(outputs, grad_outputs, retain_graph, sink);
+  run_engine(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, sink);
   for (size_t i = 0; i < inputs.size(); ++i)
     MINIDL_CHECK(allow_unused || results[i].defined(), "grad",
                  "input " << i << " (shape " << shape_str(inputs[i].shape())
                           << ") was not used to compute the outputs; pass allow_unused=true");
   return results;
+}
+
+// ---------------------------------------------------------------- hooks
+
+namespace {
+std::atomic<uint64_t> next_hook_handle{1};
+}  // namespace
+
+uint64_t Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
+  TensorImpl* t = checked();
+  MINIDL_CHECK(t->requires_grad, "register_hook",
+               "cannot register a hook on a tensor that does not require grad");
+  const uint64_t handle = next_hook_handle.fetch_add(1, std::memory_order_relaxed);
+  if (t->grad_fn) {
+    t->grad_fn->pre_hooks.hooks.emplace_back(handle, std::move(hook));
+  } else {
+    if (!t->hooks) t->hooks = std::make_shared<TensorHooks>();
+    t->hooks->hooks.emplace_back(handle, std::move(hook));
+  }
+  return handle;
+}
+
+void Tensor::remove_hook(uint64_t handle) const {
+  TensorImpl* t = checked();
+  TensorHooks* hooks = t->grad_fn ? &t->grad_fn->pre_hooks : t->hooks.get();
+  if (hooks) {
+    auto& list = hooks->hooks;
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (it->first == handle) {
+        list.erase(it);
+        return;
+      }
+    }
+  }
+  MINIDL_FAIL("remove_hook", "no hook with handle " << handle << " on this tensor");
 }
 
 }  // namespace minidl

@@ -52,7 +52,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   Tensor r = randn(y.shape(), kFloat64, &gen);
   std::vector<Tensor> analytic;
   if (y.requires_grad()) {
-    analytic = grad({y}, differentiable, {r.to(y.dtype())}, false, true);
+    analytic = grad({y}, differentiable, {r.to(y.dtype())}, false, false, true);
   } else {
     analytic.resize(differentiable.size());
   }
@@ -88,6 +88,30 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     }
   }
   return result;
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  std::vector<Tensor> differentiable;
+  for (const Tensor& x : inputs)
+    if (x.defined() && x.requires_grad()) differentiable.push_back(x);
+  MINIDL_CHECK(!differentiable.empty(), "gradgradcheck", "no input requires grad");
+  Generator gen(options.seed + 1);
+  std::vector<Tensor> directions;
+  for (const Tensor& x : differentiable) directions.push_back(randn(x.shape(), kFloat64, &gen));
+  Tensor upstream;  // drawn once, on the first call, from the output's shape
+  auto first_order = [&](const std::vector<Tensor>& xs) {
+    EnableGradGuard grad_mode;  // gradcheck evaluates the numeric side under NoGradGuard
+    Tensor y = fn(xs);
+    MINIDL_CHECK(y.requires_grad(), "gradgradcheck", "the function's output does not require grad");
+    if (!upstream.defined()) upstream = randn(y.shape(), kFloat64, &gen);
+    std::vector<Tensor> g = grad({y}, differentiable, {upstream.to(y.dtype())}, true, true, true);
+    Tensor h = zeros({}, kFloat64);
+    for (size_t k = 0; k < g.size(); ++k)
+      if (g[k].defined()) h = h.add((g[k].to(kFloat64).mul(directions[k])).sum());
+    return h;
+  };
+  return gradcheck(first_order, inputs, options);
 }
 
 }  // namespace minidl

@@ -33,4 +33,12 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
+// Second derivatives, like torch.autograd.gradgradcheck: with a random upstream gradient r and
+// random directions v_k, the first-order gradients g_k(x) = d<r, f(x)>/dx_k (computed with
+// create_graph) give the scalar h(x) = sum_k <v_k, g_k(x)>; gradcheck then compares the
+// double backward, dh/dx, with finite differences of the first-order gradients. An op whose
+// backward silently drops history shows up as an analytic 0 against a nonzero numeric value.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+
 }  // namespace minidl

@@ -207,7 +207,9 @@ Tensor Tensor::clone() const {
   copy_data(out, *this);
   // out = x ;  dx = dout
   if (needs_grad({*this}))
-    record("CloneBackward", out, {*this}, [](const Tensor& g) { return GradList{g}; });
+    record("CloneBackward0", out, {*this}, [](const Tensor& g) {
+      return GradList{g};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -218,8 +220,9 @@ Tensor Tensor::to(DType target) const {
   // out = cast(x) ;  dx = cast back(dout)  (only between floating dtypes)
   if (is_floating_point() && minidl::is_floating_point(target) && needs_grad({*this})) {
     DType source = dtype();
-    record("ToCopyBackward", out, {*this},
-           [source](const Tensor& g) { return GradList{g.to(source)}; });
+    record("ToCopyBackward0", out, {*this}, [source](const Tensor& g) {
+      return GradList{g.to(source)};
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -265,7 +268,7 @@ Tensor& Tensor::requires_grad_(bool requires) {
   if (!requires) {
     MINIDL_CHECK(t->grad_fn == nullptr, "requires_grad_",
                  "cannot turn off requires_grad of a non-leaf tensor (produced by "
-                     << t->grad_fn->name << "); use detach()");
+                     << t->grad_fn->name() << "); use detach()");
     t->requires_grad = false;
     return *this;
   }
@@ -306,8 +309,9 @@ void Tensor::retain_grad() const {
   t->grad_fn->retained_output = impl_;
 }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  minidl::backward({*this}, {gradient}, retain_graph);
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
+                      bool create_graph) const {
+  minidl::backward({*this}, {gradient}, retain_graph, create_graph);
 }
 
 Tensor Tensor::detach() const {
@@ -436,7 +440,7 @@ std::string Tensor::to_string() const {
   print_rec(os, values, shape(), 0, 0, numel(), dtype(), fmt, 7, numel() > 1000);
   os << ", shape=" << shape_str(shape()) << ", dtype=" << dtype_name(dtype());
   if (grad_fn()) {
-    os << ", grad_fn=<" << grad_fn()->name << '>';
+    os << ", grad_fn=<" << grad_fn()->name() << '>';
   } else if (requires_grad()) {
     os << ", requires_grad=True";
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 namespace minidl {
 
 struct Node;
+struct TensorHooks;
 class Tensor;
 
 // The state behind a Tensor handle. Views share `storage`; everything else is per view.
@@ -40,7 +42,8 @@ struct TensorImpl {
   bool retains_grad = false;  // a non-leaf whose .grad the engine fills (retain_grad())
   bool is_view = false;       // shares its storage with the tensor it was viewed from
   std::shared_ptr<TensorImpl> grad;
-  std::shared_ptr<Node> grad_fn;  // the tape entry that produced this tensor (null for leaves)
+  std::shared_ptr<Node> grad_fn;       // the tape entry that produced this tensor (null for leaves)
+  std::shared_ptr<TensorHooks> hooks;  // gradient hooks of a leaf (register_hook)
 };
 
 // Options for factories, spelled like libtorch: zeros({2, 3}, TensorOptions().dtype(kFloat64)
@@ -201,8 +204,26 @@ class Tensor {
   // Lets backward() fill .grad of this non-leaf too.
   void retain_grad() const;
   // Back-propagates from this tensor. A non-scalar needs `gradient` of its shape. Frees the
-  // tape entries it walked unless retain_graph.
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // tape entries it walked unless retain_graph (default: create_graph); with create_graph the
+  // gradients carry history (see minidl::backward in core/autograd.h).
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  // Registers a hook called with this tensor's gradient each time one is computed, before it is
+  // accumulated or passed on: a hook returning a Tensor replaces the gradient, a void hook only
+  // observes it. Returns a handle for remove_hook. Leaves and non-leaves alike, as libtorch.
+  template <typename Hook>
+  uint64_t register_hook(Hook&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<Hook&, Tensor>>) {
+      return add_hook([hook = std::forward<Hook>(hook)](const Tensor& g) mutable {
+        hook(g);
+        return Tensor();
+      });
+    } else {
+      return add_hook(
+          [hook = std::forward<Hook>(hook)](const Tensor& g) mutable { return Tensor(hook(g)); });
+    }
+  }
+  void remove_hook(uint64_t handle) const;
   // Same data, no tape entry, requires_grad false.
   Tensor detach() const;
   Tensor& detach_();
@@ -416,6 +437,7 @@ class Tensor {
   Tensor& random_(int64_t to);
 
  private:
+  uint64_t add_hook(std::function<Tensor(const Tensor&)> hook) const;
   TensorImpl* checked() const;
   std::shared_ptr<TensorImpl> impl_;
 };

@@ -121,7 +121,7 @@ Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& key_pro
   });
   // out = Σ_u v tanh(qp + kp) ;  dqp = Σ_j g v (1 - t²) ,  dkp = Σ_i g v (1 - t²) ,  dv = Σ g t
   if (needs_grad({query_proj, key_proj, v}))
-    record("AdditiveAttentionScoresBackward", out, {query_proj, key_proj, v},
+    record("AdditiveAttentionScoresBackward0", out, {query_proj, key_proj, v},
            [q = SavedTensor(q), k = SavedTensor(k), vs = SavedTensor(vc),
             wants = std::vector<bool>{query_proj.requires_grad(), key_proj.requires_grad(),
                                       v.requires_grad()}](const Tensor& grad) {

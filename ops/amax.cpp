@@ -35,7 +35,7 @@ Tensor extremum_over(const Tensor& x, const Dims& dims_in, bool keepdim, bool is
   if (needs_grad({x})) {
     Shape keep_shape = x.shape();
     for (int64_t d : dims) keep_shape[d] = 1;
-    record(is_max ? "AmaxBackward" : "AminBackward", out, {x},
+    record(is_max ? "AmaxBackward0" : "AminBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_out = SavedTensor(out), keep_shape,
             dims](const Tensor& grad) {
              const Tensor& x_value = saved_x.get();

@@ -142,17 +142,17 @@ Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const char* op,
     record(backward_name, out, {a, b}, [=](const Tensor& g) {
       return GradList{ga ? sum_to(g, sa) : Tensor(),
                       gb ? sum_to(alpha == 1.0 ? g : g * alpha, sb) : Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  return add_impl(a, b, alpha, "add", "AddBackward");
+  return add_impl(a, b, alpha, "add", "AddBackward0");
 }
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
-  return add_impl(a, b, -alpha, "sub", "SubBackward");
+  return add_impl(a, b, -alpha, "sub", "SubBackward0");
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
@@ -163,10 +163,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     bool ga = wants(a), gb = wants(b);
     Shape sa = a.shape(), sb = b.shape();
     SavedTensor saved_a(gb ? a : Tensor()), saved_b(ga ? b : Tensor());
-    record("MulBackward", out, {a, b}, [=](const Tensor& g) {
+    record("MulBackward0", out, {a, b}, [=](const Tensor& g) {
       return GradList{ga ? sum_to(g * saved_b.get(), sa) : Tensor(),
                       gb ? sum_to(g * saved_a.get(), sb) : Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -179,11 +179,11 @@ Tensor div(const Tensor& a, const Tensor& b) {
     bool ga = wants(a), gb = wants(b);
     Shape sa = a.shape(), sb = b.shape();
     SavedTensor saved_b(b), saved_out(gb ? out : Tensor());
-    record("DivBackward", out, {a, b}, [=](const Tensor& g) {
+    record("DivBackward0", out, {a, b}, [=](const Tensor& g) {
       const Tensor& vb = saved_b.get();
       return GradList{ga ? sum_to(g / vb, sa) : Tensor(),
                       gb ? sum_to(-(g * saved_out.get()) / vb, sb) : Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -198,7 +198,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     bool ga = wants(a), gb = wants(b);
     Shape sa = a.shape(), sb = b.shape();
     SavedTensor saved_a(a), saved_b(b), saved_out(gb ? out : Tensor());
-    record("PowBackward", out, {a, b}, [=](const Tensor& g) {
+    record("PowBackward1", out, {a, b}, [=](const Tensor& g) {
       const Tensor& va = saved_a.get();
       const Tensor& vb = saved_b.get();
       Tensor da, db;
@@ -209,7 +209,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
         db = sum_to(where(zero_limit, 0.0, g * saved_out.get() * log_a), sb);
       }
       return GradList{da, db};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -243,17 +243,17 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool is_max, const char* op, c
       };
       return GradList{ga ? sum_to(g * share(va, vb), sa) : Tensor(),
                       gb ? sum_to(g * share(vb, va), sb) : Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
 }  // namespace
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return extremum(a, b, true, "maximum", "MaximumBackward");
+  return extremum(a, b, true, "maximum", "MaximumBackward0");
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return extremum(a, b, false, "minimum", "MinimumBackward");
+  return extremum(a, b, false, "minimum", "MinimumBackward0");
 }
 
 // ---------------------------------------------------------------- tensor op scalar
@@ -262,7 +262,10 @@ Tensor add(const Tensor& a, double s) {
   DType dt = scalar_result_type(arithmetic_type(a.dtype()), s);
   Tensor out = scalar_op(a, s, dt, "add", [](auto x, auto v) { return x + v; });
   // out = a + s ;  da = dout
-  if (needs_grad({a})) record("AddBackward", out, {a}, [](const Tensor& g) { return GradList{g}; });
+  if (needs_grad({a}))
+    record("AddBackward1", out, {a}, [](const Tensor& g) {
+      return GradList{g};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -270,7 +273,10 @@ Tensor sub(const Tensor& a, double s) {
   DType dt = scalar_result_type(arithmetic_type(a.dtype()), s);
   Tensor out = scalar_op(a, s, dt, "sub", [](auto x, auto v) { return x - v; });
   // out = a - s ;  da = dout
-  if (needs_grad({a})) record("SubBackward", out, {a}, [](const Tensor& g) { return GradList{g}; });
+  if (needs_grad({a}))
+    record("SubBackward1", out, {a}, [](const Tensor& g) {
+      return GradList{g};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -279,7 +285,9 @@ Tensor rsub(const Tensor& a, double s) {
   Tensor out = scalar_op(a, s, dt, "rsub", [](auto x, auto v) { return v - x; });
   // out = s - a ;  da = -dout
   if (needs_grad({a}))
-    record("RsubBackward", out, {a}, [](const Tensor& g) { return GradList{-g}; });
+    record("RsubBackward1", out, {a}, [](const Tensor& g) {
+      return GradList{-g};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -288,7 +296,9 @@ Tensor mul(const Tensor& a, double s) {
   Tensor out = scalar_op(a, s, dt, "mul", [](auto x, auto v) { return x * v; });
   // out = a * s ;  da = dout * s
   if (needs_grad({a}))
-    record("MulBackward", out, {a}, [s](const Tensor& g) { return GradList{g * s}; });
+    record("MulBackward1", out, {a}, [s](const Tensor& g) {
+      return GradList{g * s};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -297,7 +307,9 @@ Tensor div(const Tensor& a, double s) {
   Tensor out = scalar_op(a, s, dt, "div", [](auto x, auto v) { return x / v; });
   // out = a / s ;  da = dout / s
   if (needs_grad({a}))
-    record("DivBackward", out, {a}, [s](const Tensor& g) { return GradList{g / s}; });
+    record("DivBackward1", out, {a}, [s](const Tensor& g) {
+      return GradList{g / s};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -307,8 +319,9 @@ Tensor rdiv(const Tensor& a, double s) {
   // out = s / a ;  da = -dout * s / a^2 = -dout * out / a
   if (needs_grad({a})) {
     SavedTensor saved_a(a), saved_out(out);
-    record("RdivBackward", out, {a},
-           [=](const Tensor& g) { return GradList{-(g * saved_out.get()) / saved_a.get()}; });
+    record("RdivBackward0", out, {a}, [=](const Tensor& g) {
+      return GradList{-(g * saved_out.get()) / saved_a.get()};
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -326,12 +339,12 @@ Tensor pow(const Tensor& a, double p) {
   // out = a^p ;  da = dout * p * a^(p-1)
   if (needs_grad({a})) {
     SavedTensor saved_a(a);
-    record("PowBackward", out, {a}, [=](const Tensor& g) {
+    record("PowBackward0", out, {a}, [=](const Tensor& g) {
       if (p == 0.0) return GradList{zeros_like(g)};
       if (p == 1.0) return GradList{g};
       if (p == 2.0) return GradList{g * saved_a.get() * 2.0};
       return GradList{g * pow(saved_a.get(), p - 1.0) * p};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -349,11 +362,11 @@ Tensor pow(double base, const Tensor& x) {
   if (needs_grad({x})) {
     SavedTensor saved_x(base == 0.0 ? x : Tensor()), saved_out(out);
     double log_base = std::log(base);
-    record("PowBackward", out, {x}, [=](const Tensor& g) {
+    record("PowBackward1", out, {x}, [=](const Tensor& g) {
       Tensor dx = g * saved_out.get() * log_base;
       if (base == 0.0) dx = where(ge(saved_x.get(), 0.0), 0.0, dx);
       return GradList{dx};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -61,7 +61,7 @@ Tensor mask_where(const Shape& shape, DType d, const Tensor& x, const Tensor& lo
   const Tensor zero = zeros({}, d);
   const Tensor cx = cast(x, d), clo = lo.defined() ? cast(lo, d) : zero;
   const Tensor chi = hi.defined() ? cast(hi, d) : zero;
-  MINIDL_DISPATCH_FLOATING(d, "ClampBackward", {
+  MINIDL_DISPATCH_FLOATING(d, "ClampBackward0", {
     ternary_loop<scalar_t, scalar_t, scalar_t, scalar_t>(
         out, cx, clo, chi, [cond](scalar_t v, scalar_t l, scalar_t h) {
           return cond(v, l, h) ? scalar_t(1) : scalar_t(0);
@@ -141,7 +141,7 @@ Tensor bound_or_none(const std::optional<Tensor>& bound) {
 }  // namespace
 
 Tensor clamp(const Tensor& x, const std::optional<Tensor>& min, const std::optional<Tensor>& max) {
-  return clamp_tensors(x, bound_or_none(min), bound_or_none(max), "clamp", "ClampBackward");
+  return clamp_tensors(x, bound_or_none(min), bound_or_none(max), "clamp", "ClampBackward0");
 }
 
 Tensor clamp_min(const Tensor& x, double min) {
@@ -149,14 +149,14 @@ Tensor clamp_min(const Tensor& x, double min) {
 }
 Tensor clamp_min(const Tensor& x, const Tensor& min) {
   MINIDL_CHECK(min.defined(), "clamp_min", "the min bound is undefined");
-  return clamp_tensors(x, min, Tensor(), "clamp_min", "ClampMinBackward");
+  return clamp_tensors(x, min, Tensor(), "clamp_min", "ClampMinBackward0");
 }
 Tensor clamp_max(const Tensor& x, double max) {
   return clamp(x, std::nullopt, max);
 }
 Tensor clamp_max(const Tensor& x, const Tensor& max) {
   MINIDL_CHECK(max.defined(), "clamp_max", "the max bound is undefined");
-  return clamp_tensors(x, Tensor(), max, "clamp_max", "ClampMaxBackward");
+  return clamp_tensors(x, Tensor(), max, "clamp_max", "ClampMaxBackward0");
 }
 
 Tensor Tensor::clamp(const std::optional<Tensor>& min, const std::optional<Tensor>& max) const {

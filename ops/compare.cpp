@@ -218,12 +218,12 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     Shape sa = a.shape(), sb = b.shape();
     SavedTensor saved_c(condition);
-    record("WhereBackward", out, {a, b}, [=](const Tensor& g) {
+    record("WhereBackward0", out, {a, b}, [=](const Tensor& g) {
       const Tensor& c = saved_c.get();
       Tensor zero = zeros({}, g.dtype());
       return GradList{ga ? sum_to(where(c, g, zero), sa) : Tensor(),
                       gb ? sum_to(where(c, zero, g), sb) : Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -177,14 +177,14 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, ExpandingArray stride,
               ConvPadding padding, ExpandingArray dilation, int64_t groups) {
-  return convolution("conv1d", "Conv1dBackward", 1, input, weight, bias, stride, padding, dilation,
-                     groups);
+  return convolution("conv1d", "ConvolutionBackward0", 1, input, weight, bias, stride, padding,
+                     dilation, groups);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, ExpandingArray stride,
               ConvPadding padding, ExpandingArray dilation, int64_t groups) {
-  return convolution("conv2d", "Conv2dBackward", 2, input, weight, bias, stride, padding, dilation,
-                     groups);
+  return convolution("conv2d", "ConvolutionBackward0", 2, input, weight, bias, stride, padding,
+                     dilation, groups);
 }
 
 }  // namespace minidl

@@ -165,15 +165,15 @@ Tensor transposed_convolution(const char* op, const char* backward_name, size_t 
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         ExpandingArray stride, ExpandingArray padding,
                         ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
-  return transposed_convolution("conv_transpose2d", "ConvTranspose2dBackward", 2, input, weight,
-                                bias, stride, padding, output_padding, groups, dilation);
+  return transposed_convolution("conv_transpose2d", "ConvolutionBackward0", 2, input, weight, bias,
+                                stride, padding, output_padding, groups, dilation);
 }
 
 Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         ExpandingArray stride, ExpandingArray padding,
                         ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
-  return transposed_convolution("conv_transpose1d", "ConvTranspose1dBackward", 1, input, weight,
-                                bias, stride, padding, output_padding, groups, dilation);
+  return transposed_convolution("conv_transpose1d", "ConvolutionBackward0", 1, input, weight, bias,
+                                stride, padding, output_padding, groups, dilation);
 }
 
 }  // namespace minidl

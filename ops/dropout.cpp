@@ -51,10 +51,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
   // y = x * m / (1 - p) ;  dx = dy * m / (1 - p)
   if (needs_grad({x})) {
     SavedTensor saved_mask(mask);
-    record("DropoutBackward", out, {x}, [saved_mask](const Tensor& grad) {
+    record("DropoutBackward0", out, {x}, [saved_mask](const Tensor& grad) {
       const Tensor& m = saved_mask.get();
       Tensor dx = empty(m.shape(), m.dtype());
-      MINIDL_DISPATCH_FLOATING(m.dtype(), "DropoutBackward",
+      MINIDL_DISPATCH_FLOATING(m.dtype(), "DropoutBackward0",
                                binary_loop<scalar_t, scalar_t, scalar_t>(
                                    dx, grad, m, [](scalar_t d, scalar_t k) { return d * k; }));
       return GradList{dx};

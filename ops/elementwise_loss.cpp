@@ -3,6 +3,8 @@
 #include <array>
 #include <cmath>
 
+#include <functional>
+
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/strided.h"
@@ -47,9 +49,12 @@ Tensor map_operands(const Shape& shape, const std::array<Tensor, N>& operands, F
 }
 
 // Shared by mse_loss and l1_loss: value(d) and slope(d) of a loss of d = input - target.
+// recorded_slope, if given, is slope in recorded ops: the backward of a create_graph backward
+// uses it, and the op is then twice differentiable.
 template <typename Value, typename Slope>
 Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction reduction,
-                       const char* op, const char* backward_name, Value value, Slope slope) {
+                       const char* op, const char* backward_name, Value value, Slope slope,
+                       std::function<Tensor(const Tensor&)> recorded_slope = nullptr) {
   check_same_shape(input, target, op);
   const Shape shape = input.shape();
   Tensor losses;
@@ -63,8 +68,12 @@ Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction redu
     const bool gx = input.requires_grad(), gt = target.requires_grad();
     SavedTensor saved_x(input), saved_t(target);
     const int64_t numel = input.numel();
-    record(backward_name, out, {input, target}, [=](const Tensor& grad) {
+    Node* node = record(backward_name, out, {input, target}, [=](const Tensor& grad) {
       Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
+      if (recorded_slope && GradMode::is_enabled()) {
+        dx = recorded_slope(saved_x.get() - saved_t.get()) * up;
+        return GradList{gx ? dx : Tensor(), gt ? -dx : Tensor()};
+      }
       MINIDL_DISPATCH_FLOATING(grad.dtype(), backward_name, {
         dx = map_operands<scalar_t, 3>(
             shape, {saved_x.get(), saved_t.get(), up},
@@ -73,6 +82,7 @@ Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction redu
       if (gt) dt = -dx;
       return GradList{gx ? dx : Tensor(), dt};
     });
+    node->twice_differentiable = recorded_slope != nullptr;
   }
   return out;
 }
@@ -82,14 +92,14 @@ Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction redu
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   // loss = (x - t)^2 ;  dx = 2 (x - t) up ,  dt = -dx
   return difference_loss(
-      input, target, reduction, "mse_loss", "MseLossBackward", [](auto d) { return d * d; },
-      [](auto d) { return 2 * d; });
+      input, target, reduction, "mse_loss", "MseLossBackward0", [](auto d) { return d * d; },
+      [](auto d) { return 2 * d; }, [](const Tensor& d) { return d * 2.0; });
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   // loss = |x - t| ;  dx = sign(x - t) up ,  dt = -dx
   return difference_loss(
-      input, target, reduction, "l1_loss", "L1LossBackward", [](auto d) { return d < 0 ? -d : d; },
+      input, target, reduction, "l1_loss", "L1LossBackward0", [](auto d) { return d < 0 ? -d : d; },
       [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); });
 }
 
@@ -121,11 +131,11 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     const bool gx = input.requires_grad(), gt = target.requires_grad();
     SavedTensor saved_x(input), saved_t(target), saved_w(w), saved_pw(pw);
     const int64_t numel = input.numel();
-    record("BinaryCrossEntropyWithLogitsBackward", out, {input, target}, [=](const Tensor& grad) {
+    record("BinaryCrossEntropyWithLogitsBackward0", out, {input, target}, [=](const Tensor& grad) {
       Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
       std::array<Tensor, 5> operands{saved_x.get(), saved_t.get(), saved_w.get(), saved_pw.get(),
                                      up};
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), "BinaryCrossEntropyWithLogitsBackward", {
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "BinaryCrossEntropyWithLogitsBackward0", {
         if (gx) {
           dx = map_operands<scalar_t, 5>(shape, operands, [](const auto& v) {
             const scalar_t x = v[0], t = v[1];

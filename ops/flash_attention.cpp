@@ -450,7 +450,7 @@ Tensor flash_attention(const Tensor& query, const Tensor& key, const Tensor& val
                                          out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>()));
   if (needs_grad({query, key, value})) {
     const bool rq = query.requires_grad(), rk = key.requires_grad(), rv = value.requires_grad();
-    record("FlashAttentionBackward", out, {query, key, value},
+    record("FlashAttentionBackward0", out, {query, key, value},
            [sq = SavedTensor(qc), sk = SavedTensor(kc), sv = SavedTensor(vc), so = SavedTensor(out),
             sl = SavedTensor(lse), p, is_causal, scale, rq, rk, rv, qs = query.shape(),
             ks = key.shape(), vs = value.shape(), dtype](const Tensor& grad) -> GradList {

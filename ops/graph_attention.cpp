@@ -297,7 +297,7 @@ Tensor segment_softmax(const Tensor& scores, const Tensor& index, int64_t num_no
   // y = exp(x - max_seg) / Σ_seg exp(x - max_seg) ;  dx = y * (dy - Σ_seg dy * y)
   if (needs_grad({scores})) {
     SavedTensor saved_out(out);
-    record("SegmentSoftmaxBackward", out, {scores},
+    record("SegmentSoftmaxBackward0", out, {scores},
            [saved_out, groups, num_nodes, H](const Tensor& grad) {
              const Tensor& y = saved_out.get();
              Tensor dy = grad.contiguous();
@@ -344,7 +344,7 @@ Tensor gat_edge_scores(const Tensor& score_src, const Tensor& score_dst, const T
   if (needs_grad({score_src, score_dst})) {
     const bool want_src = score_src.requires_grad(), want_dst = score_dst.requires_grad();
     SavedTensor saved_a(a), saved_b(b), saved_edges(edges);
-    record("GatEdgeScoresBackward", out, {score_src, score_dst}, [=](const Tensor& grad) {
+    record("GatEdgeScoresBackward0", out, {score_src, score_dst}, [=](const Tensor& grad) {
       const Tensor& sa = saved_a.get();
       const Tensor& sb = saved_b.get();
       const int64_t* s = saved_edges.get().data_ptr<int64_t>();
@@ -411,7 +411,7 @@ Tensor graph_aggregate(const Tensor& alpha, const Tensor& values, const Tensor& 
   if (needs_grad({alpha, values})) {
     const bool want_alpha = alpha.requires_grad(), want_values = values.requires_grad();
     SavedTensor saved_a(a), saved_v(v), saved_edges(edges);
-    record("GraphAggregateBackward", out, {alpha, values}, [=](const Tensor& grad) {
+    record("GraphAggregateBackward0", out, {alpha, values}, [=](const Tensor& grad) {
       const int64_t* s = saved_edges.get().data_ptr<int64_t>();
       const int64_t* d = s + E;
       Tensor g = grad.contiguous();

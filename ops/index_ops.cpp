@@ -231,7 +231,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
     SavedTensor saved_idx(idx);
-    record("IndexSelectBackward", out, {x}, [=](const Tensor& g) {
+    record("IndexSelectBackward0", out, {x}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
       Tensor dx = empty(in_shape, g.dtype());
       SplitGeometry gg = split_geometry(g.shape(), d, g.strides());
@@ -268,7 +268,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
     SavedTensor saved_idx(idx);
-    record("GatherBackward", out, {x}, [=](const Tensor& g) {
+    record("GatherBackward0", out, {x}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
       Tensor dx = zeros(in_shape, g.dtype());
       SplitGeometry gd = split_geometry(ix.shape(), d, dx.strides());
@@ -313,7 +313,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     const bool want_src = src.requires_grad();
     Shape src_shape = src.shape();
     SavedTensor saved_idx(want_src ? idx : Tensor());
-    record("ScatterAddBackward", out, {x, src}, [=](const Tensor& g) {
+    record("ScatterAddBackward0", out, {x, src}, [=](const Tensor& g) {
       Tensor dsrc;
       if (want_src) {
         const Tensor& ix = saved_idx.get();
@@ -366,7 +366,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   if (needs_grad({weight})) {
     SavedTensor saved_idx(idx);
     const int64_t skip = padding_idx < 0 ? -1 : padding_idx;
-    record("EmbeddingBackward", out, {weight}, [=](const Tensor& g) {
+    record("EmbeddingBackward0", out, {weight}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
       Tensor g2 = g.reshape({M, D});
       Tensor dweight = empty({num_embeddings, D}, g.dtype());

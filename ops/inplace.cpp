@@ -280,7 +280,7 @@ Tensor& Tensor::fill_(double value) {
   bump_version(*this);
   // out = value ;  the old history receives no gradient
   if (track)
-    record("FillBackward", *this, std::vector<Tensor>{}, [](const Tensor&) { return GradList{}; });
+    record("FillBackward2", *this, std::vector<Tensor>{}, [](const Tensor&) { return GradList{}; });
   return *this;
 }
 
@@ -301,11 +301,11 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (track) {
     Shape src_shape = src.shape();
     DType src_dtype = src.dtype();
-    record("CopyBackward", *this, {src}, [src_shape, src_dtype](const Tensor& g) {
+    record("CopyBackwards", *this, {src}, [src_shape, src_dtype](const Tensor& g) {
       return GradList{sum_to(g, src_shape).to(src_dtype)};
     });
   } else if (GradMode::is_enabled() && requires_grad()) {
-    record("CopyBackward", *this, std::vector<Tensor>{}, [](const Tensor&) { return GradList{}; });
+    record("CopyBackwards", *this, std::vector<Tensor>{}, [](const Tensor&) { return GradList{}; });
   }
   return *this;
 }
@@ -341,13 +341,13 @@ Tensor& random_fill_(Tensor& self, const char* op, const char* backward_name, Dr
 
 Tensor& Tensor::uniform_(double from, double to) {
   MINIDL_CHECK(from <= to, "uniform_", "from (" << from << ") must not exceed to (" << to << ")");
-  return random_fill_(*this, "uniform_", "UniformBackward",
+  return random_fill_(*this, "uniform_", "UniformBackward0",
                       [from, to](Generator& g) { return from + (to - from) * g.uniform(); });
 }
 
 Tensor& Tensor::normal_(double mean, double std) {
   MINIDL_CHECK(std >= 0, "normal_", "std must be non-negative, got " << std);
-  return random_fill_(*this, "normal_", "NormalBackward",
+  return random_fill_(*this, "normal_", "NormalBackward0",
                       [mean, std](Generator& g) { return mean + std * g.normal(); });
 }
 

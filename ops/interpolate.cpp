@@ -227,10 +227,11 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size,
   // y[p, o] = sum_k w_k(o) x[p, src_k(o)] ;  dx[p, i] = sum_{o, k : src_k(o) = i} w_k(o) dy[p, o]
   if (needs_grad({input})) {
     const char* name =
-        linear ? (spatial == 2 ? "UpsampleBilinear2DBackward" : "UpsampleLinear1DBackward")
+        linear ? (spatial == 2 ? "UpsampleBilinear2DBackward1" : "UpsampleLinear1DBackward1")
         : mode == Mode::Nearest
-            ? (spatial == 2 ? "UpsampleNearest2DBackward" : "UpsampleNearest1DBackward")
-            : (spatial == 2 ? "UpsampleNearestExact2DBackward" : "UpsampleNearestExact1DBackward");
+            ? (spatial == 2 ? "UpsampleNearest2DBackward1" : "UpsampleNearest1DBackward1")
+            : (spatial == 2 ? "UpsampleNearestExact2DBackward1"
+                            : "UpsampleNearestExact1DBackward1");
     const Shape input_shape = input.shape();
     record(name, out, {input}, [=](const Tensor& grad_out) {
       const Tensor dy = dense(grad_out);

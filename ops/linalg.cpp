@@ -357,6 +357,11 @@ GradList product_backward(const Tensor& g2, const Tensor& a2, const Tensor& b2,
                           const Shape& a2_shape, const Shape& b2_shape, bool ga, bool gb,
                           const char* op) {
   Tensor da, db;
+  if (GradMode::is_enabled()) {  // create_graph: the same products, recorded
+    if (ga) da = sum_to(matmul(g2, b2.transpose(-1, -2)), a2_shape);
+    if (gb) db = sum_to(matmul(a2.transpose(-1, -2), g2), b2_shape);
+    return GradList{da, db};
+  }
   if (ga) da = sum_to(product(g2, transposed(b2), op), a2_shape);
   if (gb) {
     if (b2_shape.size() == 2 && a2_shape.size() > 2) {
@@ -385,9 +390,9 @@ Tensor mm(const Tensor& a, const Tensor& b) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     SavedTensor saved_a(gb ? a : Tensor()), saved_b(ga ? b : Tensor());
     const Shape a_shape = a.shape(), b_shape = b.shape();
-    record("MmBackward", out, {a, b}, [=](const Tensor& g) {
+    record("MmBackward0", out, {a, b}, [=](const Tensor& g) {
       return product_backward(g, saved_a.get(), saved_b.get(), a_shape, b_shape, ga, gb, "mm");
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -408,9 +413,9 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     SavedTensor saved_a(gb ? a : Tensor()), saved_b(ga ? b : Tensor());
     const Shape a_shape = a.shape(), b_shape = b.shape();
-    record("BmmBackward", out, {a, b}, [=](const Tensor& g) {
+    record("BmmBackward0", out, {a, b}, [=](const Tensor& g) {
       return product_backward(g, saved_a.get(), saved_b.get(), a_shape, b_shape, ga, gb, "bmm");
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -445,18 +450,24 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     const Shape a_shape = a.shape(), b_shape = b.shape();
     SavedTensor saved_a(gb ? a : Tensor()), saved_b(ga ? b : Tensor());
-    record(
-        a_vector && b_vector ? "DotBackward" : "MatmulBackward", out, {a, b}, [=](const Tensor& g) {
-          auto as_matrix = [](const Tensor& t, bool vector, const Shape& shape2) {
-            return vector && t.defined() ? with_unit_dims(t, shape2) : t;
-          };
-          GradList grads = product_backward(
-              with_unit_dims(g, full), as_matrix(saved_a.get(), a_vector, a2_shape),
-              as_matrix(saved_b.get(), b_vector, b2_shape), a2_shape, b2_shape, ga, gb, "matmul");
-          if (ga && grads[0].shape() != a_shape) grads[0] = grads[0].reshape(a_shape);
-          if (gb && grads[1].shape() != b_shape) grads[1] = grads[1].reshape(b_shape);
-          return grads;
-        });
+    record(a_vector && b_vector ? "DotBackward0" : "MatmulBackward0", out, {a, b},
+           [=](const Tensor& g) {
+             // (reshape in a create_graph backward: with_unit_dims is not recorded)
+             auto unit_dims = [](const Tensor& t, const Shape& shape2) {
+               return GradMode::is_enabled() ? t.reshape(shape2) : with_unit_dims(t, shape2);
+             };
+             auto as_matrix = [&](const Tensor& t, bool vector, const Shape& shape2) {
+               return vector && t.defined() ? unit_dims(t, shape2) : t;
+             };
+             GradList grads =
+                 product_backward(unit_dims(g, full), as_matrix(saved_a.get(), a_vector, a2_shape),
+                                  as_matrix(saved_b.get(), b_vector, b2_shape), a2_shape, b2_shape,
+                                  ga, gb, "matmul");
+             if (ga && grads[0].shape() != a_shape) grads[0] = grads[0].reshape(a_shape);
+             if (gb && grads[1].shape() != b_shape) grads[1] = grads[1].reshape(b_shape);
+             return grads;
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }
@@ -499,9 +510,20 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const bool gbias = bias.defined() && bias.requires_grad();
     const Shape x_shape = x.shape();
     SavedTensor saved_x(gw ? x : Tensor()), saved_w(gx ? weight : Tensor());
-    record("LinearBackward", out, {x, weight, bias}, [=](const Tensor& g) {
-      Tensor g_rows = merge_rows(g);
+    const char* name = x.dim() != 2     ? "LinearBackward0"
+                       : bias.defined() ? "AddmmBackward0"
+                                        : "MmBackward0";  // PyTorch's names for 2-D inputs
+    record(name, out, {x, weight, bias}, [=](const Tensor& g) {
       Tensor dx, dw, db;
+      if (GradMode::is_enabled()) {  // create_graph: the same products, recorded
+        const int64_t in_features = x_shape.back(), out_features = g.shape().back();
+        Tensor g_rows = g.reshape({-1, out_features});
+        if (gx) dx = matmul(g, saved_w.get());
+        if (gw) dw = matmul(g_rows.t(), saved_x.get().reshape({-1, in_features}));
+        if (gbias) db = g_rows.sum({0});
+        return GradList{dx, dw, db};
+      }
+      Tensor g_rows = merge_rows(g);
       if (gx) {
         const Tensor& w = saved_w.get();
         Shape rows_shape{g_rows.shape()[0], w.shape()[1]};
@@ -510,7 +532,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       if (gw) dw = product(transposed(g_rows), merge_rows(saved_x.get()), "linear");
       if (gbias) db = sum(g_rows, {0});
       return GradList{dx, dw, db};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

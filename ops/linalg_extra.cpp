@@ -68,7 +68,7 @@ Tensor bilinear(const Tensor& x1, const Tensor& x2, const Tensor& weight, const 
     const Shape s1 = x1.shape(), s2 = x2.shape(), ws = weight.shape();
     SavedTensor sx1(g2 || gw ? x1 : Tensor()), sx2(g1 || gw ? x2 : Tensor());
     SavedTensor sw(g1 || g2 ? weight : Tensor());
-    record("BilinearBackward", out, {x1, x2, weight, bias}, [=](const Tensor& grad) {
+    record("BilinearBackward0", out, {x1, x2, weight, bias}, [=](const Tensor& grad) {
       const int64_t n = shape_numel(Shape(s1.begin(), s1.end() - 1));
       Tensor gr = grad.reshape({n, out_f});  // [N, out]
       Tensor dx1, dx2, dw, db;

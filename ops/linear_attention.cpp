@@ -314,7 +314,7 @@ Tensor causal_linear_attention(const Tensor& query, const Tensor& key, const Ten
   if (needs_grad({query, key, value})) {
     const bool want_q = query.requires_grad(), want_k = key.requires_grad(),
                want_v = value.requires_grad();
-    record("CausalLinearAttentionBackward", out, {query, key, value},
+    record("CausalLinearAttentionBackward0", out, {query, key, value},
            [a = SavedTensor(a), b = SavedTensor(b), v = SavedTensor(v), o = SavedTensor(out),
             d = SavedTensor(den), dphi_q = SavedTensor(dphi_q), dphi_k = SavedTensor(dphi_k), g,
             want_q, want_k, want_v](const Tensor& grad) {

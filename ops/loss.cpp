@@ -275,11 +275,11 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
     const bool gx = input.requires_grad(), gq = target.requires_grad();
     SavedTensor saved_x(x), saved_q(q), saved_w(w), saved_norm(log_norm);
     Shape shape = input.shape();
-    record("CrossEntropyBackward", out, {input, target}, [=](const Tensor& grad) {
+    record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
       Tensor dx = gx ? empty(shape, grad.dtype()) : Tensor();
       Tensor dq = gq ? empty(shape, grad.dtype()) : Tensor();
       const Tensor& wv = saved_w.get();
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward", {
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward0", {
         Upstream<scalar_t> up(grad, reduction, denominator);
         probability_backward<scalar_t>(
             saved_x.get().data_ptr<scalar_t>(), saved_q.get().data_ptr<scalar_t>(),
@@ -355,10 +355,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (needs_grad({input})) {
     SavedTensor saved_x(x), saved_t(t), saved_w(w), saved_norm(log_norm);
     Shape shape = input.shape();
-    record("CrossEntropyBackward", out, {input, target}, [=](const Tensor& grad) {
+    record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
       Tensor dx = empty(shape, grad.dtype());
       const Tensor& wv = saved_w.get();
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward", {
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward0", {
         Upstream<scalar_t> up(grad, reduction, weight_sum);
         class_index_backward<scalar_t>(
             saved_x.get().data_ptr<scalar_t>(), saved_t.get().data_ptr<int64_t>(),
@@ -391,11 +391,11 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   if (needs_grad({input})) {
     SavedTensor saved_t(t), saved_w(w);
     Shape shape = input.shape();
-    record("NllLossBackward", out, {input, target}, [=](const Tensor& grad) {
+    record("NllLossBackward0", out, {input, target}, [=](const Tensor& grad) {
       Tensor dx = zeros(shape, grad.dtype());
       const Tensor& wv = saved_w.get();
       const int64_t* pt = saved_t.get().data_ptr<int64_t>();
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), "NllLossBackward", {
+      MINIDL_DISPATCH_FLOATING(grad.dtype(), "NllLossBackward0", {
         Upstream<scalar_t> up(grad, reduction, weight_sum);
         const scalar_t* pw = wv.defined() ? wv.data_ptr<scalar_t>() : nullptr;
         scalar_t* pd = dx.data_ptr<scalar_t>();

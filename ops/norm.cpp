@@ -181,7 +181,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
     const bool gb = bias.defined() && bias.requires_grad();
     const Shape in_shape = input.shape();
     SavedTensor saved_x(input), saved_w(w), saved_mean(mean), saved_rstd(rstd);
-    record("LayerNormBackward", out, {input, weight, bias}, [=](const Tensor& grad) {
+    record("NativeLayerNormBackward0", out, {input, weight, bias}, [=](const Tensor& grad) {
       Tensor dy = dense(grad), xv = dense(saved_x.get());
       Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();
       Tensor dw = gw ? empty({N}, xv.dtype()) : Tensor();
@@ -496,7 +496,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     SavedTensor saved_x(input), saved_w(w);
     SavedTensor saved_mean(from_vector(mean, {C}, kFloat64));
     SavedTensor saved_invstd(from_vector(invstd, {C}, kFloat64));
-    record(training ? "NativeBatchNormBackward" : "BatchNormEvalBackward", out,
+    record(training ? "NativeBatchNormBackward0" : "NativeBatchNormBackward0", out,
            {input, weight, bias}, [=](const Tensor& grad) {
              Tensor dy = dense(grad), xv = dense(saved_x.get());
              Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();

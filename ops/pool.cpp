@@ -258,7 +258,7 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const ExpandingArray& ke
   // out = max over window ;  dx[argmax] += dout
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
-    record("MaxPool2DWithIndicesBackward", out, {input},
+    record("MaxPool2DWithIndicesBackward0", out, {input},
            [g, input_shape, saved_index = SavedTensor(index)](const Tensor& grad_out) {
              const Tensor dout = dense(grad_out);
              Tensor dx = empty(input_shape, dout.dtype());
@@ -413,7 +413,7 @@ Tensor avg_pool2d(const Tensor& input, ExpandingArray kernel_size, ExpandingArra
   // out = sum over window / divisor ;  dx[window] += dout / divisor
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
-    record("AvgPool2DBackward", out, {input},
+    record("AvgPool2DBackward0", out, {input},
            [g, input_shape, count_include_pad, divisor_override](const Tensor& grad_out) {
              const Tensor dout = dense(grad_out);
              Tensor dx = empty(input_shape, dout.dtype());
@@ -447,7 +447,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, ExpandingArray output_size) {
   // out = mean over adaptive window ;  dx[window] += dout / window size
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
-    record("AdaptiveAvgPool2DBackward", out, {input}, [g, input_shape](const Tensor& grad_out) {
+    record("AdaptiveAvgPool2DBackward0", out, {input}, [g, input_shape](const Tensor& grad_out) {
       const Tensor dout = dense(grad_out);
       Tensor dx = empty(input_shape, dout.dtype());
       MINIDL_DISPATCH_FLOATING(

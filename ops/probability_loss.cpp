@@ -78,7 +78,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
   if (needs_grad({input, target})) {
     const bool want_input = input.requires_grad(), want_target = target.requires_grad();
     const int64_t numel = input.numel();
-    record("BinaryCrossEntropyBackward", out, {input, target},
+    record("BinaryCrossEntropyBackward0", out, {input, target},
            [=, saved_x = SavedTensor(input), saved_t = SavedTensor(target),
             saved_w = SavedTensor(w)](const Tensor& grad) {
              const Tensor& x = saved_x.get();

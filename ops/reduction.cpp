@@ -145,9 +145,11 @@ Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {
   // out = sum over dims of x ;  dx = dout broadcast back over the summed dims
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
-    record("SumBackward", out, {x}, [in_shape, dims](const Tensor& grad) {
-      return GradList{expand_reduced(grad, in_shape, dims)};
-    });
+    record(dims_in.empty() ? "SumBackward0" : "SumBackward1", out, {x},
+           [in_shape, dims](const Tensor& grad) {
+             return GradList{expand_reduced(grad, in_shape, dims)};
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }
@@ -169,9 +171,11 @@ Tensor mean(const Tensor& x, const Dims& dims_in, bool keepdim) {
   // out = sum(x) / n ;  dx = dout / n broadcast back over the reduced dims
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
-    record("MeanBackward", out, {x}, [in_shape, dims, count](const Tensor& grad) {
-      return GradList{expand_reduced(grad * (1.0 / count), in_shape, dims)};
-    });
+    record(dims_in.empty() ? "MeanBackward0" : "MeanBackward1", out, {x},
+           [in_shape, dims, count](const Tensor& grad) {
+             return GradList{expand_reduced(grad * (1.0 / count), in_shape, dims)};
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

@@ -109,7 +109,7 @@ Tensor extremum_all(const Tensor& x, bool is_max) {
                       extremum_kernel<scalar_t>(x, g, is_max, out.data_ptr<scalar_t>(), nullptr));
   // out = max(x) ;  dx = dout / k at the k elements equal to out (ties share), 0 elsewhere
   if (needs_grad({x})) {
-    record(is_max ? "MaxBackward" : "MinBackward", out, {x},
+    record(is_max ? "MaxBackward1" : "MinBackward1", out, {x},
            [saved_x = SavedTensor(x), saved_out = SavedTensor(out), dims](const Tensor& grad) {
              return GradList{split_among_ties(grad, saved_x.get(), saved_out.get(), dims, false)};
            });
@@ -149,7 +149,7 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
                                                 indices.data_ptr<int64_t>()));
   // values = max of x over dim ;  dx = dout at the returned index along dim, 0 elsewhere
   if (needs_grad({x})) {
-    record(is_max ? "MaxBackward" : "MinBackward", values, {x},
+    record(is_max ? "MaxBackward0" : "MinBackward0", values, {x},
            [saved_indices = SavedTensor(indices), in_shape = x.shape(), dims](const Tensor& grad) {
              return GradList{scatter_to_indices(grad, saved_indices.get(), in_shape, dims)};
            });
@@ -214,7 +214,7 @@ Tensor variance(const Tensor& x, const Dims& dims_in, int64_t correction, bool k
     Shape keep_shape = keepdim_shape(x.shape(), dims);
     // var = sum (x - mean)^2 / (N - c) ;  dx = dout 2 (x - mean) / (N - c)
     // std = sqrt(var) ;                   dx = dout (x - mean) / ((N - c) std)   (0 where std = 0)
-    record(take_sqrt ? "StdBackward" : "VarBackward", out, {x},
+    record(take_sqrt ? "StdBackward0" : "VarBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_mean = SavedTensor(mean_out),
             saved_out = SavedTensor(take_sqrt ? out : Tensor()), keep_shape, divisor,
             take_sqrt](const Tensor& grad) {
@@ -342,7 +342,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
   if (needs_grad({x})) {
     Shape keep_shape = keepdim_shape(x.shape(), dims);
     record(
-        "LogsumexpBackward", out, {x},
+        "LogsumexpBackward0", out, {x},
         [saved_x = SavedTensor(x), saved_out = SavedTensor(out), keep_shape](const Tensor& grad) {
           const Tensor& x = saved_x.get();
           Tensor dx = empty(x.shape(), x.dtype());
@@ -384,7 +384,7 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
   // p = -inf: out = min |x| ;               dx = dout sign(x) / k at the k minima of |x|
   // other p:  out = (sum |x|^p)^(1/p) ;     dx = dout sign(x) |x|^(p-1) / out^(p-1)  (0 where
   //                                              out = 0 or x = 0)
-  record("NormBackward", out, {x},
+  record("NormBackward1", out, {x},
          [saved_x = SavedTensor(x), saved_out = SavedTensor(out), keep_shape, dims, kind,
           p](const Tensor& grad) {
            const Tensor& x = saved_x.get();

@@ -85,7 +85,7 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
   // l = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta) ;
   // dl/dd = -delta if d < -delta, delta if d > delta, else d
   return regression_loss(
-      input, target, reduction, op, "HuberLossBackward",
+      input, target, reduction, op, "HuberLossBackward0",
       [delta](double d) {
         const double z = std::fabs(d);
         return z < delta ? 0.5 * d * d : delta * (z - 0.5 * delta);
@@ -100,7 +100,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
   // l = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta ;
   // dl/dd = -1 if d <= -beta, 1 if d >= beta, else d / beta
   return regression_loss(
-      input, target, reduction, op, "SmoothL1LossBackward",
+      input, target, reduction, op, "SmoothL1LossBackward0",
       [beta](double d) {
         const double z = std::fabs(d);
         return z < beta ? 0.5 * d * d / beta : z - 0.5 * beta;

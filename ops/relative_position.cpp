@@ -146,7 +146,7 @@ Tensor relative_position_gather(const Tensor& relative, int64_t num_keys,
                               num_queries, num_keys, k));
   // out[i, j] = relative[i, r(i, j)] ;  d relative = bucket(dout)
   if (needs_grad({relative}))
-    record("RelativePositionGatherBackward", out, {relative},
+    record("RelativePositionGatherBackward0", out, {relative},
            [k](const Tensor& g) { return GradList{relative_position_bucket(g, k)}; });
   return out;
 }
@@ -182,7 +182,7 @@ Tensor relative_position_gather_add(const Tensor& scores, const Tensor& relative
   // out[i, j] = scores[i, j] + relative[i, r(i, j)] ;  d scores = dout ,  d relative = bucket(dout)
   if (needs_grad({scores, relative})) {
     const bool scores_grad = scores.requires_grad(), relative_grad = relative.requires_grad();
-    record("RelativePositionGatherAddBackward", out, {scores, relative},
+    record("RelativePositionGatherAddBackward0", out, {scores, relative},
            [k, scores_grad, relative_grad](const Tensor& g) {
              return GradList{scores_grad ? g : Tensor(),
                              relative_grad ? relative_position_bucket(g, k) : Tensor()};
@@ -212,7 +212,7 @@ Tensor relative_position_bucket(const Tensor& weights, int64_t max_relative_posi
                                                    rows, num_queries, num_keys, k));
   // out[i, r] = Σ_{j: r(i, j) = r} weights[i, j] ;  d weights = gather(dout)
   if (needs_grad({weights}))
-    record("RelativePositionBucketBackward", out, {weights}, [k, num_keys](const Tensor& g) {
+    record("RelativePositionBucketBackward0", out, {weights}, [k, num_keys](const Tensor& g) {
       return GradList{relative_position_gather(g, num_keys, k)};
     });
   return out;

@@ -331,11 +331,11 @@ void column_sums(const scalar_t* m, int64_t rows, int64_t cols, scalar_t* out) {
 const char* backward_name(Cell kind) {
   switch (kind) {
     case Cell::Lstm:
-      return "LstmBackward";
+      return "LstmBackward0";
     case Cell::Gru:
-      return "GruBackward";
+      return "GruBackward0";
     default:
-      return "RnnBackward";
+      return "RnnBackward0";
   }
 }
 

@@ -117,7 +117,7 @@ Tensor sum_scan(const Tensor& x, int64_t dim, bool reverse) {
   Tensor out = run_scan(x, dim, false, reverse, "cumsum");
   // y_k = sum_{j <= k} x_j ;  dx_i = sum_{k >= i} dy_k   (the reversed scan of dy, and vice versa)
   if (needs_grad({x})) {
-    record(reverse ? "ReversedCumsumBackward" : "CumsumBackward", out, {x},
+    record(reverse ? "ReversedCumsumBackward0" : "CumsumBackward0", out, {x},
            [dim, reverse](const Tensor& grad) { return GradList{sum_scan(grad, dim, !reverse)}; });
   }
   return out;
@@ -156,7 +156,7 @@ Tensor cumprod(const Tensor& x, int64_t dim_in) {
   // y_k = prod_{j <= k} x_j ;  dx_i = y_{i-1} S_i ,  S_i = dy_i + x_{i+1} S_{i+1}
   // (= sum_{k >= i} dy_k prod_{j <= k, j != i} x_j without dividing by x: exact at zeros)
   if (needs_grad({x})) {
-    record("CumprodBackward", out, {x},
+    record("CumprodBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_out = SavedTensor(out), dim](const Tensor& grad) {
              const Tensor& x_value = saved_x.get();
              const DType dtype = x_value.dtype();
@@ -164,7 +164,7 @@ Tensor cumprod(const Tensor& x, int64_t dim_in) {
              const Tensor gd = dense(grad, dtype);
              Tensor dx = empty(x_value.shape(), dtype);
              const ScanGeometry g = scan_geometry(x_value.shape(), dim);
-             MINIDL_DISPATCH_FLOATING(dtype, "CumprodBackward", {
+             MINIDL_DISPATCH_FLOATING(dtype, "CumprodBackward0", {
                cumprod_backward_kernel<scalar_t>(xd.data_ptr<scalar_t>(), yd.data_ptr<scalar_t>(),
                                                  gd.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
                                                  g);

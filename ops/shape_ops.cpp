@@ -81,14 +81,14 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
       wants[i] = tensors[i].requires_grad();
       shapes[i] = tensors[i].shape();
     }
-    record("CatBackward", out, tensors, [=](const Tensor& g) {
+    record("CatBackward0", out, tensors, [=](const Tensor& g) {
       GradList grads(wants.size());
       for (size_t i = 0; i < wants.size(); ++i) {
         if (!wants[i]) continue;
         grads[i] = skipped[i] ? zeros(shapes[i], g.dtype()) : g.narrow(d, offsets[i], shapes[i][d]);
       }
       return grads;
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -289,8 +289,9 @@ Tensor constant_pad(const Tensor& x, const std::vector<int64_t>& pads, const Sha
   if (needs_grad({x})) {
     std::vector<int64_t> negated(pads.size());
     for (size_t k = 0; k < pads.size(); ++k) negated[k] = -pads[k];
-    record("ConstantPadBackward", out, {x},
-           [negated](const Tensor& g) { return GradList{pad(g, negated, "constant", 0.0)}; });
+    record("ConstantPadNdBackward0", out, {x}, [negated](const Tensor& g) {
+      return GradList{pad(g, negated, "constant", 0.0)};
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -328,7 +329,7 @@ Tensor map_pad(const Tensor& x, const std::vector<int64_t>& pads, const Shape& o
   // out[o] = x[map(o)] per padded dim ;  dx[i] = sum of dout[o] over the o with map(o) = i
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
-    const char* name = reflect ? "ReflectionPadBackward" : "ReplicationPadBackward";
+    const char* name = reflect ? "ReflectionPadBackward0" : "ReplicationPadBackward0";
     record(name, out, {x}, [p, in_shape](const Tensor& g) {
       Tensor gc = g.contiguous();
       Tensor dx = empty(in_shape, g.dtype());
@@ -398,11 +399,13 @@ Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats) {
   // summed over the tile dims r_d
   if (needs_grad({x}) && m > 0) {
     Shape in_shape = x.shape();
-    record("RepeatBackward", out, {x}, [=](const Tensor& g) {
+    record("RepeatBackward0", out, {x}, [=](const Tensor& g) {
       return GradList{sum(g.reshape(tiled), sum_dims).reshape(in_shape)};
-    });
+    })->twice_differentiable = true;
   } else if (needs_grad({x})) {  // 0-d x, no repeats: a copy
-    record("RepeatBackward", out, {x}, [](const Tensor& g) { return GradList{g}; });
+    record("RepeatBackward0", out, {x}, [](const Tensor& g) {
+      return GradList{g};
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -447,9 +450,9 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower) {
                                                 batch, rows, cols, diagonal, lower));
   // out = x masked to the triangle ;  dx = dout masked the same way
   if (needs_grad({x})) {
-    record(lower ? "TrilBackward" : "TriuBackward", out, {x}, [=](const Tensor& g) {
+    record(lower ? "TrilBackward0" : "TriuBackward0", out, {x}, [=](const Tensor& g) {
       return GradList{lower ? tril(g, diagonal) : triu(g, diagonal)};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

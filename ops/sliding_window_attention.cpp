@@ -293,7 +293,7 @@ SlidingWindowResult sliding_window_attention(const Tensor& query, const Tensor& 
   if (needs_grad({query, key, value})) {
     const bool want_q = query.requires_grad(), want_k = key.requires_grad(),
                want_v = value.requires_grad();
-    record("SlidingWindowAttentionBackward", out, {query, key, value},
+    record("SlidingWindowAttentionBackward0", out, {query, key, value},
            [q = SavedTensor(q), k = SavedTensor(k), v = SavedTensor(v), p = SavedTensor(probs),
             m = SavedTensor(mask), dr = SavedTensor(drop), g, want_q, want_k, want_v,
             shape_q = query.shape(), shape_k = key.shape(),

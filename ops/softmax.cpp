@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/autograd.h"
+#include "ops/elementwise.h"
 #include "ops/loops.h"
 
 namespace minidl {
@@ -216,9 +217,13 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   // y = exp(x - max) / sum(exp(x - max)) ;  dx = y * (dy - sum(dy * y, dim))
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
-    record("SoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+    record("SoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {
+      if (GradMode::is_enabled()) {  // create_graph: the same formula in recorded ops
+        const Tensor y = saved_out.get();
+        return GradList{y * (g - (g * y).sum({dim}, true))};
+      }
       return GradList{softmax_backward_data(g, saved_out.get(), dim)};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -242,9 +247,13 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
   // (y = 0 at excluded entries and on empty rows, so their gradient is exactly 0)
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
-    record("MaskedSoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+    record("MaskedSoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {
+      if (GradMode::is_enabled()) {  // create_graph: the same formula in recorded ops
+        const Tensor y = saved_out.get();
+        return GradList{y * (g - (g * y).sum({dim}, true))};
+      }
       return GradList{softmax_backward_data(g, saved_out.get(), dim)};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -254,9 +263,11 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   // y = x - max - log(sum(exp(x - max))) ;  dx = dy - exp(y) * sum(dy, dim)
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
-    record("LogSoftmaxBackward", out, {x}, [saved_out, dim](const Tensor& g) {
+    record("LogSoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {
+      if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
+        return GradList{g - saved_out.get().exp() * g.sum({dim}, true)};
       return GradList{log_softmax_backward_data(g, saved_out.get(), dim)};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/autograd.h"
+#include "ops/compare.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
 
@@ -22,7 +23,23 @@ Tensor map_floating(const Tensor& x, const char* op, F f) {
   return out;
 }
 
-// Records `name` with dx = binary_map(dout, saved, df).
+// Records `name` with dx = binary_map(dout, saved, df): one fused loop. A backward that must
+// itself be differentiable (create_graph: grad mode is on while it runs) computes the same
+// dx = recorded(dout, saved) with recorded ops instead, so such an op is twice differentiable.
+template <typename F, typename R>
+Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df,
+                 R recorded) {
+  if (needs_grad({x})) {
+    SavedTensor keep(saved);
+    record(name, out, {x}, [keep, df, recorded](const Tensor& g) {
+      if (GradMode::is_enabled()) return GradList{recorded(g, keep.get())};
+      return GradList{binary_map(g, keep.get(), df)};
+    })->twice_differentiable = true;
+  }
+  return out;
+}
+
+// The same without a recorded form: differentiable once only.
 template <typename F>
 Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df) {
   if (needs_grad({x})) {
@@ -31,6 +48,11 @@ Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Ten
            [keep, df](const Tensor& g) { return GradList{binary_map(g, keep.get(), df)}; });
   }
   return out;
+}
+
+// [x > 0] (or another comparison) as a 0/1 tensor of x's dtype: a constant factor.
+Tensor mask_of(const Tensor& condition, const Tensor& like) {
+  return condition.to(like.dtype());
 }
 
 }  // namespace
@@ -42,7 +64,9 @@ Tensor neg(const Tensor& x) {
                           unary_loop<scalar_t, scalar_t>(out, x, [](scalar_t v) { return -v; }));
   // out = -x ;  dx = -dout
   if (needs_grad({x}))
-    record("NegBackward", out, {x}, [](const Tensor& g) { return GradList{neg(g)}; });
+    record("NegBackward0", out, {x}, [](const Tensor& g) {
+      return GradList{neg(g)};
+    })->twice_differentiable = true;
   return out;
 }
 
@@ -52,57 +76,76 @@ Tensor abs(const Tensor& x) {
                             return v < 0 ? -v : v;
                           }));
   // out = |x| ;  dx = dout * sign(x)   (0 at x = 0)
-  return with_grad("AbsBackward", x, out, x,
-                   [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : g * 0); });
+  return with_grad(
+      "AbsBackward0", x, out, x, [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : g * 0); },
+      [](const Tensor& g, const Tensor& v) {
+        return g * (mask_of(gt(v, 0.0), v) - mask_of(lt(v, 0.0), v));
+      });
 }
 
 Tensor exp(const Tensor& x) {
   Tensor out = map_floating(x, "exp", [](auto v) { return exp_vec(v); });
   // out = e^x ;  dx = dout * out
-  return with_grad("ExpBackward", x, out, out, [](auto g, auto y) { return g * y; });
+  return with_grad(
+      "ExpBackward0", x, out, out, [](auto g, auto y) { return g * y; },
+      [](const Tensor& g, const Tensor& y) { return g * y; });
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = map_floating(x, "log", [](auto v) { return std::log(v); });
   // out = ln x ;  dx = dout / x
-  return with_grad("LogBackward", x, out, x, [](auto g, auto v) { return g / v; });
+  return with_grad(
+      "LogBackward0", x, out, x, [](auto g, auto v) { return g / v; },
+      [](const Tensor& g, const Tensor& v) { return g / v; });
 }
 
 Tensor log1p(const Tensor& x) {
   Tensor out = map_floating(x, "log1p", [](auto v) { return std::log1p(v); });
   // out = ln(1 + x) ;  dx = dout / (1 + x)
-  return with_grad("Log1pBackward", x, out, x, [](auto g, auto v) { return g / (1 + v); });
+  return with_grad(
+      "Log1PBackward0", x, out, x, [](auto g, auto v) { return g / (1 + v); },
+      [](const Tensor& g, const Tensor& v) { return g / (v + 1.0); });
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = map_floating(x, "sqrt", [](auto v) { return std::sqrt(v); });
   // out = sqrt(x) ;  dx = dout / (2 out)
-  return with_grad("SqrtBackward", x, out, out, [](auto g, auto y) { return g / (2 * y); });
+  return with_grad(
+      "SqrtBackward0", x, out, out, [](auto g, auto y) { return g / (2 * y); },
+      [](const Tensor& g, const Tensor& y) { return g / (y * 2.0); });
 }
 
 Tensor rsqrt(const Tensor& x) {
   Tensor out = map_floating(x, "rsqrt", [](auto v) { return 1 / std::sqrt(v); });
   // out = x^(-1/2) ;  dx = -dout out^3 / 2
-  return with_grad("RsqrtBackward", x, out, out,
-                   [](auto g, auto y) { return g * y * y * y * static_cast<decltype(g)>(-0.5); });
+  return with_grad(
+      "RsqrtBackward0", x, out, out,
+      [](auto g, auto y) { return g * y * y * y * static_cast<decltype(g)>(-0.5); },
+      [](const Tensor& g, const Tensor& y) { return g * y * y * y * -0.5; });
 }
 
 Tensor sin(const Tensor& x) {
   Tensor out = map_floating(x, "sin", [](auto v) { return std::sin(v); });
   // out = sin x ;  dx = dout cos x
-  return with_grad("SinBackward", x, out, x, [](auto g, auto v) { return g * std::cos(v); });
+  return with_grad(
+      "SinBackward0", x, out, x, [](auto g, auto v) { return g * std::cos(v); },
+      [](const Tensor& g, const Tensor& v) { return g * cos(v); });
 }
 
 Tensor cos(const Tensor& x) {
   Tensor out = map_floating(x, "cos", [](auto v) { return std::cos(v); });
   // out = cos x ;  dx = -dout sin x
-  return with_grad("CosBackward", x, out, x, [](auto g, auto v) { return -g * std::sin(v); });
+  return with_grad(
+      "CosBackward0", x, out, x, [](auto g, auto v) { return -g * std::sin(v); },
+      [](const Tensor& g, const Tensor& v) { return -(g * sin(v)); });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = map_floating(x, "tanh", [](auto v) { return tanh_vec(v); });
   // out = tanh x ;  dx = dout (1 - out^2)
-  return with_grad("TanhBackward", x, out, out, [](auto g, auto y) { return g * (1 - y * y); });
+  return with_grad(
+      "TanhBackward0", x, out, out, [](auto g, auto y) { return g * (1 - y * y); },
+      [](const Tensor& g, const Tensor& y) { return g * (1.0 - y * y); });
 }
 
 Tensor sigmoid(const Tensor& x) {
@@ -112,14 +155,17 @@ Tensor sigmoid(const Tensor& x) {
     return T(1) / (T(1) + exp_vec(-v));
   });
   // out = sigmoid(x) ;  dx = dout out (1 - out)
-  return with_grad("SigmoidBackward", x, out, out, [](auto g, auto y) { return g * y * (1 - y); });
+  return with_grad(
+      "SigmoidBackward0", x, out, out, [](auto g, auto y) { return g * y * (1 - y); },
+      [](const Tensor& g, const Tensor& y) { return g * y * (1.0 - y); });
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = map_floating(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
   // out = max(x, 0) ;  dx = dout [out > 0]
-  return with_grad("ReluBackward", x, out, out,
-                   [](auto g, auto y) { return y > 0 ? g : decltype(g)(0); });
+  return with_grad(
+      "ReluBackward0", x, out, out, [](auto g, auto y) { return y > 0 ? g : decltype(g)(0); },
+      [](const Tensor& g, const Tensor& y) { return g * mask_of(gt(y, 0.0), y); });
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
@@ -127,9 +173,15 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
     return v > 0 ? v : static_cast<decltype(v)>(negative_slope) * v;
   });
   // out = x if x > 0 else slope x ;  dx = dout (1 if x > 0 else slope)
-  return with_grad("LeakyReluBackward", x, out, x, [negative_slope](auto g, auto v) {
-    return v > 0 ? g : static_cast<decltype(g)>(negative_slope) * g;
-  });
+  return with_grad(
+      "LeakyReluBackward0", x, out, x,
+      [negative_slope](auto g, auto v) {
+        return v > 0 ? g : static_cast<decltype(g)>(negative_slope) * g;
+      },
+      [negative_slope](const Tensor& g, const Tensor& v) {
+        Tensor positive = mask_of(gt(v, 0.0), v);
+        return g * (positive + (1.0 - positive) * negative_slope);
+      });
 }
 
 Tensor elu(const Tensor& x, double alpha) {
@@ -138,10 +190,16 @@ Tensor elu(const Tensor& x, double alpha) {
     return v > 0 ? v : static_cast<T>(alpha) * std::expm1(v);
   });
   // out = x if x > 0 else alpha (e^x - 1) ;  dx = dout (1 if x > 0 else alpha e^x)
-  return with_grad("EluBackward", x, out, x, [alpha](auto g, auto v) {
-    using T = decltype(g);
-    return v > 0 ? g : g * static_cast<T>(alpha) * std::exp(v);
-  });
+  return with_grad(
+      "EluBackward0", x, out, x,
+      [alpha](auto g, auto v) {
+        using T = decltype(g);
+        return v > 0 ? g : g * static_cast<T>(alpha) * std::exp(v);
+      },
+      [alpha](const Tensor& g, const Tensor& v) {
+        Tensor positive = mask_of(gt(v, 0.0), v);
+        return g * (positive + (1.0 - positive) * exp(v) * alpha);
+      });
 }
 
 namespace {
@@ -161,7 +219,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return v * T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
     });
     // dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
-    return with_grad("GeluBackward", x, out, x, [](auto g, auto v) {
+    return with_grad("GeluBackward0", x, out, x, [](auto g, auto v) {
       using T = decltype(g);
       T cdf = T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
       T pdf = T(kInvSqrt2Pi) * exp_vec(T(-0.5) * v * v);
@@ -175,7 +233,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
     return T(0.5) * v * (T(1) + std::tanh(u));
   });
   // dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),  u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
-  return with_grad("GeluBackward", x, out, x, [](auto g, auto v) {
+  return with_grad("GeluBackward0", x, out, x, [](auto g, auto v) {
     using T = decltype(g);
     T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
     T du = T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * v * v);
@@ -194,7 +252,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     return (positive + std::log1p(std::exp(-std::fabs(bx)))) / static_cast<T>(beta);
   });
   // out = ln(1 + e^(beta x)) / beta ;  dx = dout sigmoid(beta x)   (dout above the threshold)
-  return with_grad("SoftplusBackward", x, out, x, [beta, threshold](auto g, auto v) {
+  return with_grad("SoftplusBackward0", x, out, x, [beta, threshold](auto g, auto v) {
     using T = decltype(g);
     T bx = static_cast<T>(beta) * v;
     if (bx > static_cast<T>(threshold)) return g;
@@ -232,8 +290,12 @@ Tensor clamp(const Tensor& x_in, std::optional<double> min, std::optional<double
     });
   });
   // out = min(max(x, lo), hi) ;  dx = dout [lo <= x <= hi]
-  return with_grad("ClampBackward", x, out, x,
-                   [lo, hi](auto g, auto v) { return (v >= lo && v <= hi) ? g : decltype(g)(0); });
+  return with_grad(
+      "ClampBackward1", x, out, x,
+      [lo, hi](auto g, auto v) { return (v >= lo && v <= hi) ? g : decltype(g)(0); },
+      [lo, hi](const Tensor& g, const Tensor& v) {
+        return g * (mask_of(ge(v, lo), v) * mask_of(le(v, hi), v));
+      });
 }
 
 Tensor Tensor::neg() const {

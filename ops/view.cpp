@@ -5,15 +5,27 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "ops/reduction.h"
+#include "ops/shape_ops.h"
 
 namespace minidl {
 
 namespace {
 
-// Makes `out` a tape-tracked view of `in`, if `in` is tracked.
+// Makes `out` a tape-tracked view of `in`, if `in` is tracked. Every view's backward is made of
+// recorded ops (views, reshapes, sums, pads), so all of them are twice differentiable.
 Tensor track_view(const Tensor& in, Tensor out, const char* name, BackwardFn backward) {
-  if (needs_grad({in})) record(name, out, {in}, std::move(backward));
+  if (needs_grad({in})) record(name, out, {in}, std::move(backward))->twice_differentiable = true;
   return out;
+}
+
+// dx of a slice [start : start + length] along dim of a tensor of in_shape: dout padded with
+// zeros (recorded, for a create_graph backward; pad's own backward is the opposite crop).
+Tensor pad_back(const Tensor& g, const Shape& in_shape, int64_t dim, int64_t start) {
+  const int64_t nd = static_cast<int64_t>(in_shape.size());
+  std::vector<int64_t> widths(2 * (nd - dim), 0);  // last dim first, as F.pad
+  widths[2 * (nd - 1 - dim)] = start;
+  widths[2 * (nd - 1 - dim) + 1] = in_shape[dim] - start - g.shape()[dim];
+  return pad(g, widths, "constant", 0.0);
 }
 
 // offset + index * stride: where a view starting at `index` along a dim begins. If that overflows,
@@ -97,7 +109,7 @@ Tensor Tensor::view(const Shape& requested) const {
                    << " as " << shape_str(shape) << " without copying; use reshape()");
   Shape in_shape = this->shape();
   // out = x viewed as `shape` ;  dx = dout viewed as x's shape
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "ViewBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "ViewBackward0",
                     [in_shape](const Tensor& g) { return GradList{g.reshape(in_shape)}; });
 }
 
@@ -117,7 +129,7 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   std::swap(shape[dim0], shape[dim1]);
   std::swap(strides[dim0], strides[dim1]);
   // out = x with dims swapped ;  dx = dout with the same dims swapped back
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "TransposeBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "TransposeBackward0",
                     [dim0, dim1](const Tensor& g) { return GradList{g.transpose(dim0, dim1)}; });
 }
 
@@ -125,7 +137,10 @@ Tensor Tensor::t() const {
   MINIDL_CHECK(
       dim() <= 2, "t",
       "expects a tensor with <= 2 dimensions, got " << dim() << "-d " << shape_str(shape()));
-  return dim() < 2 ? *this : transpose(0, 1);
+  if (dim() < 2) return *this;
+  Tensor out = transpose(0, 1);
+  if (out.grad_fn() && out.grad_fn() != grad_fn()) out.grad_fn()->name_ = "TBackward0";
+  return out;
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
@@ -143,7 +158,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     strides[i] = this->strides()[d];
   }
   // out = x with dims reordered ;  dx = dout with the inverse order
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "PermuteBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "PermuteBackward0",
                     [inverse](const Tensor& g) { return GradList{g.permute(inverse)}; });
 }
 
@@ -173,7 +188,28 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   return track_view(
       *this,
       make_view(*this, shape, strides, advanced_offset(storage_offset(), s, this->strides()[dim])),
-      "SliceBackward", [in_shape, dt, dim, s, e, step](const Tensor& g) {
+      "SliceBackward0", [in_shape, dt, dim, s, e, step](const Tensor& g) {
+        if (GradMode::is_enabled() && g.requires_grad()) {
+          if (step == 1) return GradList{pad_back(g, in_shape, dim, s)};
+          // A strided slice: dout spread by one zero-padded axis of size step, then cropped.
+          Shape spread = g.shape();
+          spread.insert(spread.begin() + dim + 1, 1);
+          Tensor widened = pad_back(
+              g.reshape(spread),
+              [&] {
+                Shape full = spread;
+                full[dim + 1] = step;
+                return full;
+              }(),
+              dim + 1, 0);
+          Shape merged = g.shape();
+          merged[dim] *= step;
+          Tensor flat = widened.reshape(merged);
+          const int64_t keep = std::min(merged[dim], in_shape[dim] - s);
+          Shape cropped_shape = merged;
+          cropped_shape[dim] = in_shape[dim];
+          return GradList{pad_back(flat.narrow(dim, 0, keep), cropped_shape, dim, s)};
+        }
         Tensor dx = zeros(in_shape, dt);
         copy_data(dx.slice(dim, s, e, step), g);
         return GradList{dx};
@@ -207,8 +243,10 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   Shape in_shape = this->shape();
   DType dt = dtype();
   // out = x[..., index, ...] ;  dx = zeros with dout written at that index
-  return track_view(*this, make_view(*this, shape, strides, offset), "SelectBackward",
+  return track_view(*this, make_view(*this, shape, strides, offset), "SelectBackward0",
                     [in_shape, dt, d, index](const Tensor& g) {
+                      if (GradMode::is_enabled() && g.requires_grad())
+                        return GradList{pad_back(g.unsqueeze(d), in_shape, d, index)};
                       Tensor dx = zeros(in_shape, dt);
                       copy_data(dx.select(d, index), g);
                       return GradList{dx};
@@ -282,7 +320,7 @@ Tensor Tensor::expand(const Shape& requested) const {
   if (shape == this->shape()) return *this;
   Shape in_shape = this->shape();
   // out = x repeated along broadcast dims (stride 0) ;  dx = dout summed over those dims
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "ExpandBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "ExpandBackward0",
                     [in_shape](const Tensor& g) { return GradList{sum_to(g, in_shape)}; });
 }
 
@@ -302,7 +340,7 @@ Tensor Tensor::squeeze(int64_t dim) const {
   strides.erase(strides.begin() + d);
   Shape in_shape = this->shape();
   // out = x without the size-1 dim ;  dx = dout with it put back
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "SqueezeBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "SqueezeBackward1",
                     [in_shape](const Tensor& g) { return GradList{g.reshape(in_shape)}; });
 }
 
@@ -317,7 +355,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   strides.insert(strides.begin() + d, stride);
   Shape in_shape = this->shape();
   // out = x with a new size-1 dim ;  dx = dout without it
-  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "UnsqueezeBackward",
+  return track_view(*this, make_view(*this, shape, strides, storage_offset()), "UnsqueezeBackward0",
                     [in_shape](const Tensor& g) { return GradList{g.reshape(in_shape)}; });
 }
 

@@ -10,7 +10,7 @@ Tensor wrong_square(const Tensor& x) {
   Tensor y = x.detach() * x.detach();
   if (needs_grad({x})) {
     SavedTensor saved(x);
-    record("WrongSquareBackward", y, {x},
+    record("WrongSquareBackward0", y, {x},
            [saved](const Tensor& g) { return GradList{g * saved.get() * 3.0}; });
   }
   return y;

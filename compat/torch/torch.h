@@ -43,6 +43,7 @@ using ::minidl::Generator;
 using ::minidl::GradMode;
 using ::minidl::load;
 using ::minidl::NoGradGuard;
+using ::minidl::AnomalyMode;
 using ::minidl::Reduction;
 using ::minidl::save;
 using ::minidl::str;
@@ -77,6 +78,7 @@ using ::minidl::kStrided;
 using ::minidl::kUInt8;
 using ::minidl::Layout;
 using ::minidl::Scalar;
+using ::minidl::IValue;
 using ::minidl::TensorAccessor;
 namespace indexing = ::minidl::indexing;
 
@@ -244,6 +246,7 @@ using ::minidl::zeros;
 using ::minidl::zeros_like;
 
 // ---------------------------------------------------------------- optimizers, data
+namespace autograd = ::minidl::autograd;  // grad, backward, Function, AutogradContext, ...
 namespace optim = ::minidl::optim;
 namespace data = ::minidl::data;
 
