@@ -12,6 +12,8 @@
 namespace minidl {
 
 Tensor zeros(const Shape& shape, TensorOptions options = {});
+// (One integer size means a 1-d shape, as libtorch's IntArrayRef of one value -- zeros(5) is
+// zeros({5}); see the templates below the declarations.)
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, double value, TensorOptions options = {});
 // [0, end), [start, end) with step; int64 unless a floating dtype is asked for or any bound is
@@ -65,5 +67,35 @@ Tensor scalar_tensor(double value, TensorOptions options = {});
 // Writes through the tensor change the caller's memory. With requires_grad the tensor is a leaf.
 Tensor from_blob(void* data, const Shape& shape, TensorOptions options = {});
 Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options = {});
+
+// A single integer size is a 1-d shape, as in libtorch (IntArrayRef converts from one value):
+// zeros(5) == zeros({5}), randn(3, requires_grad()). Templates, so that a braced {} still means
+// the 0-d shape and {5} the 1-d one, as before.
+template <typename I>
+using if_size_t = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, Tensor>;
+template <typename I>
+if_size_t<I> empty(I size, TensorOptions options = {}) {
+  return empty(Shape{static_cast<int64_t>(size)}, options);
+}
+template <typename I>
+if_size_t<I> zeros(I size, TensorOptions options = {}) {
+  return zeros(Shape{static_cast<int64_t>(size)}, options);
+}
+template <typename I>
+if_size_t<I> ones(I size, TensorOptions options = {}) {
+  return ones(Shape{static_cast<int64_t>(size)}, options);
+}
+template <typename I>
+if_size_t<I> full(I size, double value, TensorOptions options = {}) {
+  return full(Shape{static_cast<int64_t>(size)}, value, options);
+}
+template <typename I>
+if_size_t<I> rand(I size, TensorOptions options = {}, Generator* generator = nullptr) {
+  return rand(Shape{static_cast<int64_t>(size)}, options, generator);
+}
+template <typename I>
+if_size_t<I> randn(I size, TensorOptions options = {}, Generator* generator = nullptr) {
+  return randn(Shape{static_cast<int64_t>(size)}, options, generator);
+}
 
 }  // namespace minidl

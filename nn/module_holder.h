@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -35,6 +36,7 @@ namespace minidl::nn {
 
 template <typename Impl>
 class ModuleHolder;
+struct NamedModule;  // nn/container.h
 
 namespace detail {
 
@@ -61,6 +63,13 @@ class ModuleHolder {
                                            std::is_same_v<std::decay_t<Head>, std::nullptr_t>))>>
   explicit ModuleHolder(Head&& head, Tail&&... tail)
       : impl_(std::make_shared<Impl>(std::forward<Head>(head), std::forward<Tail>(tail)...)) {}
+  // A module built from a braced list of named entries: nn::ModuleHolder<nn::Sequential>(
+  // {{"fc", fc}, {"act", relu}}), as libtorch's torch::nn::Sequential({{"fc", fc}, ...}).
+  // (The variadic constructor above cannot deduce a braced list.)
+  template <typename I = Impl,
+            typename = std::enable_if_t<std::is_constructible_v<I, std::initializer_list<NamedModule>>>>
+  ModuleHolder(std::initializer_list<NamedModule> entries)  // NOLINT: implicit, as libtorch's
+      : impl_(std::make_shared<Impl>(entries)) {}
   // An existing module (register_module returns one; std::make_shared<nn::LinearImpl>(...) too).
   ModuleHolder(std::shared_ptr<Impl> module) : impl_(std::move(module)) {}
 

@@ -48,6 +48,20 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
                 int64_t ignore_index = -100, Reduction reduction = Reduction::Mean);
 
+// libtorch's ATen argument order, where the reduction comes before ignore_index:
+// torch::nll_loss(x, t, /*weight=*/{}, torch::Reduction::Sum) and torch::cross_entropy_loss(x, t,
+// weight, reduction, ignore_index, label_smoothing). The same ops as above.
+inline Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                       Reduction reduction, int64_t ignore_index = -100) {
+  return nll_loss(input, target, weight, ignore_index, reduction);
+}
+inline Tensor cross_entropy_loss(const Tensor& input, const Tensor& target,
+                                 const Tensor& weight = Tensor(),
+                                 Reduction reduction = Reduction::Mean,
+                                 int64_t ignore_index = -100, double label_smoothing = 0.0) {
+  return cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing);
+}
+
 // (input - target)^2 elementwise. input and target must have the same shape and dtype (PyTorch
 // broadcasts mismatched shapes with a warning that it is probably a bug; minidl refuses them).
 // Differentiable in both.

@@ -112,3 +112,17 @@ TEST_CASE("factories reject bad arguments", "[factories]") {
   CHECK_THROWS_WITH(ones({2}, kInt64).requires_grad_(),
                     Catch::Contains("requires_grad_") && Catch::Contains("int64"));
 }
+
+TEST_CASE("factories: one integer size is a 1-d shape; braces keep their meaning", "[factories]") {
+  CHECK(zeros(5).shape() == Shape{5});
+  CHECK(ones(int64_t{3}, kFloat64).dtype() == kFloat64);
+  CHECK(full(2, 7.0).to_vector<float>() == std::vector<float>{7.0f, 7.0f});
+  CHECK(empty(4).numel() == 4);
+  CHECK(rand(3).shape() == Shape{3});
+  Tensor r = randn(3, requires_grad());
+  CHECK(r.requires_grad());
+  CHECK(zeros({}).dim() == 0);  // the 0-d shape, not zeros(0)
+  CHECK(zeros({5}).shape() == Shape{5});
+  CHECK(zeros({2, 3}).shape() == Shape{2, 3});
+  CHECK_THROWS_WITH(zeros(-1), Catch::Contains("-1"));
+}

@@ -398,3 +398,17 @@ TEST_CASE("elementwise losses reject mismatched shapes, dtypes and weights", "[l
       binary_cross_entropy_with_logits(zeros({3, 4}), zeros({3, 4}), Tensor(), ones({4}, kFloat64)),
       Catch::Contains("pos_weight") && Catch::Contains("float64"));
 }
+
+TEST_CASE("nll_loss and cross_entropy_loss in libtorch's ATen argument order", "[loss]") {
+  manual_seed(2);
+  Tensor logits = randn({4, 3});
+  Tensor target = tensor<int64_t>({0, 2, 1, 2});
+  Tensor log_probs = log_softmax(logits, 1);
+  CHECK(allclose(nll_loss(log_probs, target, {}, Reduction::Sum),
+                 nll_loss(log_probs, target, {}, -100, Reduction::Sum)));
+  CHECK(allclose(nll_loss(log_probs, tensor<int64_t>({0, 2, 1, -1}), {}, kMean, -1),
+                 nll_loss(log_probs, tensor<int64_t>({0, 2, 1, -1}), {}, -1, kMean)));
+  CHECK(allclose(cross_entropy_loss(logits, target, {}, kSum, -100, 0.1),
+                 cross_entropy(logits, target, {}, -100, kSum, 0.1)));
+  CHECK(allclose(cross_entropy_loss(logits, target), cross_entropy(logits, target)));
+}

@@ -72,7 +72,7 @@ const std::set<std::string> kInternal = {"binary_loop",
                                          "shape_str",
                                          "dtype_name",
                                          "element_size",
-                                         "band_to_dense"};
+                                         "band_to_dense",   "reduction_name"};
 
 // Free functions declared at minidl's namespace scope in core/ and ops/ headers (declarations
 // start in column 0; nested namespaces such as detail or cuda are skipped: torch.h aliases those
@@ -147,15 +147,24 @@ TEST_CASE("torch.h: every layer's Options builder is a torch::nn name", "[torch_
   const std::string header = read_text(source_root() / "compat/torch/torch.h");
   const std::regex options(R"(^(?:template <[^>]*>\s*)?(?:struct|using) (\w+Options)\b)");
   int found = 0;
-  for (const char* folder : {"nn", "nn/attention"}) {
+  // The functional options (F::XxxFuncOptions) come with torch::nn::functional, aliased whole.
+  const std::regex enter_namespace(R"(^namespace ([\w:]+) \{)");
+  for (const char* folder : {"nn", "nn/attention", "nn/functional"}) {
     for (const auto& entry : std::filesystem::directory_iterator(source_root() / folder)) {
       const std::string file = entry.path().filename().string();
       // The optimizers' and schedulers' options come with torch::optim.
       if (entry.path().extension() != ".h" || file == "optim.h" || file == "scheduler.h") continue;
       std::ifstream in(entry.path());
-      std::string line;
+      std::string line, current_namespace;
       while (std::getline(in, line)) {
         std::smatch match;
+        // (A namespace opened inside a functional one, like its detail, stays functional.)
+        if (std::regex_search(line, match, enter_namespace) &&
+            current_namespace.find("functional") == std::string::npos)
+          current_namespace = match[1];
+        if (line.rfind("}  // namespace", 0) == 0 && line.find("functional") != std::string::npos)
+          current_namespace.clear();
+        if (current_namespace.find("functional") != std::string::npos) continue;
         if (!std::regex_search(line, match, options)) continue;
         ++found;
         INFO(file << ": compat/torch/torch.h lacks `using ::minidl::nn::" << match[1] << ";`");
@@ -191,4 +200,22 @@ TEST_CASE("torch.h: libtorch's names are minidl's types, handles included", "[to
                         Catch::Contains("expected 3 dims, got 2"));
   CHECK_THROWS_WITH([&] { AT_ASSERT(y.numel() == 0); }(),
                     Catch::Contains("AT_ASSERT") && Catch::Contains("y.numel() == 0"));
+}
+
+TEST_CASE("torch.h: mode tags work where layer options take a mode, and named Sequentials",
+          "[torch_header]") {
+  using namespace torch;
+  CHECK(nn::Conv2dOptions(1, 2, 3).padding_mode(kZeros).padding_mode() == "zeros");
+  CHECK(nn::UpsampleOptions().mode(kBilinear).mode() == "bilinear");
+  CHECK(nn::RNNOptions(2, 3).nonlinearity(kReLU).nonlinearity() == "relu");
+  CHECK(nn::TransformerEncoderLayerOptions(8, 2).activation(kGELU).activation() == "gelu");
+  CHECK_THROWS_WITH(nn::Conv2d(nn::Conv2dOptions(1, 2, 3).padding_mode(kCircular)),
+                    Catch::Contains("padding_mode"));
+
+  nn::Linear fc(3, 4);
+  nn::Sequential named({{"fc", fc}, {"act", nn::ReLU()}});
+  CHECK(named->size() == 2);
+  CHECK(named->named_children()[0].first == "fc");
+  CHECK(named(randn({2, 3})).sizes() == std::vector<int64_t>{2, 4});
+  CHECK(named->named_parameters().contains("fc.weight"));
 }

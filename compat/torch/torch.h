@@ -82,7 +82,37 @@ using ::minidl::IValue;
 using ::minidl::TensorAccessor;
 namespace indexing = ::minidl::indexing;
 
+// libtorch's tags: reductions, padding / interpolation / activation modes.
+using ::minidl::kNone;
+using ::minidl::kMean;
+using ::minidl::kSum;
+using ::minidl::kBatchMean;
+using ::minidl::kConstant;
+using ::minidl::kReflect;
+using ::minidl::kReplicate;
+using ::minidl::kCircular;
+using ::minidl::kZeros;
+using ::minidl::kNearest;
+using ::minidl::kNearestExact;
+using ::minidl::kLinear;
+using ::minidl::kBilinear;
+using ::minidl::kReLU;
+using ::minidl::kTanh;
+using ::minidl::kGELU;
+using ::minidl::kSame;
+using ::minidl::kValid;
+namespace enumtype = ::minidl::enumtype;
+
 // ---------------------------------------------------------------- functions on tensors
+using ::minidl::circular_pad;
+using ::minidl::cosine_similarity;
+using ::minidl::hardtanh;
+using ::minidl::kl_div;
+using ::minidl::margin_ranking_loss;
+using ::minidl::normalize;
+using ::minidl::relu6;
+using ::minidl::silu;
+using ::minidl::cross_entropy_loss;
 using ::minidl::abs;
 using ::minidl::adaptive_avg_pool2d;
 using ::minidl::add;
@@ -258,7 +288,17 @@ using ::minidl::nn::NamedModule;
 using ::minidl::nn::NamedTensor;
 using ::minidl::nn::StateDict;
 
-// Every layer's options builder.
+// Every layer's and loss's options builder.
+using ::minidl::nn::BCELossOptions;
+using ::minidl::nn::BCEWithLogitsLossOptions;
+using ::minidl::nn::CrossEntropyLossOptions;
+using ::minidl::nn::HuberLossOptions;
+using ::minidl::nn::KLDivLossOptions;
+using ::minidl::nn::L1LossOptions;
+using ::minidl::nn::MSELossOptions;
+using ::minidl::nn::MarginRankingLossOptions;
+using ::minidl::nn::NLLLossOptions;
+using ::minidl::nn::SmoothL1LossOptions;
 using ::minidl::nn::AdaptiveAvgPool2dOptions;
 using ::minidl::nn::AvgPool2dOptions;
 using ::minidl::nn::BatchNorm1dOptions;
@@ -299,6 +339,7 @@ using ::minidl::nn::TransformerEncoderOptions;
 using ::minidl::nn::UnflattenOptions;
 using ::minidl::nn::UpsampleOptions;
 namespace init = ::minidl::nn::init;
+namespace functional = ::minidl::nn::functional;
 namespace utils = ::minidl::nn::utils;
 
 // libtorch's pair of names for a layer: XImpl is the module, X its handle.
@@ -347,6 +388,20 @@ MINIDL_TORCH_LAYER(Sequential);
 MINIDL_TORCH_LAYER(ModuleList);
 MINIDL_TORCH_LAYER(ModuleDict);
 MINIDL_TORCH_LAYER(Functional);
+MINIDL_TORCH_LAYER(SiLU);
+MINIDL_TORCH_LAYER(Softplus);
+MINIDL_TORCH_LAYER(Hardtanh);
+MINIDL_TORCH_LAYER(ReLU6);
+MINIDL_TORCH_LAYER(MSELoss);
+MINIDL_TORCH_LAYER(L1Loss);
+MINIDL_TORCH_LAYER(SmoothL1Loss);
+MINIDL_TORCH_LAYER(HuberLoss);
+MINIDL_TORCH_LAYER(CrossEntropyLoss);
+MINIDL_TORCH_LAYER(NLLLoss);
+MINIDL_TORCH_LAYER(BCELoss);
+MINIDL_TORCH_LAYER(BCEWithLogitsLoss);
+MINIDL_TORCH_LAYER(KLDivLoss);
+MINIDL_TORCH_LAYER(MarginRankingLoss);
 MINIDL_TORCH_LAYER(BahdanauAttention);
 MINIDL_TORCH_LAYER(DotProductAttention);
 MINIDL_TORCH_LAYER(ProjectedDotProductAttention);
