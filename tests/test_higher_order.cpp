@@ -35,6 +35,9 @@ Tensor positive_leaf(const Shape& shape) {
 std::vector<SecondOrderCase> cases() {
   manual_seed(7);
   Tensor bool_mask = gt(randn({3, 4}, kFloat64), 0.0);
+  Tensor labels = tensor({2, 0, -1, 1}, kInt64);  // -1: ignore_index in the weighted cases
+  Tensor pixel_labels = tensor({0, 2, 1, 1}, kInt64).view({2, 2});
+  Tensor class_weight = tensor({0.5, 2.0, 1.2}, kFloat64);
   return {
       {"AddBackward0",
        [](auto x) { return (x[0] + x[1] * 2.0) * x[0]; },
@@ -154,6 +157,32 @@ std::vector<SecondOrderCase> cases() {
        [](auto x) { return x[0].to(kFloat32).to(kFloat64).exp(); },
        {leaf({4})},
        GradcheckOptions{1e-3, 1e-3, 1e-2, 0}},  // float32 in the middle: larger step
+      {"CrossEntropyBackward0 (indices, weight, ignore_index, label_smoothing)",
+       [=](auto x) { return cross_entropy(x[0], labels, class_weight, -1, kMean, 0.2); },
+       {transposed_leaf({4, 3})}},
+      {"CrossEntropyBackward0 (indices, [N, C, d], none)",
+       [=](auto x) { return cross_entropy(x[0], pixel_labels, Tensor(), -100, kNone); },
+       {leaf({2, 3, 2})}},
+      {"CrossEntropyBackward0 (unbatched, sum)",
+       [=](auto x) {
+         return cross_entropy(x[0], tensor({1}, kInt64).view({}), class_weight, -100, kSum, 0.1);
+       },
+       {leaf({3})}},
+      {"CrossEntropyBackward0 (probabilities)",
+       [=](auto x) { return cross_entropy(x[0], x[1], class_weight, -100, kMean, 0.3); },
+       {leaf({4, 3}), strided_leaf({4, 3})}},
+      {"CrossEntropyBackward0 (probabilities, [N, C, d], none)",
+       [=](auto x) { return cross_entropy(x[0], x[1].softmax(1), Tensor(), -100, kNone); },
+       {leaf({2, 3, 2}), leaf({2, 3, 2})}},
+      {"NllLossBackward0",
+       [=](auto x) { return nll_loss(log_softmax(x[0], 1), labels, class_weight, -1); },
+       {strided_leaf({4, 3})}},
+      {"NllLossBackward0 (none, sum)",
+       [=](auto x) {
+         return nll_loss(x[0] * x[0], pixel_labels, Tensor(), -100, kNone) +
+                nll_loss(x[0].exp(), pixel_labels, class_weight, 2, kSum);
+       },
+       {leaf({2, 3, 2})}},
       // convolutions: stride, padding, dilation, groups, output_padding; non-contiguous operands
       {"ConvolutionBackward0 (conv2d)",
        [](auto x) {
