@@ -183,6 +183,27 @@ std::vector<SecondOrderCase> cases() {
                 nll_loss(x[0].exp(), pixel_labels, class_weight, 2, kSum);
        },
        {leaf({2, 3, 2})}},
+      {"NativeLayerNormBackward0",
+       [](auto x) {
+         return layer_norm(x[0], {3, 2}, x[1], x[2]);
+       },
+       {transposed_leaf({2, 3, 2}), leaf({3, 2}), strided_leaf({3, 2})}},
+      {"NativeLayerNormBackward0 (no affine, 1-d)",
+       [](auto x) { return layer_norm(x[0], {4}, Tensor(), Tensor(), 1e-3) * x[0]; },
+       {leaf({4})}},
+      {"NativeBatchNormBackward0 (training)",
+       [](auto x) { return batch_norm(x[0], Tensor(), Tensor(), x[1], x[2], true, 0.1, 1e-3); },
+       {strided_leaf({3, 2, 2}), leaf({2}), leaf({2})}},
+      {"NativeBatchNormBackward0 (training, 4-d, no affine)",
+       [](auto x) { return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true).tanh(); },
+       {leaf({2, 3, 2, 2})}},
+      {"NativeBatchNormBackward0 (eval)",
+       [](auto x) {
+         Tensor running_mean = tensor({0.2, -0.1}, kFloat64);
+         Tensor running_var = tensor({1.5, 0.7}, kFloat64);
+         return batch_norm(x[0], running_mean, running_var, x[1], x[2], false).tanh();
+       },
+       {transposed_leaf({2, 2, 3}), leaf({2}), leaf({2})}},
       // convolutions: stride, padding, dilation, groups, output_padding; non-contiguous operands
       {"ConvolutionBackward0 (conv2d)",
        [](auto x) {
@@ -316,12 +337,12 @@ TEST_CASE("an op's saved output is re-attached when differentiating twice", "[hi
 }
 
 TEST_CASE("create_graph through a fused backward is an error naming the op", "[higher_order]") {
-  Tensor x = leaf({2, 3});
-  Tensor w = ones({3}, kFloat64).requires_grad_();
-  Tensor y = layer_norm(x, {3}, w).sum();
-  CHECK_THROWS_WITH(grad({y}, {x}, {}, std::nullopt, true),
-                    Catch::Contains("NativeLayerNormBackward0") &&
+  // gru_cell's backward is a fused kernel
+  Tensor x_proj = leaf({2, 6}), h = leaf({2, 2}), w_hh = leaf({6, 2});
+  Tensor y = gru_cell(x_proj, h, w_hh, Tensor()).sum();
+  CHECK_THROWS_WITH(grad({y}, {h}, {}, std::nullopt, true),
+                    Catch::Contains("GruBackward0") &&
                         Catch::Contains("differentiating twice through this op is not supported"));
   // the same graph differentiates once without complaint
-  CHECK(grad({layer_norm(x, {3}, w).sum()}, {x})[0].defined());
+  CHECK(grad({gru_cell(x_proj, h, w_hh, Tensor()).sum()}, {h})[0].defined());
 }
