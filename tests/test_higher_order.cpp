@@ -38,6 +38,7 @@ std::vector<SecondOrderCase> cases() {
   Tensor labels = tensor({2, 0, -1, 1}, kInt64);  // -1: ignore_index in the weighted cases
   Tensor pixel_labels = tensor({0, 2, 1, 1}, kInt64).view({2, 2});
   Tensor class_weight = tensor({0.5, 2.0, 1.2}, kFloat64);
+  Tensor gather_index = tensor({0, 3, 3, 1, 0, 2, 2, 2, 0}, kInt64).view({3, 3});
   return {
       {"AddBackward0",
        [](auto x) { return (x[0] + x[1] * 2.0) * x[0]; },
@@ -204,6 +205,37 @@ std::vector<SecondOrderCase> cases() {
          return batch_norm(x[0], running_mean, running_var, x[1], x[2], false).tanh();
        },
        {transposed_leaf({2, 2, 3}), leaf({2}), leaf({2})}},
+      {"GatherBackward0",
+       [=](auto x) { return gather(x[0], 1, gather_index).pow(2.0); },
+       {transposed_leaf({3, 4})}},
+      {"ScatterAddBackward0",
+       [=](auto x) { return scatter_add(x[0], 1, gather_index, x[1]).pow(2.0); },
+       {leaf({3, 4}), strided_leaf({3, 3})}},
+      {"IndexSelectBackward0",
+       [=](auto x) {
+         return index_select(x[0], 0, tensor({2, 0, 2}, kInt64)).pow(2.0);
+       },
+       {transposed_leaf({3, 4})}},
+      {"EmbeddingBackward0",
+       [=](auto x) {
+         return embedding(x[0], tensor({1, 3, 1, 0}, kInt64).view({2, 2}), 3).tanh();
+       },
+       {strided_leaf({4, 3})}},
+      {"MaxPool2DWithIndicesBackward0",
+       [](auto x) {
+         return max_pool2d(x[0] * x[0], {2, 2}, {1, 2}, {1, 0}).tanh();
+       },
+       {transposed_leaf({1, 2, 3, 4})}},
+      {"AvgPool2DBackward0",
+       [](auto x) {
+         return avg_pool2d(x[0], {2, 3}, {2, 1}, {1, 1}, true, false).tanh();
+       },
+       {strided_leaf({2, 3, 4})}},
+      {"AdaptiveAvgPool2DBackward0",
+       [](auto x) {
+         return adaptive_avg_pool2d(x[0], {2, 3}).tanh();
+       },
+       {transposed_leaf({1, 2, 3, 5})}},
       // convolutions: stride, padding, dilation, groups, output_padding; non-contiguous operands
       {"ConvolutionBackward0 (conv2d)",
        [](auto x) {
