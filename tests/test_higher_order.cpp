@@ -329,6 +329,65 @@ TEST_CASE("a gradient penalty on an MLP trains as in PyTorch", "[higher_order]")
   }
 }
 
+TEST_CASE("a gradient penalty on a CNN trains as in PyTorch", "[higher_order]") {
+  // conv2d, leaky_relu, max_pool2d, avg_pool2d, linear: the penalty's gradient runs through the
+  // double backward of the convolutions and both pools.
+  Fixtures fx("higher_order.txt");
+  std::vector<std::string> names = {"c1w", "c1b", "c2w", "c2b", "lw", "lb"};
+  std::map<std::string, Tensor> p;
+  for (const std::string& n : names) p[n] = fx["cnn_init_" + n].clone().requires_grad_();
+  auto critic = [&](const Tensor& in) {
+    Tensor h = leaky_relu(conv2d(in, p["c1w"], p["c1b"], 1, 1), 0.2);
+    h = max_pool2d(h, 2);
+    h = leaky_relu(conv2d(h, p["c2w"], p["c2b"]), 0.2);
+    h = avg_pool2d(h, 2);
+    return linear(h.flatten(1), p["lw"], p["lb"]);
+  };
+  std::vector<double> losses;
+  for (int step = 0; step < 3; ++step) {
+    Tensor in = fx["cnn_x"].clone().requires_grad_();
+    Tensor out = critic(in);
+    Tensor dx = grad({out.sum()}, {in}, {}, std::nullopt, /*create_graph=*/true)[0];
+    Tensor norms = (dx.pow(2.0).sum({1, 2, 3}) + 1e-12).sqrt();
+    Tensor loss = mse_loss(out, fx["cnn_y"]) + (norms - 1.0).pow(2.0).mean();
+    for (auto& [n, t] : p) t.zero_grad();
+    loss.backward();
+    NoGradGuard no_grad;
+    for (auto& [n, t] : p) t.sub_(t.grad() * 0.05);
+    losses.push_back(loss.item());
+  }
+  CHECK(allclose(from_vector(losses, {3}, kFloat64), fx["cnn_losses"], 1e-9, 1e-12));
+  for (const std::string& n : names) {
+    INFO(n);
+    CHECK(allclose(p[n], fx["cnn_final_" + n], 1e-9, 1e-12));
+  }
+}
+
+TEST_CASE("a Hessian-vector product through a classifier with cross_entropy matches PyTorch",
+          "[higher_order]") {
+  // linear, layer_norm, tanh, linear, cross_entropy with class weights and label smoothing
+  Fixtures fx("higher_order.txt");
+  std::vector<std::string> names = {"w1", "b1", "g", "beta", "w2", "b2"};
+  std::vector<Tensor> params, directions;
+  for (const std::string& n : names) {
+    params.push_back(fx["cls_" + n].clone().requires_grad_());
+    directions.push_back(fx["cls_v_" + n]);
+  }
+  Tensor h = linear(fx["cls_x"], params[0], params[1]);
+  h = layer_norm(h, {5}, params[2], params[3]).tanh();
+  Tensor f = cross_entropy(linear(h, params[4], params[5]), fx["cls_y"], fx["cls_weight"], -100,
+                           kMean, 0.1);
+  std::vector<Tensor> g = grad({f}, params, {}, std::nullopt, /*create_graph=*/true);
+  Tensor dot = zeros({}, kFloat64);
+  for (size_t i = 0; i < g.size(); ++i) dot = dot + (g[i] * directions[i]).sum();
+  std::vector<Tensor> hv = grad({dot}, params);
+  for (size_t i = 0; i < names.size(); ++i) {
+    INFO(names[i]);
+    CHECK(allclose(g[i], fx["cls_grad_" + names[i]], 1e-10, 1e-12));
+    CHECK(allclose(hv[i], fx["cls_hv_" + names[i]], 1e-9, 1e-12));
+  }
+}
+
 TEST_CASE("backward with create_graph leaves a .grad that can be differentiated",
           "[higher_order]") {
   Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
