@@ -236,6 +236,28 @@ std::vector<SecondOrderCase> cases() {
          return adaptive_avg_pool2d(x[0], {2, 3}).tanh();
        },
        {transposed_leaf({1, 2, 3, 5})}},
+      {"GeluBackward0 (none)", [](auto x) { return gelu(x[0]); }, {transposed_leaf({3, 4})}},
+      {"GeluBackward0 (tanh)", [](auto x) { return gelu(x[0], "tanh"); }, {strided_leaf({3, 4})}},
+      {"SoftplusBackward0",
+       [](auto x) { return softplus(x[0], 2.0, 1.0); },  // some elements past the threshold
+       {leaf({3, 4})}},
+      {"MaxBackward1", [](auto x) { return (x[0] * x[0]).max(); }, {leaf({3, 4})}},
+      {"MinBackward0",
+       [](auto x) { return x[0].tanh().min(1, true).first; },
+       {transposed_leaf({3, 4})}},
+      {"AmaxBackward0", [](auto x) { return amax(x[0].tanh(), {0}); }, {leaf({3, 4})}},
+      {"VarBackward0", [](auto x) { return var(x[0], {1}); }, {strided_leaf({3, 4})}},
+      {"StdBackward0", [](auto x) { return minidl::std(x[0], {0}, 0, true); }, {leaf({3, 4})}},
+      {"LogsumexpBackward0",
+       [](auto x) { return logsumexp(x[0], {1}); },
+       {transposed_leaf({3, 4})}},
+      {"NormBackward1 (p = 2)", [](auto x) { return norm(x[0], 2.0, {1}); }, {leaf({3, 4})}},
+      {"NormBackward1 (p = 1, 3)",
+       [](auto x) { return norm(x[0], 1.0).tanh() * norm(x[0], 3.0, {0}); },
+       {strided_leaf({3, 4})}},
+      {"NormBackward1 (p = inf)",
+       [](auto x) { return norm(x[0], INFINITY, {1}) * x[0].sum(); },
+       {leaf({3, 4})}},
       // convolutions: stride, padding, dilation, groups, output_padding; non-contiguous operands
       {"ConvolutionBackward0 (conv2d)",
        [](auto x) {
@@ -280,11 +302,12 @@ TEST_CASE("gradgradcheck: every op marked twice differentiable", "[higher_order]
 }
 
 TEST_CASE("gradgradcheck catches a backward that drops its history", "[higher_order]") {
-  // gelu's backward is one fused loop: through a create_graph backward it is refused, so
+  // cumprod's backward is one fused loop: through a create_graph backward it is refused, so
   // gradgradcheck cannot silently see a zero second derivative.
   Tensor x = leaf({4});
-  CHECK_THROWS_WITH(gradgradcheck([](auto v) { return gelu(v[0]); }, {x}),
-                    Catch::Contains("GeluBackward0") && Catch::Contains("differentiating twice"));
+  CHECK_THROWS_WITH(
+      gradgradcheck([](auto v) { return cumprod(v[0], 0); }, {x}),
+      Catch::Contains("CumprodBackward0") && Catch::Contains("differentiating twice"));
 }
 
 TEST_CASE("a Hessian-vector product matches PyTorch", "[higher_order]") {
