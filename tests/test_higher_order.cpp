@@ -258,6 +258,39 @@ std::vector<SecondOrderCase> cases() {
       {"NormBackward1 (p = inf)",
        [](auto x) { return norm(x[0], INFINITY, {1}) * x[0].sum(); },
        {leaf({3, 4})}},
+      {"CumsumBackward0",
+       [](auto x) { return x[0].cumsum(1).pow(2.0); },
+       {transposed_leaf({3, 4})}},
+      {"DropoutBackward0",
+       [](auto x) {
+         Generator same_mask(3);  // the same mask on every call
+         return dropout(x[0], 0.4, true, &same_mask).tanh();
+       },
+       {strided_leaf({3, 4})}},
+      {"L1LossBackward0",
+       [](auto x) { return l1_loss(x[0], x[1], kNone).pow(2.0) + l1_loss(x[0] * x[1], x[1]); },
+       {leaf({3, 4}), transposed_leaf({3, 4})}},
+      {"HuberLossBackward0",
+       [](auto x) { return huber_loss(x[0], x[1], kMean, 0.8); },
+       {leaf({3, 4}), leaf({4})}},
+      {"SmoothL1LossBackward0",
+       [](auto x) {
+         return smooth_l1_loss(x[0], x[1], kSum, 0.7) +
+                smooth_l1_loss(x[0], x[1], kNone, 0.0).pow(2.0);
+       },
+       {strided_leaf({3, 4}), leaf({3, 4})}},
+      {"BinaryCrossEntropyWithLogitsBackward0",
+       [=](auto x) {
+         return binary_cross_entropy_with_logits(x[0], x[1], class_weight.view({3, 1}),
+                                                 tensor({1.5, 0.5, 2.0, 1.0}, kFloat64));
+       },
+       {leaf({3, 4}), strided_leaf({3, 4})}},
+      {"BinaryCrossEntropyBackward0",
+       [=](auto x) {
+         return binary_cross_entropy(x[0].sigmoid(), x[1].sigmoid(), class_weight.view({3, 1}),
+                                     kSum);
+       },
+       {transposed_leaf({3, 4}), leaf({3, 4})}},
       // convolutions: stride, padding, dilation, groups, output_padding; non-contiguous operands
       {"ConvolutionBackward0 (conv2d)",
        [](auto x) {
