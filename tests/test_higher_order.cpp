@@ -1,6 +1,7 @@
 // Higher-order gradients (core/autograd: create_graph): gradgradcheck of every op marked twice
-// differentiable, a Hessian-vector product and a gradient penalty against PyTorch, the history
-// of leaves' .grad, and the error for an op whose backward is a fused kernel.
+// differentiable (and agreement of its composed and fused first-order backward), Hessian-vector
+// products and gradient penalties (MLP, CNN) against PyTorch, third derivatives, the history of
+// leaves' .grad, and the error for an op whose backward is a fused kernel.
 #include <functional>
 #include <map>
 #include <string>
@@ -481,6 +482,26 @@ TEST_CASE("an op's saved output is re-attached when differentiating twice", "[hi
       {z});
   INFO(r.message);
   CHECK(r.ok);
+}
+
+TEST_CASE("third derivatives through a convolution and a pooling", "[higher_order]") {
+  // gradgradcheck of a function of the gradient: differentiates the ops that the create_graph
+  // backward of conv2d / conv_transpose2d / max_pool2d records (ConvolutionBackwardBackward0...)
+  auto of_gradient = [](Fn f) {
+    return [f](const std::vector<Tensor>& v) {
+      std::vector<Tensor> g = grad({f(v).pow(2.0).sum()}, v, {}, true, true);
+      return g[0].pow(2.0).sum() + g[1].pow(2.0).sum();
+    };
+  };
+  for (auto [fn, inputs] : std::vector<std::pair<Fn, std::vector<Tensor>>>{
+           {[](auto v) { return max_pool2d(conv2d(v[0], v[1], Tensor(), 2, 1, 1, 2), 2); },
+            {leaf({1, 2, 5, 5}), leaf({2, 1, 2, 2})}},
+           {[](auto v) { return conv_transpose2d(v[0], v[1], Tensor(), 2, 1, 1); },
+            {leaf({1, 2, 2, 2}), transposed_leaf({2, 1, 3, 3})}}}) {
+    GradcheckResult r = gradgradcheck(of_gradient(fn), inputs);
+    INFO(r.message);
+    CHECK(r.ok);
+  }
 }
 
 TEST_CASE("create_graph through a fused backward is an error naming the op", "[higher_order]") {
