@@ -42,7 +42,8 @@ Tensor extremum_over(const Tensor& x, const Dims& dims_in, bool keepdim, bool is
              const Tensor ties = eq(x_value, saved_out.get().reshape(keep_shape)).to(grad.dtype());
              const Tensor count = sum(ties, dims, true);
              return GradList{grad.reshape(keep_shape) * ties / count};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include "core/autograd.h"
 #include "core/strided.h"
 #include "ops/conv_checks.h"
+#include "ops/conv_grad.h"
 #include "ops/conv_kernels.h"
 #include "ops/linalg.h"
 
@@ -142,6 +143,8 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
                                                   out.data_ptr<scalar_t>(), g));
   // out = b + w (*) x ;  dx = col2im(w^T @ dout) ,  dw = sum_n dout_n @ im2col(x_n)^T ,
   //                      db = sum_{n, positions} dout
+  // create_graph: the same gradients as recorded ops (ops/conv_grad.h), dx = A(dout, w),
+  // dw = Wt(x, dout), db = dout.sum over n and positions, on 4-D views of the operands.
   if (grad) {
     const bool need_dx = input.requires_grad();
     const bool need_db = bias.defined() && bias.requires_grad();
@@ -149,7 +152,22 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
     record(backward_name, out, {input, weight, bias},
            [g, need_dx, need_dw, need_db, input_shape, weight_shape,
             saved_x = need_dw ? SavedTensor(x) : SavedTensor(),
-            saved_w = need_dx ? SavedTensor(w) : SavedTensor()](const Tensor& grad_out) {
+            saved_w = need_dx ? SavedTensor(w) : SavedTensor(),
+            saved_input = need_dw ? SavedTensor(input) : SavedTensor(),
+            saved_weight = need_dx ? SavedTensor(weight) : SavedTensor()](const Tensor& grad_out) {
+             if (GradMode::is_enabled()) {
+               const Tensor dout = grad_out.reshape({g.N, g.O, g.OH, g.OW});
+               const Shape w4 = {g.O, g.C / g.groups, g.KH, g.KW};
+               return GradList{
+                   need_dx ? detail::conv_input_adjoint(dout, saved_weight.get().reshape(w4), g)
+                                 .reshape(input_shape)
+                           : Tensor(),
+                   need_dw ? detail::conv_weight_adjoint(
+                                 saved_input.get().reshape({g.N, g.C, g.H, g.W}), dout, g)
+                                 .reshape(weight_shape)
+                           : Tensor(),
+                   need_db ? dout.sum({0, 2, 3}) : Tensor()};
+             }
              const Tensor dout = dense(grad_out);
              Tensor dx = need_dx ? empty(input_shape, dout.dtype()) : Tensor();
              Tensor dw = need_dw ? empty(weight_shape, dout.dtype()) : Tensor();
@@ -168,7 +186,8 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
                }
              });
              return GradList{dx, dw, db};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "core/autograd.h"
 #include "core/parallel.h"
 #include "ops/conv_checks.h"
+#include "ops/conv_grad.h"
 #include "ops/conv_kernels.h"
 #include "ops/linalg.h"
 
@@ -132,13 +133,30 @@ Tensor transposed_convolution(const char* op, const char* backward_name, size_t 
   });
   // y = col2im(w_g^T @ x_ng) + b ;  dx_ng = w_g @ im2col(dy_ng)  (conv2d of dy),
   //                                 dw_g = sum_n x_ng @ im2col(dy_ng)^T ,  db = sum_{n, pos} dy
+  // create_graph: the same gradients as recorded ops (ops/conv_grad.h; y = A(x, w) + b),
+  // dx = conv_apply(dy, w), dw = Wt(dy, x), db = dy.sum over n and positions, on 4-D views.
   if (grad) {
     const bool need_db = bias.defined() && bias.requires_grad();
     const Shape input_shape = input.shape(), weight_shape = weight.shape();
     record(backward_name, out, {input, weight, bias},
            [g, need_dx, need_dw, need_db, input_shape, weight_shape,
             saved_x = need_dw ? SavedTensor(x) : SavedTensor(),
-            saved_w = need_dx ? SavedTensor(w) : SavedTensor()](const Tensor& grad_out) {
+            saved_w = need_dx ? SavedTensor(w) : SavedTensor(),
+            saved_input = need_dw ? SavedTensor(input) : SavedTensor(),
+            saved_weight = need_dx ? SavedTensor(weight) : SavedTensor()](const Tensor& grad_out) {
+             if (GradMode::is_enabled()) {
+               const Tensor dy4 = grad_out.reshape({g.N, g.C, g.H, g.W});
+               const Shape w4 = {g.O, g.C / g.groups, g.KH, g.KW};
+               return GradList{need_dx ? detail::conv_apply(dy4, saved_weight.get().reshape(w4), g)
+                                             .reshape(input_shape)
+                                       : Tensor(),
+                               need_dw
+                                   ? detail::conv_weight_adjoint(
+                                         dy4, saved_input.get().reshape({g.N, g.O, g.OH, g.OW}), g)
+                                         .reshape(weight_shape)
+                                   : Tensor(),
+                               need_db ? dy4.sum({0, 2, 3}) : Tensor()};
+             }
              const Tensor dy = dense(grad_out);
              Tensor dx = need_dx ? empty(input_shape, dy.dtype()) : Tensor();
              Tensor dw = need_dw ? empty(weight_shape, dy.dtype()) : Tensor();
@@ -155,7 +173,8 @@ Tensor transposed_convolution(const char* op, const char* backward_name, size_t 
                  detail::channel_sums<scalar_t>(pdy, db.data_ptr<scalar_t>(), g.N, g.C, g.H * g.W);
              });
              return GradList{dx, dw, db};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

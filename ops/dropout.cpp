@@ -53,12 +53,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
     SavedTensor saved_mask(mask);
     record("DropoutBackward0", out, {x}, [saved_mask](const Tensor& grad) {
       const Tensor& m = saved_mask.get();
+      if (GradMode::is_enabled()) return GradList{grad * m};  // create_graph: recorded
       Tensor dx = empty(m.shape(), m.dtype());
       MINIDL_DISPATCH_FLOATING(m.dtype(), "DropoutBackward0",
                                binary_loop<scalar_t, scalar_t, scalar_t>(
                                    dx, grad, m, [](scalar_t d, scalar_t k) { return d * k; }));
       return GradList{dx};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/strided.h"
+#include "ops/compare.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/loss_common.h"
@@ -100,7 +101,10 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   // loss = |x - t| ;  dx = sign(x - t) up ,  dt = -dx
   return difference_loss(
       input, target, reduction, "l1_loss", "L1LossBackward0", [](auto d) { return d < 0 ? -d : d; },
-      [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); });
+      [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); },
+      [](const Tensor& d) {  // sign(d), a constant
+        return gt(d, 0.0).to(d.dtype()) - lt(d, 0.0).to(d.dtype());
+      });
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
@@ -133,6 +137,13 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     const int64_t numel = input.numel();
     record("BinaryCrossEntropyWithLogitsBackward0", out, {input, target}, [=](const Tensor& grad) {
       Tensor up = scaled_upstream(grad, reduction, numel), dx, dt;
+      if (GradMode::is_enabled()) {  // create_graph: the same formulas in recorded ops
+        const Tensor x = saved_x.get(), t = saved_t.get(), pw_t = saved_pw.get();
+        const Tensor up_w = up * saved_w.get();
+        if (gx) dx = up_w * ((pw_t - 1.0) * t + 1.0) * sigmoid(x) - up_w * pw_t * t;
+        if (gt) dt = up_w * ((pw_t - 1.0) * softplus(-x) - x);
+        return GradList{dx, dt};
+      }
       std::array<Tensor, 5> operands{saved_x.get(), saved_t.get(), saved_w.get(), saved_pw.get(),
                                      up};
       MINIDL_DISPATCH_FLOATING(grad.dtype(), "BinaryCrossEntropyWithLogitsBackward0", {
@@ -153,7 +164,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
         }
       });
       return GradList{dx, dt};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -8,11 +8,14 @@
 #include "ops/index_ops.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/parallel.h"
 #include "core/strided.h"
+#include "ops/elementwise.h"
+#include "ops/shape_ops.h"
 
 namespace minidl {
 
@@ -233,6 +236,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     SavedTensor saved_idx(idx);
     record("IndexSelectBackward0", out, {x}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
+      if (GradMode::is_enabled()) {  // create_graph: dx = scatter_add of dout along the index
+        Shape along(g.dim(), 1);
+        along[d] = K;
+        Tensor spread = ix.reshape(along).expand(g.shape()).contiguous();
+        return GradList{scatter_add(zeros(in_shape, g.dtype()), d, spread, g)};
+      }
       Tensor dx = empty(in_shape, g.dtype());
       SplitGeometry gg = split_geometry(g.shape(), d, g.strides());
       MINIDL_DISPATCH_FLOATING(
@@ -240,7 +249,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
           index_add_rows<scalar_t>(dx.data_ptr<scalar_t>(), n, g.data_ptr<scalar_t>(), gg,
                                    ix.data_ptr<int64_t>(), K, -1));
       return GradList{dx};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -270,6 +279,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     SavedTensor saved_idx(idx);
     record("GatherBackward0", out, {x}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
+      if (GradMode::is_enabled())  // create_graph: the same scatter, recorded
+        return GradList{scatter_add(zeros(in_shape, g.dtype()), d, ix, g)};
       Tensor dx = zeros(in_shape, g.dtype());
       SplitGeometry gd = split_geometry(ix.shape(), d, dx.strides());
       SplitGeometry gg = split_geometry(ix.shape(), d, g.strides());
@@ -278,7 +289,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
           scatter_add_kernel<scalar_t>(dx.data_ptr<scalar_t>(), gd, g.data_ptr<scalar_t>(), gg,
                                        ix.data_ptr<int64_t>(), K));
       return GradList{dx};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -315,6 +326,19 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     SavedTensor saved_idx(want_src ? idx : Tensor());
     record("ScatterAddBackward0", out, {x, src}, [=](const Tensor& g) {
       Tensor dsrc;
+      if (GradMode::is_enabled()) {  // create_graph: the same gather, recorded, padded with 0
+        if (want_src) {
+          const Tensor& ix = saved_idx.get();
+          dsrc = gather(g, d, ix);
+          std::vector<int64_t> pads;  // (before, after) per dim, last dim first
+          for (int64_t i = ix.dim() - 1; i >= 0; --i) {
+            pads.push_back(0);
+            pads.push_back(src_shape[i] - ix.shape()[i]);
+          }
+          if (ix.shape() != src_shape) dsrc = pad(dsrc, pads);
+        }
+        return GradList{g, dsrc};
+      }
       if (want_src) {
         const Tensor& ix = saved_idx.get();
         Tensor gathered = empty(ix.shape(), g.dtype());
@@ -332,7 +356,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
         }
       }
       return GradList{g, dsrc};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -368,6 +392,16 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
     const int64_t skip = padding_idx < 0 ? -1 : padding_idx;
     record("EmbeddingBackward0", out, {weight}, [=](const Tensor& g) {
       const Tensor& ix = saved_idx.get();
+      if (GradMode::is_enabled()) {  // create_graph: a scatter_add of the rows, recorded
+        Tensor rows = g.reshape({M, D});
+        if (skip >= 0) {
+          std::vector<double> keep(static_cast<size_t>(M));
+          for (int64_t m = 0; m < M; ++m) keep[m] = ix.data_ptr<int64_t>()[m] == skip ? 0.0 : 1.0;
+          rows = rows * from_vector(keep, {M, 1}, g.dtype());
+        }
+        Tensor spread = ix.reshape({M, 1}).expand({M, D}).contiguous();
+        return GradList{scatter_add(zeros({num_embeddings, D}, g.dtype()), 0, spread, rows)};
+      }
       Tensor g2 = g.reshape({M, D});
       Tensor dweight = empty({num_embeddings, D}, g.dtype());
       SplitGeometry gg = split_geometry({M, D}, 0, g2.strides());
@@ -376,7 +410,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
           index_add_rows<scalar_t>(dweight.data_ptr<scalar_t>(), num_embeddings,
                                    g2.data_ptr<scalar_t>(), gg, ix.data_ptr<int64_t>(), M, skip));
       return GradList{dweight};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include "core/factories.h"
 #include "core/parallel.h"
 #include "core/strided.h"
+#include "ops/class_loss_grad.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/loss_common.h"
@@ -273,9 +274,14 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
   //                                      dq = -up (1 - ls) w log softmax(x)
   if (needs_grad({input, target})) {
     const bool gx = input.requires_grad(), gq = target.requires_grad();
-    SavedTensor saved_x(x), saved_q(q), saved_w(w), saved_norm(log_norm);
+    SavedTensor saved_x(x), saved_q(q), saved_w(w), saved_norm(log_norm), saved_input(input),
+        saved_target(target);
     Shape shape = input.shape();
     record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
+      if (GradMode::is_enabled())  // create_graph: ops/class_loss_grad.h, recorded
+        return detail::cross_entropy_probability_grad(grad, saved_input.get(), saved_target.get(),
+                                                      saved_w.get(), reduction, label_smoothing,
+                                                      denominator, gx, gq);
       Tensor dx = gx ? empty(shape, grad.dtype()) : Tensor();
       Tensor dq = gq ? empty(shape, grad.dtype()) : Tensor();
       const Tensor& wv = saved_w.get();
@@ -288,7 +294,7 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
             gq ? dq.data_ptr<scalar_t>() : nullptr);
       });
       return GradList{dx, dq};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -353,9 +359,14 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   // loss_p = (1-ls) w[t] (-log p_t) + (ls/C) sum_c w[c] (-log p_c),  p = softmax(x) ;
   // dx = up (p S - (1-ls) w[t] onehot(t) - (ls/C) w),  S = (1-ls) w[t] + (ls/C) sum w
   if (needs_grad({input})) {
-    SavedTensor saved_x(x), saved_t(t), saved_w(w), saved_norm(log_norm);
+    SavedTensor saved_x(x), saved_t(t), saved_w(w), saved_norm(log_norm), saved_input(input);
     Shape shape = input.shape();
     record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
+      if (GradMode::is_enabled())  // create_graph: ops/class_loss_grad.h, recorded
+        return GradList{
+            detail::cross_entropy_index_grad(grad, saved_input.get(), saved_t.get(), saved_w.get(),
+                                             ignore_index, reduction, label_smoothing, weight_sum),
+            Tensor()};
       Tensor dx = empty(shape, grad.dtype());
       const Tensor& wv = saved_w.get();
       MINIDL_DISPATCH_FLOATING(grad.dtype(), "CrossEntropyBackward0", {
@@ -366,7 +377,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
             saved_norm.get().data_ptr<scalar_t>(), up, dx.data_ptr<scalar_t>());
       });
       return GradList{dx, Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -392,6 +403,10 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     SavedTensor saved_t(t), saved_w(w);
     Shape shape = input.shape();
     record("NllLossBackward0", out, {input, target}, [=](const Tensor& grad) {
+      if (GradMode::is_enabled())  // create_graph: ops/class_loss_grad.h, recorded
+        return GradList{detail::nll_loss_grad(grad, shape, saved_t.get(), saved_w.get(),
+                                              ignore_index, reduction, weight_sum),
+                        Tensor()};
       Tensor dx = zeros(shape, grad.dtype());
       const Tensor& wv = saved_w.get();
       const int64_t* pt = saved_t.get().data_ptr<int64_t>();
@@ -405,7 +420,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
         }
       });
       return GradList{dx, Tensor()};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/strided.h"
+#include "ops/norm_grad.h"
 
 namespace minidl {
 
@@ -180,8 +181,11 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
     const bool gw = weight.defined() && weight.requires_grad();
     const bool gb = bias.defined() && bias.requires_grad();
     const Shape in_shape = input.shape();
-    SavedTensor saved_x(input), saved_w(w), saved_mean(mean), saved_rstd(rstd);
+    SavedTensor saved_x(input), saved_w(w), saved_mean(mean), saved_rstd(rstd),
+        saved_weight(weight);
     record("NativeLayerNormBackward0", out, {input, weight, bias}, [=](const Tensor& grad) {
+      if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
+        return detail::layer_norm_grad(grad, saved_x.get(), saved_weight.get(), k, eps, gx, gw, gb);
       Tensor dy = dense(grad), xv = dense(saved_x.get());
       Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();
       Tensor dw = gw ? empty({N}, xv.dtype()) : Tensor();
@@ -201,7 +205,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
       if (gw) dw = dw.view(normalized_shape);
       if (gb) db = db.view(normalized_shape);
       return GradList{dx, dw, db};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -493,11 +497,16 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     const bool gw = weight.defined() && weight.requires_grad();
     const bool gb = bias.defined() && bias.requires_grad();
     const Shape in_shape = input.shape();
-    SavedTensor saved_x(input), saved_w(w);
+    SavedTensor saved_x(input), saved_w(w), saved_weight(weight);
     SavedTensor saved_mean(from_vector(mean, {C}, kFloat64));
     SavedTensor saved_invstd(from_vector(invstd, {C}, kFloat64));
     record(training ? "NativeBatchNormBackward0" : "NativeBatchNormBackward0", out,
-           {input, weight, bias}, [=](const Tensor& grad) {
+           {input, weight, bias},
+           [=](const Tensor& grad) {
+             if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
+               return detail::batch_norm_grad(grad, saved_x.get(), saved_weight.get(), training,
+                                              eps, saved_mean.get(), saved_invstd.get(), gx, gw,
+                                              gb);
              Tensor dy = dense(grad), xv = dense(saved_x.get());
              Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();
              Tensor dw = gw ? empty({C}, xv.dtype()) : Tensor();
@@ -512,7 +521,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                    saved_invstd.get().data_ptr<double>(), training, ptr(dx), ptr(dw), ptr(db), g);
              });
              return GradList{dx, dw, db};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

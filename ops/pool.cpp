@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/factories.h"
 #include "core/strided.h"
+#include "ops/index_ops.h"
 
 namespace minidl {
 
@@ -26,6 +29,21 @@ Tensor dense(const Tensor& t) {
   Tensor copy = empty(t.shape(), t.dtype());
   copy_data(copy, t);
   return copy;
+}
+
+// The input gradient of a linear pooling, dx = P^T dout, computed by `kernel(dout, dx)` (dout
+// dense). Under create_graph it is recorded: d(dout) = P d(dx), the pooling itself (`pool`).
+Tensor pooled_gradient(const char* name, const Tensor& grad_out, const Shape& input_shape,
+                       const std::function<void(const Tensor&, const Tensor&)>& kernel,
+                       const std::function<Tensor(const Tensor&)>& pool) {
+  const Tensor dout = dense(grad_out);
+  Tensor dx = empty(input_shape, dout.dtype());
+  kernel(dout, dx);
+  if (needs_grad({grad_out}))
+    record(name, dx, {grad_out}, [pool](const Tensor& g) {
+      return GradList{pool(g)};
+    })->twice_differentiable = true;
+  return dx;
 }
 
 // Checks a pooling input: [N, C, H, W] or [C, H, W], floating, with non-empty planes.
@@ -255,11 +273,18 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const ExpandingArray& ke
       input.dtype(), "max_pool2d",
       max_pool_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
                                  index.data_ptr<int64_t>(), g));
-  // out = max over window ;  dx[argmax] += dout
+  // out = max over window ;  dx[argmax] += dout  (create_graph: a recorded scatter_add)
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
     record("MaxPool2DWithIndicesBackward0", out, {input},
            [g, input_shape, saved_index = SavedTensor(index)](const Tensor& grad_out) {
+             if (GradMode::is_enabled()) {  // create_graph: the same scatter, recorded
+               const int64_t out_plane = g.OH * g.OW;
+               const Tensor index = saved_index.get().reshape({g.planes, out_plane});
+               return GradList{scatter_add(zeros({g.planes, g.H * g.W}, grad_out.dtype()), 1, index,
+                                           grad_out.reshape({g.planes, out_plane}))
+                                   .view(input_shape)};
+             }
              const Tensor dout = dense(grad_out);
              Tensor dx = empty(input_shape, dout.dtype());
              MINIDL_DISPATCH_FLOATING(
@@ -268,7 +293,8 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const ExpandingArray& ke
                                              saved_index.get().data_ptr<int64_t>(),
                                              dx.data_ptr<scalar_t>(), g));
              return GradList{dx};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return {out, index};
 }
@@ -410,19 +436,24 @@ Tensor avg_pool2d(const Tensor& input, ExpandingArray kernel_size, ExpandingArra
       input.dtype(), "avg_pool2d",
       avg_pool_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g,
                                  count_include_pad, divisor_override));
-  // out = sum over window / divisor ;  dx[window] += dout / divisor
+  // out = sum over window / divisor ;  dx[window] += dout / divisor  (linear in dout: its own
+  // gradient under create_graph is avg_pool2d again)
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
-    record("AvgPool2DBackward0", out, {input},
-           [g, input_shape, count_include_pad, divisor_override](const Tensor& grad_out) {
-             const Tensor dout = dense(grad_out);
-             Tensor dx = empty(input_shape, dout.dtype());
-             MINIDL_DISPATCH_FLOATING(
-                 dout.dtype(), "avg_pool2d backward",
-                 avg_pool_backward<scalar_t>(dout.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), g,
-                                             count_include_pad, divisor_override));
-             return GradList{dx};
-           });
+    record("AvgPool2DBackward0", out, {input}, [=](const Tensor& grad_out) {
+      return GradList{pooled_gradient(
+          "AvgPool2DBackwardBackward0", grad_out, input_shape,
+          [&](const Tensor& dout, const Tensor& dx) {
+            MINIDL_DISPATCH_FLOATING(
+                dout.dtype(), "avg_pool2d backward",
+                avg_pool_backward<scalar_t>(dout.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), g,
+                                            count_include_pad, divisor_override));
+          },
+          [=](const Tensor& dx_grad) {
+            return avg_pool2d(dx_grad, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                              divisor_override);
+          })};
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -444,17 +475,20 @@ Tensor adaptive_avg_pool2d(const Tensor& input, ExpandingArray output_size) {
   MINIDL_DISPATCH_FLOATING(
       input.dtype(), op,
       adaptive_avg_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g));
-  // out = mean over adaptive window ;  dx[window] += dout / window size
+  // out = mean over adaptive window ;  dx[window] += dout / window size  (linear in dout: its
+  // own gradient under create_graph is adaptive_avg_pool2d again)
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
-    record("AdaptiveAvgPool2DBackward0", out, {input}, [g, input_shape](const Tensor& grad_out) {
-      const Tensor dout = dense(grad_out);
-      Tensor dx = empty(input_shape, dout.dtype());
-      MINIDL_DISPATCH_FLOATING(
-          dout.dtype(), "adaptive_avg_pool2d backward",
-          adaptive_avg_backward<scalar_t>(dout.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), g));
-      return GradList{dx};
-    });
+    record("AdaptiveAvgPool2DBackward0", out, {input}, [=](const Tensor& grad_out) {
+      return GradList{pooled_gradient(
+          "AdaptiveAvgPool2DBackwardBackward0", grad_out, input_shape,
+          [&](const Tensor& dout, const Tensor& dx) {
+            MINIDL_DISPATCH_FLOATING(dout.dtype(), "adaptive_avg_pool2d backward",
+                                     adaptive_avg_backward<scalar_t>(dout.data_ptr<scalar_t>(),
+                                                                     dx.data_ptr<scalar_t>(), g));
+          },
+          [=](const Tensor& dx_grad) { return adaptive_avg_pool2d(dx_grad, output_size); })};
+    })->twice_differentiable = true;
   }
   return out;
 }

@@ -84,6 +84,12 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
              const Tensor& x = saved_x.get();
              const Tensor up_w = detail::scaled_upstream(grad, reduction, numel) * saved_w.get();
              Tensor dx, dt;
+             if (GradMode::is_enabled()) {  // create_graph: the same formulas, recorded
+               if (want_input)
+                 dx = up_w * (x - saved_t.get()) / clamp(x * (1.0 - x), kEpsilon, std::nullopt);
+               if (want_target) dt = up_w * ((1.0 - x).log() - x.log());
+               return GradList{dx, dt};
+             }
              if (want_input) {
                dx = up_w * binary_map(x, saved_t.get(), [](auto xv, auto tv) {
                       using T = decltype(xv);
@@ -100,7 +106,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
                     });
              }
              return GradList{dx, dt};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include "core/factories.h"
 #include "ops/loops.h"
 #include "ops/reduction.h"
+#include "ops/reduction_grad.h"
 
 namespace minidl {
 
@@ -109,10 +110,14 @@ Tensor extremum_all(const Tensor& x, bool is_max) {
                       extremum_kernel<scalar_t>(x, g, is_max, out.data_ptr<scalar_t>(), nullptr));
   // out = max(x) ;  dx = dout / k at the k elements equal to out (ties share), 0 elsewhere
   if (needs_grad({x})) {
-    record(is_max ? "MaxBackward1" : "MinBackward1", out, {x},
-           [saved_x = SavedTensor(x), saved_out = SavedTensor(out), dims](const Tensor& grad) {
-             return GradList{split_among_ties(grad, saved_x.get(), saved_out.get(), dims, false)};
-           });
+    record(
+        is_max ? "MaxBackward1" : "MinBackward1", out, {x},
+        [saved_x = SavedTensor(x), saved_out = SavedTensor(out), dims](const Tensor& grad) {
+          if (GradMode::is_enabled())  // create_graph: ops/reduction_grad.h, recorded
+            return GradList{detail::ties_grad(grad, saved_x.get(), saved_out.get(), dims, false)};
+          return GradList{split_among_ties(grad, saved_x.get(), saved_out.get(), dims, false)};
+        })
+        ->twice_differentiable = true;
   }
   return out;
 }
@@ -151,8 +156,11 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   if (needs_grad({x})) {
     record(is_max ? "MaxBackward0" : "MinBackward0", values, {x},
            [saved_indices = SavedTensor(indices), in_shape = x.shape(), dims](const Tensor& grad) {
+             if (GradMode::is_enabled())  // create_graph: a recorded scatter_add
+               return GradList{detail::indices_grad(grad, saved_indices.get(), in_shape, dims)};
              return GradList{scatter_to_indices(grad, saved_indices.get(), in_shape, dims)};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return {values, indices};
 }
@@ -216,9 +224,12 @@ Tensor variance(const Tensor& x, const Dims& dims_in, int64_t correction, bool k
     // std = sqrt(var) ;                   dx = dout (x - mean) / ((N - c) std)   (0 where std = 0)
     record(take_sqrt ? "StdBackward0" : "VarBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_mean = SavedTensor(mean_out),
-            saved_out = SavedTensor(take_sqrt ? out : Tensor()), keep_shape, divisor,
-            take_sqrt](const Tensor& grad) {
+            saved_out = SavedTensor(take_sqrt ? out : Tensor()), keep_shape, divisor, take_sqrt,
+            dims](const Tensor& grad) {
              const Tensor& x = saved_x.get();
+             if (GradMode::is_enabled())  // create_graph: ops/reduction_grad.h, recorded
+               return GradList{
+                   detail::variance_grad(grad, x, saved_out.get(), dims, divisor, take_sqrt)};
              Tensor scale =
                  take_sqrt ? output_scale(grad, saved_out.get(), keep_shape,
                                           [divisor](auto dout, auto std_value) {
@@ -237,7 +248,8 @@ Tensor variance(const Tensor& x, const Dims& dims_in, int64_t correction, bool k
                      dx, x, saved_mean.get().reshape(keep_shape), scale,
                      [](scalar_t v, scalar_t mu, scalar_t s) { return (v - mu) * s; }));
              return GradList{dx};
-           });
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }
@@ -341,21 +353,25 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
   // out = log sum exp(x) ;  dx = dout exp(x - out)   (0 in rows of all -inf, where out = -inf)
   if (needs_grad({x})) {
     Shape keep_shape = keepdim_shape(x.shape(), dims);
-    record(
-        "LogsumexpBackward0", out, {x},
-        [saved_x = SavedTensor(x), saved_out = SavedTensor(out), keep_shape](const Tensor& grad) {
-          const Tensor& x = saved_x.get();
-          Tensor dx = empty(x.shape(), x.dtype());
-          MINIDL_DISPATCH_FLOATING(
-              x.dtype(), "backward",
-              ternary_loop<scalar_t, scalar_t, scalar_t, scalar_t>(
-                  dx, x, saved_out.get().reshape(keep_shape), grad.reshape(keep_shape),
-                  [](scalar_t v, scalar_t o, scalar_t dout) {
-                    return o == -std::numeric_limits<scalar_t>::infinity() ? scalar_t(0)
-                                                                           : dout * std::exp(v - o);
-                  }));
-          return GradList{dx};
-        });
+    record("LogsumexpBackward0", out, {x},
+           [saved_x = SavedTensor(x), saved_out = SavedTensor(out), keep_shape,
+            dims](const Tensor& grad) {
+             const Tensor& x = saved_x.get();
+             if (GradMode::is_enabled())  // create_graph: ops/reduction_grad.h, recorded
+               return GradList{detail::logsumexp_grad(grad, x, saved_out.get(), dims)};
+             Tensor dx = empty(x.shape(), x.dtype());
+             MINIDL_DISPATCH_FLOATING(
+                 x.dtype(), "backward",
+                 ternary_loop<scalar_t, scalar_t, scalar_t, scalar_t>(
+                     dx, x, saved_out.get().reshape(keep_shape), grad.reshape(keep_shape),
+                     [](scalar_t v, scalar_t o, scalar_t dout) {
+                       return o == -std::numeric_limits<scalar_t>::infinity()
+                                  ? scalar_t(0)
+                                  : dout * std::exp(v - o);
+                     }));
+             return GradList{dx};
+           })
+        ->twice_differentiable = true;
   }
   return out;
 }
@@ -389,6 +405,11 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
           p](const Tensor& grad) {
            const Tensor& x = saved_x.get();
            const Tensor& out = saved_out.get();
+           if (GradMode::is_enabled() && kind != NormKind::Zero) {  // create_graph: recorded
+             if (kind == NormKind::Inf || kind == NormKind::NegInf)
+               return GradList{detail::ties_grad(grad, x, out, dims, true)};
+             return GradList{detail::norm_grad(grad, x, out, dims, p)};
+           }
            switch (kind) {
              case NormKind::Zero:
                return GradList{Tensor()};
@@ -416,7 +437,8 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
              if (v == 0) return T(0);
              return static_cast<T>(sign(v) * std::pow(std::abs(v), p - 1) * s);
            })};
-         });
+         })
+      ->twice_differentiable = true;
   return out;
 }
 

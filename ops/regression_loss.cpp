@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/shape.h"
+#include "ops/compare.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
 #include "ops/reduction.h"
@@ -29,9 +30,11 @@ void check_operands(const Tensor& input, const Tensor& target, const char* op) {
 
 // The loss of d = input - target through value(d) forward and slope(d) = dl/dd backward, with
 // broadcasting and the reduction (see the header).
-template <typename Value, typename Slope>
+// recorded_slope is slope in recorded ops, used under create_graph (twice differentiable).
+template <typename Value, typename Slope, typename RecordedSlope>
 Tensor regression_loss(const Tensor& input, const Tensor& target, Reduction reduction,
-                       const char* op, const char* backward_name, Value value, Slope slope) {
+                       const char* op, const char* backward_name, Value value, Slope slope,
+                       RecordedSlope recorded_slope) {
   const Shape shape = broadcast_shapes(input.shape(), target.shape(), op);
   // l[i] = value(input[i] - target[i]) over the broadcast shape: [*shape]
   Tensor losses = empty(shape, input.dtype());
@@ -58,20 +61,25 @@ Tensor regression_loss(const Tensor& input, const Tensor& target, Reduction redu
     record(backward_name, out, {input, target}, [=](const Tensor& grad) {
       const Tensor up =
           reduction == Reduction::Mean ? grad * (1.0 / static_cast<double>(numel)) : grad;
-      Tensor d_difference = empty(shape, grad.dtype());
-      MINIDL_DISPATCH_FLOATING(grad.dtype(), backward_name, {
-        ternary_loop<scalar_t, scalar_t, scalar_t, scalar_t>(
-            d_difference, saved_input.get(), saved_target.get(), up,
-            [slope](scalar_t x, scalar_t t, scalar_t g) {
-              return static_cast<scalar_t>(slope(static_cast<double>(x) - static_cast<double>(t)) *
-                                           g);
-            });
-      });
+      Tensor d_difference;
+      if (GradMode::is_enabled()) {
+        d_difference = recorded_slope(saved_input.get() - saved_target.get()) * up;
+      } else {
+        d_difference = empty(shape, grad.dtype());
+        MINIDL_DISPATCH_FLOATING(grad.dtype(), backward_name, {
+          ternary_loop<scalar_t, scalar_t, scalar_t, scalar_t>(
+              d_difference, saved_input.get(), saved_target.get(), up,
+              [slope](scalar_t x, scalar_t t, scalar_t g) {
+                return static_cast<scalar_t>(
+                    slope(static_cast<double>(x) - static_cast<double>(t)) * g);
+              });
+        });
+      }
       Tensor d_input, d_target;
       if (grad_input) d_input = sum_to(d_difference, input_shape);
       if (grad_target) d_target = -sum_to(d_difference, target_shape);
       return GradList{d_input, d_target};
-    });
+    })->twice_differentiable = true;
   }
   return out;
 }
@@ -90,7 +98,8 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
         const double z = std::fabs(d);
         return z < delta ? 0.5 * d * d : delta * (z - 0.5 * delta);
       },
-      [delta](double d) { return d < -delta ? -delta : (d > delta ? delta : d); });
+      [delta](double d) { return d < -delta ? -delta : (d > delta ? delta : d); },
+      [delta](const Tensor& d) { return clamp(d, -delta, delta); });
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
@@ -105,7 +114,13 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
         const double z = std::fabs(d);
         return z < beta ? 0.5 * d * d / beta : z - 0.5 * beta;
       },
-      [beta](double d) { return d <= -beta ? -1.0 : (d >= beta ? 1.0 : d / beta); });
+      [beta](double d) { return d <= -beta ? -1.0 : (d >= beta ? 1.0 : d / beta); },
+      [beta](const Tensor& d) {
+        if (beta == 0) return gt(d, 0.0).to(d.dtype()) - lt(d, 0.0).to(d.dtype());  // sign(d)
+        Tensor inside = logical_and(gt(d, -beta), lt(d, beta)).to(d.dtype());       // |d| < beta
+        return inside * (d / beta) +
+               (1.0 - inside) * (gt(d, 0.0).to(d.dtype()) - lt(d, 0.0).to(d.dtype()));
+      });
 }
 
 }  // namespace minidl

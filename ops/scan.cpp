@@ -118,7 +118,8 @@ Tensor sum_scan(const Tensor& x, int64_t dim, bool reverse) {
   // y_k = sum_{j <= k} x_j ;  dx_i = sum_{k >= i} dy_k   (the reversed scan of dy, and vice versa)
   if (needs_grad({x})) {
     record(reverse ? "ReversedCumsumBackward0" : "CumsumBackward0", out, {x},
-           [dim, reverse](const Tensor& grad) { return GradList{sum_scan(grad, dim, !reverse)}; });
+           [dim, reverse](const Tensor& grad) { return GradList{sum_scan(grad, dim, !reverse)}; })
+        ->twice_differentiable = true;
   }
   return out;
 }

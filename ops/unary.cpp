@@ -39,17 +39,6 @@ Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Ten
   return out;
 }
 
-// The same without a recorded form: differentiable once only.
-template <typename F>
-Tensor with_grad(const char* name, const Tensor& x, const Tensor& out, const Tensor& saved, F df) {
-  if (needs_grad({x})) {
-    SavedTensor keep(saved);
-    record(name, out, {x},
-           [keep, df](const Tensor& g) { return GradList{binary_map(g, keep.get(), df)}; });
-  }
-  return out;
-}
-
 // [x > 0] (or another comparison) as a 0/1 tensor of x's dtype: a constant factor.
 Tensor mask_of(const Tensor& condition, const Tensor& like) {
   return condition.to(like.dtype());
@@ -206,7 +195,21 @@ namespace {
 constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
 constexpr double kCubic = 0.044715;
+
+// erf as a recorded op, for gelu's create_graph backward (not public: minidl has no erf op).
+// out = erf(x) ;  dx = dout 2/sqrt(pi) e^(-x^2)
+Tensor recorded_erf(const Tensor& x) {
+  Tensor out = map_floating(x, "erf", [](auto v) { return erf_vec(v); });
+  return with_grad(
+      "ErfBackward0", x, out, x,
+      [](auto g, auto v) {
+        using T = decltype(g);
+        return g * T(kTwoOverSqrtPi) * exp_vec(-v * v);
+      },
+      [](const Tensor& g, const Tensor& v) { return g * exp(-(v * v)) * kTwoOverSqrtPi; });
+}
 }  // namespace
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
@@ -219,12 +222,19 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return v * T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
     });
     // dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
-    return with_grad("GeluBackward0", x, out, x, [](auto g, auto v) {
-      using T = decltype(g);
-      T cdf = T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
-      T pdf = T(kInvSqrt2Pi) * exp_vec(T(-0.5) * v * v);
-      return g * (cdf + v * pdf);
-    });
+    return with_grad(
+        "GeluBackward0", x, out, x,
+        [](auto g, auto v) {
+          using T = decltype(g);
+          T cdf = T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
+          T pdf = T(kInvSqrt2Pi) * exp_vec(T(-0.5) * v * v);
+          return g * (cdf + v * pdf);
+        },
+        [](const Tensor& g, const Tensor& v) {
+          Tensor cdf = (recorded_erf(v * kInvSqrt2) + 1.0) * 0.5;
+          Tensor pdf = exp(v * v * -0.5) * kInvSqrt2Pi;
+          return g * (cdf + v * pdf);
+        });
   }
   // out = x (1 + tanh(u)) / 2,  u = sqrt(2/pi) (x + 0.044715 x^3)
   Tensor out = map_floating(x, "gelu", [](auto v) {
@@ -233,12 +243,19 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
     return T(0.5) * v * (T(1) + std::tanh(u));
   });
   // dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),  u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
-  return with_grad("GeluBackward0", x, out, x, [](auto g, auto v) {
-    using T = decltype(g);
-    T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
-    T du = T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * v * v);
-    return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
-  });
+  return with_grad(
+      "GeluBackward0", x, out, x,
+      [](auto g, auto v) {
+        using T = decltype(g);
+        T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
+        T du = T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * v * v);
+        return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+      },
+      [](const Tensor& g, const Tensor& v) {
+        Tensor t = tanh((v + v * v * v * kCubic) * kSqrt2OverPi);
+        Tensor du = (v * v * (3 * kCubic) + 1.0) * kSqrt2OverPi;
+        return g * ((t + 1.0) * 0.5 + v * (1.0 - t * t) * du * 0.5);
+      });
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
@@ -252,12 +269,18 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     return (positive + std::log1p(std::exp(-std::fabs(bx)))) / static_cast<T>(beta);
   });
   // out = ln(1 + e^(beta x)) / beta ;  dx = dout sigmoid(beta x)   (dout above the threshold)
-  return with_grad("SoftplusBackward0", x, out, x, [beta, threshold](auto g, auto v) {
-    using T = decltype(g);
-    T bx = static_cast<T>(beta) * v;
-    if (bx > static_cast<T>(threshold)) return g;
-    return g / (T(1) + std::exp(-bx));
-  });
+  return with_grad(
+      "SoftplusBackward0", x, out, x,
+      [beta, threshold](auto g, auto v) {
+        using T = decltype(g);
+        T bx = static_cast<T>(beta) * v;
+        if (bx > static_cast<T>(threshold)) return g;
+        return g / (T(1) + std::exp(-bx));
+      },
+      [beta, threshold](const Tensor& g, const Tensor& v) {
+        Tensor linear = mask_of(gt(v * beta, threshold), v);
+        return g * (linear + (1.0 - linear) * sigmoid(v * beta));
+      });
 }
 
 Tensor clamp(const Tensor& x_in, std::optional<double> min, std::optional<double> max) {
