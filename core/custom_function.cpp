@@ -128,6 +128,9 @@ void record_function(const char* name, const std::shared_ptr<AutogradContext>& c
       for (size_t j = 0; j < n_outputs; ++j)
         grad_outputs[j] = j == k ? g : zeros(output_shapes[j], output_dtypes[j]);
       tensor_list grads = (*shared_backward)(ctx.get(), grad_outputs);
+      // Extra trailing gradients are fine when undefined (as libtorch): a forward with a
+      // defaulted argument, called without it, may still return its (undefined) gradient.
+      while (grads.size() > arg_is_tensor.size() && !grads.back().defined()) grads.pop_back();
       MINIDL_CHECK(grads.size() == arg_is_tensor.size(), name,
                    "backward returned " << grads.size() << " gradients, expected "
                                         << arg_is_tensor.size()

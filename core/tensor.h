@@ -277,6 +277,15 @@ class Tensor {
   Tensor& mul_(double value);
   Tensor& div_(const Tensor& other);
   Tensor& div_(double value);
+  // Compound assignment, as libtorch's x += y: the in-place ops above (differentiable as they are).
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(double other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(double other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(double other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(double other) { return div_(other); }
   Tensor& zero_();
   Tensor& fill_(double value);
   Tensor& copy_(const Tensor& src);
@@ -341,6 +350,17 @@ class Tensor {
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor norm(double p = 2.0, const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  template <typename I, typename = std::enable_if_t<std::is_integral<I>::value &&
+                                                    !std::is_same<I, bool>::value>>
+  Tensor norm(double p, I dim, bool keepdim = false) const {  // x.norm(2, 1): one integer dim
+    return norm(p, std::vector<int64_t>{static_cast<int64_t>(dim)}, keepdim);
+  }
+  // Logical reductions (bool result, no gradient): whether all / any elements are non-zero,
+  // over everything or over one dim (ops/reduction.h).
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
   Tensor cumsum(int64_t dim) const;
   Tensor cumprod(int64_t dim) const;
 

@@ -66,8 +66,8 @@ class ModuleHolder {
   // A module built from a braced list of named entries: nn::ModuleHolder<nn::Sequential>(
   // {{"fc", fc}, {"act", relu}}), as libtorch's torch::nn::Sequential({{"fc", fc}, ...}).
   // (The variadic constructor above cannot deduce a braced list.)
-  template <typename I = Impl,
-            typename = std::enable_if_t<std::is_constructible_v<I, std::initializer_list<NamedModule>>>>
+  template <typename I = Impl, typename = std::enable_if_t<
+                                   std::is_constructible_v<I, std::initializer_list<NamedModule>>>>
   ModuleHolder(std::initializer_list<NamedModule> entries)  // NOLINT: implicit, as libtorch's
       : impl_(std::make_shared<Impl>(entries)) {}
   // An existing module (register_module returns one; std::make_shared<nn::LinearImpl>(...) too).

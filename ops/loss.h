@@ -57,8 +57,8 @@ inline Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& 
 }
 inline Tensor cross_entropy_loss(const Tensor& input, const Tensor& target,
                                  const Tensor& weight = Tensor(),
-                                 Reduction reduction = Reduction::Mean,
-                                 int64_t ignore_index = -100, double label_smoothing = 0.0) {
+                                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
+                                 double label_smoothing = 0.0) {
   return cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing);
 }
 

@@ -9,6 +9,7 @@
 #include "core/autograd.h"
 #include "core/factories.h"
 #include "core/strided.h"
+#include "ops/compare.h"
 #include "ops/elementwise.h"
 
 namespace minidl {
@@ -212,6 +213,17 @@ Tensor Tensor::mean() const {
 }
 Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
   return minidl::mean(*this, dims, keepdim);
+}
+
+// all(x) = no element is zero: count the zeros (x == 0, summed as int64) and compare with 0;
+// any(x) = some element is non-zero: count the non-zeros. Comparisons record nothing, so neither
+// is differentiable, as in PyTorch (whose all/any return bool without grad_fn).
+Tensor all(const Tensor& x, const Dims& dims, bool keepdim) {
+  return sum(x.eq(0.0), dims, keepdim).eq(0.0);
+}
+
+Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
+  return sum(x.ne(0.0), dims, keepdim).gt(0.0);
 }
 
 }  // namespace minidl

@@ -47,6 +47,11 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
 // p-norm: (sum |x|^p)^(1/p); p = inf gives max |x|, p = 0 counts nonzeros (no gradient).
 Tensor norm(const Tensor& x, double p = 2.0, const Dims& dims = {}, bool keepdim = false);
 
+// Whether every / some element is non-zero (true for bool), over `dims` (empty: all dims).
+// Bool result; not differentiable (a comparison). all of an empty tensor is true, any false.
+Tensor all(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor any(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+
 // Sums a gradient of a broadcast result back to an input's shape: over the leading dims that
 // broadcasting added and over dims where the input had size 1. The one helper every
 // broadcasting op's backward uses.

@@ -21,6 +21,19 @@ Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim,
   return minidl::mean(dtype ? to(*dtype) : *this, dims, keepdim);
 }
 
+Tensor Tensor::all() const {
+  return minidl::all(*this);
+}
+Tensor Tensor::all(int64_t dim, bool keepdim) const {
+  return minidl::all(*this, {dim}, keepdim);
+}
+Tensor Tensor::any() const {
+  return minidl::any(*this);
+}
+Tensor Tensor::any(int64_t dim, bool keepdim) const {
+  return minidl::any(*this, {dim}, keepdim);
+}
+
 Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
   return minidl::index_select(*this, dim, index);
 }

@@ -22,8 +22,8 @@ done
 for p in $programs; do
   echo "== $p"
   case "$p" in
-    mnist) "$prefix/mnist" "$data" 150 ;;
-    dcgan) "$prefix/dcgan" "$data" 60 "$prefix" ;;
+    mnist) "$prefix/mnist" "$data" 300 ;;
+    dcgan) "$prefix/dcgan" "$data" 300 "$prefix" ;;
     *) "$prefix/$p" ;;
   esac
 done

@@ -171,3 +171,35 @@ TEST_CASE("Function: wrong gradient counts and shapes name the function", "[cust
                                                          Catch::Contains("[1]") &&
                                                          Catch::Contains("[2]"));
 }
+
+namespace {
+// y = x w^T (+ b): libtorch's documented LinearFunction, whose bias has a default.
+struct LinearWithDefault : Function<LinearWithDefault> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, Tensor w, Tensor b = Tensor()) {
+    ctx->save_for_backward({x, w, b});
+    Tensor y = x.mm(w.t());
+    return b.defined() ? y + b : y;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    tensor_list saved = ctx->get_saved_variables();
+    Tensor g = grad_outputs[0];
+    return {g.mm(saved[1]), g.t().mm(saved[0]), saved[2].defined() ? g.sum(0) : Tensor()};
+  }
+};
+// Returns a defined gradient for an argument apply() was not given: an error.
+struct ExtraGradient : Function<ExtraGradient> {
+  static Tensor forward(AutogradContext*, Tensor x) { return x * 2.0; }
+  static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0] * 2.0, g[0]}; }
+};
+}  // namespace
+
+TEST_CASE("Function: extra trailing undefined gradients are dropped, defined ones refused",
+          "[custom_function]") {
+  Tensor x = randn({2, 3}, kFloat64).requires_grad_();
+  Tensor w = randn({4, 3}, kFloat64).requires_grad_();
+  LinearWithDefault::apply(x, w).sum().backward();  // backward returns 3, apply got 2
+  CHECK(allclose(x.grad(), ones({2, 4}, kFloat64).mm(w.detach())));
+  CHECK(allclose(w.grad(), ones({4, 2}, kFloat64).mm(x.detach())));
+  CHECK_THROWS_WITH(ExtraGradient::apply(x).sum().backward(),
+                    Catch::Contains("ExtraGradient") && Catch::Contains("expected 1"));
+}

@@ -299,3 +299,35 @@ TEST_CASE("an in-place change of a saved input is caught at backward", "[reducti
   h.mul_(2.0);
   CHECK_THROWS_WITH(v.backward(), Catch::Contains("modified") || Catch::Contains("version"));
 }
+
+TEST_CASE("all / any: bool results over everything or one dim, no gradient", "[reduction]") {
+  Tensor x = tensor({{1.0, 0.0, 2.0}, {3.0, 4.0, 5.0}}).requires_grad_();
+  CHECK_FALSE(x.all().item<bool>());
+  CHECK(x.any().item<bool>());
+  CHECK(x.all().dtype() == kBool);
+  CHECK_FALSE(x.all().requires_grad());
+  CHECK(x.all(1).to_vector<bool>() == std::vector<bool>{false, true});
+  CHECK(x.all(0, /*keepdim=*/true).shape() == Shape{1, 3});
+  CHECK(x.all(0).to_vector<bool>() == std::vector<bool>{true, false, true});
+  CHECK(zeros({2, 2}).any(0).to_vector<bool>() == std::vector<bool>{false, false});
+  CHECK(tensor({true, true}).all().item<bool>());
+  CHECK(tensor<int64_t>({0, 0, 7}).any().item<bool>());
+  CHECK(zeros({0}).all().item<bool>());  // vacuous truth, as PyTorch
+  CHECK_FALSE(zeros({0}).any().item<bool>());
+  CHECK(x.norm(2, 1).shape() == Shape{2});  // an integer dim
+  CHECK_THROWS_WITH(x.all(2), Catch::Contains("2"));
+}
+
+TEST_CASE("compound assignment: x += y is add_, through views too", "[reduction]") {
+  Tensor w = zeros({2, 2});
+  w[0][1] += 3.0;
+  w[1] -= ones({2});
+  w *= 2.0;
+  w /= tensor({1.0, 2.0});
+  CHECK(w.to_vector<float>() == std::vector<float>{0.0f, 3.0f, -2.0f, -1.0f});
+  Tensor leaf = ones({2}).requires_grad_();
+  Tensor y = leaf * 1.0;
+  y += leaf;  // differentiable, as add_
+  y.sum().backward();
+  CHECK(leaf.grad().to_vector<float>() == std::vector<float>{2.0f, 2.0f});
+}

@@ -72,7 +72,8 @@ const std::set<std::string> kInternal = {"binary_loop",
                                          "shape_str",
                                          "dtype_name",
                                          "element_size",
-                                         "band_to_dense",   "reduction_name"};
+                                         "band_to_dense",
+                                         "reduction_name"};
 
 // Free functions declared at minidl's namespace scope in core/ and ops/ headers (declarations
 // start in column 0; nested namespaces such as detail or cuda are skipped: torch.h aliases those

@@ -36,6 +36,7 @@
 namespace torch {
 
 // ---------------------------------------------------------------- tensors
+using ::minidl::AnomalyMode;
 using ::minidl::DetectAnomalyGuard;
 using ::minidl::EnableGradGuard;
 using ::minidl::Error;
@@ -43,7 +44,6 @@ using ::minidl::Generator;
 using ::minidl::GradMode;
 using ::minidl::load;
 using ::minidl::NoGradGuard;
-using ::minidl::AnomalyMode;
 using ::minidl::Reduction;
 using ::minidl::save;
 using ::minidl::str;
@@ -54,6 +54,7 @@ using Dtype = ::minidl::DType;
 using IntArrayRef = ::minidl::ArrayRef<int64_t>;
 using ::minidl::Device;
 using ::minidl::DeviceType;
+using ::minidl::IValue;
 using ::minidl::kBFloat16;
 using ::minidl::kBool;
 using ::minidl::kByte;
@@ -78,47 +79,39 @@ using ::minidl::kStrided;
 using ::minidl::kUInt8;
 using ::minidl::Layout;
 using ::minidl::Scalar;
-using ::minidl::IValue;
 using ::minidl::TensorAccessor;
 namespace indexing = ::minidl::indexing;
 
 // libtorch's tags: reductions, padding / interpolation / activation modes.
-using ::minidl::kNone;
-using ::minidl::kMean;
-using ::minidl::kSum;
 using ::minidl::kBatchMean;
-using ::minidl::kConstant;
-using ::minidl::kReflect;
-using ::minidl::kReplicate;
+using ::minidl::kBilinear;
 using ::minidl::kCircular;
-using ::minidl::kZeros;
+using ::minidl::kConstant;
+using ::minidl::kGELU;
+using ::minidl::kLinear;
+using ::minidl::kMean;
 using ::minidl::kNearest;
 using ::minidl::kNearestExact;
-using ::minidl::kLinear;
-using ::minidl::kBilinear;
+using ::minidl::kNone;
+using ::minidl::kReflect;
 using ::minidl::kReLU;
-using ::minidl::kTanh;
-using ::minidl::kGELU;
+using ::minidl::kReplicate;
 using ::minidl::kSame;
+using ::minidl::kSum;
+using ::minidl::kTanh;
 using ::minidl::kValid;
+using ::minidl::kZeros;
 namespace enumtype = ::minidl::enumtype;
 
 // ---------------------------------------------------------------- functions on tensors
-using ::minidl::circular_pad;
-using ::minidl::cosine_similarity;
-using ::minidl::hardtanh;
-using ::minidl::kl_div;
-using ::minidl::margin_ranking_loss;
-using ::minidl::normalize;
-using ::minidl::relu6;
-using ::minidl::silu;
-using ::minidl::cross_entropy_loss;
 using ::minidl::abs;
 using ::minidl::adaptive_avg_pool2d;
 using ::minidl::add;
 using ::minidl::additive_attention_scores;
+using ::minidl::all;
 using ::minidl::amax;
 using ::minidl::amin;
+using ::minidl::any;
 using ::minidl::arange;
 using ::minidl::argmax;
 using ::minidl::argmin;
@@ -137,6 +130,7 @@ using ::minidl::bmm;
 using ::minidl::broadcast_shapes;
 using ::minidl::cat;
 using ::minidl::chunk;
+using ::minidl::circular_pad;
 using ::minidl::clamp;
 using ::minidl::clamp_max;
 using ::minidl::clamp_min;
@@ -145,7 +139,9 @@ using ::minidl::conv2d;
 using ::minidl::conv_transpose1d;
 using ::minidl::conv_transpose2d;
 using ::minidl::cos;
+using ::minidl::cosine_similarity;
 using ::minidl::cross_entropy;
+using ::minidl::cross_entropy_loss;
 using ::minidl::cumprod;
 using ::minidl::cumsum;
 using ::minidl::default_generator;
@@ -177,10 +173,12 @@ using ::minidl::graph_aggregate;
 using ::minidl::gru_cell;
 using ::minidl::gru_sequence;
 using ::minidl::gt;
+using ::minidl::hardtanh;
 using ::minidl::huber_loss;
 using ::minidl::index_select;
 using ::minidl::interpolate;
 using ::minidl::is_floating_point;
+using ::minidl::kl_div;
 using ::minidl::l1_loss;
 using ::minidl::layer_norm;
 using ::minidl::layout;
@@ -202,6 +200,7 @@ using ::minidl::lstm_cell;
 using ::minidl::lstm_sequence;
 using ::minidl::lt;
 using ::minidl::manual_seed;
+using ::minidl::margin_ranking_loss;
 using ::minidl::masked_fill;
 using ::minidl::masked_select;
 using ::minidl::masked_softmax;
@@ -221,6 +220,7 @@ using ::minidl::neg;
 using ::minidl::nll_loss;
 using ::minidl::nonzero;
 using ::minidl::norm;
+using ::minidl::normalize;
 using ::minidl::one_hot;
 using ::minidl::ones;
 using ::minidl::ones_like;
@@ -239,6 +239,7 @@ using ::minidl::relative_position_gather;
 using ::minidl::relative_position_gather_add;
 using ::minidl::relative_position_index;
 using ::minidl::relu;
+using ::minidl::relu6;
 using ::minidl::repeat;
 using ::minidl::requires_grad;
 using ::minidl::result_type;
@@ -252,6 +253,7 @@ using ::minidl::scatter_add;
 using ::minidl::segment_softmax;
 using ::minidl::set_num_threads;
 using ::minidl::sigmoid;
+using ::minidl::silu;
 using ::minidl::sin;
 using ::minidl::sliding_window_attention;
 using ::minidl::smooth_l1_loss;
@@ -289,21 +291,13 @@ using ::minidl::nn::NamedTensor;
 using ::minidl::nn::StateDict;
 
 // Every layer's and loss's options builder.
-using ::minidl::nn::BCELossOptions;
-using ::minidl::nn::BCEWithLogitsLossOptions;
-using ::minidl::nn::CrossEntropyLossOptions;
-using ::minidl::nn::HuberLossOptions;
-using ::minidl::nn::KLDivLossOptions;
-using ::minidl::nn::L1LossOptions;
-using ::minidl::nn::MSELossOptions;
-using ::minidl::nn::MarginRankingLossOptions;
-using ::minidl::nn::NLLLossOptions;
-using ::minidl::nn::SmoothL1LossOptions;
 using ::minidl::nn::AdaptiveAvgPool2dOptions;
 using ::minidl::nn::AvgPool2dOptions;
 using ::minidl::nn::BatchNorm1dOptions;
 using ::minidl::nn::BatchNorm2dOptions;
 using ::minidl::nn::BatchNormOptions;
+using ::minidl::nn::BCELossOptions;
+using ::minidl::nn::BCEWithLogitsLossOptions;
 using ::minidl::nn::BilinearOptions;
 using ::minidl::nn::Conv1dOptions;
 using ::minidl::nn::Conv2dOptions;
@@ -311,6 +305,7 @@ using ::minidl::nn::ConvOptions;
 using ::minidl::nn::ConvTranspose1dOptions;
 using ::minidl::nn::ConvTranspose2dOptions;
 using ::minidl::nn::ConvTransposeOptions;
+using ::minidl::nn::CrossEntropyLossOptions;
 using ::minidl::nn::Dropout2dOptions;
 using ::minidl::nn::DropoutOptions;
 using ::minidl::nn::ELUOptions;
@@ -320,17 +315,24 @@ using ::minidl::nn::FlattenOptions;
 using ::minidl::nn::GELUOptions;
 using ::minidl::nn::GRUCellOptions;
 using ::minidl::nn::GRUOptions;
+using ::minidl::nn::HuberLossOptions;
+using ::minidl::nn::KLDivLossOptions;
+using ::minidl::nn::L1LossOptions;
 using ::minidl::nn::LayerNormOptions;
 using ::minidl::nn::LeakyReLUOptions;
 using ::minidl::nn::LinearOptions;
 using ::minidl::nn::LogSoftmaxOptions;
 using ::minidl::nn::LSTMCellOptions;
 using ::minidl::nn::LSTMOptions;
+using ::minidl::nn::MarginRankingLossOptions;
 using ::minidl::nn::MaxPool2dOptions;
+using ::minidl::nn::MSELossOptions;
 using ::minidl::nn::MultiheadAttentionOptions;
+using ::minidl::nn::NLLLossOptions;
 using ::minidl::nn::ReLUOptions;
 using ::minidl::nn::RNNCellOptions;
 using ::minidl::nn::RNNOptions;
+using ::minidl::nn::SmoothL1LossOptions;
 using ::minidl::nn::SoftmaxOptions;
 using ::minidl::nn::TransformerDecoderLayerOptions;
 using ::minidl::nn::TransformerDecoderOptions;
@@ -419,15 +421,14 @@ MINIDL_TORCH_LAYER(SlidingWindowAttention);
 #undef MINIDL_TORCH_LAYER
 }  // namespace nn
 
-// ---------------------------------------------------------------- CUDA (absent)
-namespace cuda {
-inline bool is_available() {
-  return false;
+namespace cuda = ::minidl::cuda;  // is_available() is false: minidl runs on the CPU
+
+// torch::allclose(a, b): Tensor::allclose as a function (minidl's own tests have a testing::
+// allclose, so the library keeps only the member form).
+inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+                     bool equal_nan = false) {
+  return a.allclose(b, rtol, atol, equal_nan);
 }
-inline int64_t device_count() {
-  return 0;
-}
-}  // namespace cuda
 
 }  // namespace torch
 

@@ -40,8 +40,13 @@ struct DCGANGeneratorImpl : torch::nn::Module {
     return x;
   }
 
-  torch::nn::ConvTranspose2d conv1, conv2, conv3, conv4;
-  torch::nn::BatchNorm2d batch_norm1, batch_norm2, batch_norm3;
+  torch::nn::ConvTranspose2d conv1;
+  torch::nn::BatchNorm2d batch_norm1;
+  torch::nn::ConvTranspose2d conv2;
+  torch::nn::BatchNorm2d batch_norm2;
+  torch::nn::ConvTranspose2d conv3;
+  torch::nn::BatchNorm2d batch_norm3;
+  torch::nn::ConvTranspose2d conv4;
 };
 TORCH_MODULE(DCGANGenerator);
 
@@ -81,7 +86,7 @@ int main(int argc, char** argv) {
       generator->parameters(), torch::optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.5)));
   torch::optim::Adam discriminator_optimizer(
       discriminator->parameters(),
-      torch::optim::AdamOptions(5e-4).betas(std::make_tuple(0.5, 0.5)));
+      torch::optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.5)));
 
   double real_mean = 0, first_fake_mean = NAN, fake_mean = 0;
   int64_t step = 0;
@@ -112,13 +117,18 @@ int main(int argc, char** argv) {
     g_loss.backward();
     generator_optimizer.step();
 
-    real_mean = real_images.mean().item<double>();
-    fake_mean = fake_images.mean().item<double>();
-    if (std::isnan(first_fake_mean)) first_fake_mean = fake_mean;
+    // Mean pixel values, averaged over the last 20 steps (one batch is noisy).
+    const double real_now = real_images.mean().item<double>();
+    const double fake_now = fake_images.mean().item<double>();
+    if (std::isnan(first_fake_mean)) first_fake_mean = fake_now;
+    if (step >= steps - 20) {
+      real_mean += real_now / 20;
+      fake_mean += fake_now / 20;
+    }
     if (step % 10 == 0)
       std::printf("[%3ld/%3ld] D_loss: %.4f | G_loss: %.4f | mean real %.3f fake %.3f\n",
                   static_cast<long>(step), static_cast<long>(steps), d_loss.item<float>(),
-                  g_loss.item<float>(), real_mean, fake_mean);
+                  g_loss.item<float>(), real_now, fake_now);
     if (++step == steps) break;
   }
 
@@ -139,8 +149,13 @@ int main(int argc, char** argv) {
   const bool same = torch::allclose(samples, restored->forward(noise));
   torch::save((samples + 1.0) / 2.0, torch::str(checkpoint_dir, "/dcgan-sample-", 1, ".pt"));
 
-  std::printf("fake image mean %.3f -> %.3f (real %.3f); restored generator %s\n", first_fake_mean,
-              fake_mean, real_mean, same ? "matches" : "DIFFERS");
-  const bool learned = std::fabs(fake_mean - real_mean) < std::fabs(first_fake_mean - real_mean);
+  std::printf(
+      "fake image mean %.3f -> %.3f (real %.3f) over the last 20 steps; restored "
+      "generator %s\n",
+      first_fake_mean, fake_mean, real_mean, same ? "matches" : "DIFFERS");
+  // The generator has learned at least the data's brightness: its images' mean pixel moved at
+  // least 40% of the way from where it started towards the real images'.
+  const bool learned =
+      std::fabs(fake_mean - real_mean) < 0.6 * std::fabs(first_fake_mean - real_mean);
   return same && learned ? 0 : 1;
 }
