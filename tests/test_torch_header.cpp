@@ -184,6 +184,7 @@ TEST_CASE("torch.h: libtorch's names are minidl's types, handles included", "[to
   static_assert(std::is_same_v<torch::nn::Module, minidl::nn::Module>);
   static_assert(std::is_same_v<torch::optim::SGD, minidl::optim::SGD>);
   static_assert(std::is_same_v<torch::ScalarType, minidl::DType>);
+  static_assert(std::is_same_v<torch::nn::FeatureDropout, torch::nn::Dropout2d>);  // deprecated
   CHECK_FALSE(torch::cuda::is_available());
   CHECK(torch::cuda::device_count() == 0);
   CHECK(torch::str("sample-", 3, ".pt") == "sample-3.pt");

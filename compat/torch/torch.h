@@ -419,6 +419,11 @@ MINIDL_TORCH_LAYER(RelativeMultiheadAttention);
 MINIDL_TORCH_LAYER(ScaledDotProductAttention);
 MINIDL_TORCH_LAYER(SlidingWindowAttention);
 #undef MINIDL_TORCH_LAYER
+
+// Older names libtorch still accepts (and programs written against it still use).
+using FeatureDropout = Dropout2d;  // libtorch's deprecated name of Dropout2d
+using FeatureDropoutImpl = Dropout2dImpl;
+using FeatureDropoutOptions = Dropout2dOptions;
 }  // namespace nn
 
 namespace cuda = ::minidl::cuda;  // is_available() is false: minidl runs on the CPU
