@@ -13,21 +13,12 @@
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
+using Run = minidl::testing::CommandResult;
 
 Run run_bench(const std::string& args) {
   const char* build = std::getenv("MINIDL_BUILD_DIR");
   const std::string command = std::string(build ? build : "build") + "/bench " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe)) run.output += buffer;
-  run.status = pclose(pipe);
-  return run;
+  return minidl::testing::run_command(command);
 }
 
 // Processes whose command line contains `marker`.

@@ -153,12 +153,8 @@ TEST_CASE("captioning task: tools/predict writes one overlay PNG per word", "[ca
   const std::string out = dir.file("overlays");
   const std::string command = predict + " --checkpoint " + options.checkpoint_dir +
                               " --input test:1 --output " + out + " --ascii 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  CHECK(pclose(pipe) == 0);
+  const auto [status, output] = minidl::testing::run_command(command);
+  CHECK(status == 0);
   INFO(output);
   CHECK(output.find("test:1  ->  " + p.output) != std::string::npos);
   CHECK(output.find("image (left), attention (right)") != std::string::npos);

@@ -1,17 +1,10 @@
 // `make install` gives a working library: a program built with pkg-config runs and is right.
-#include <cstdio>
-
 #include "tests/test_util.h"
 
 TEST_CASE("a program builds and runs against an installed copy", "[install]") {
   const char* build = std::getenv("MINIDL_BUILD_DIR");
   std::string command = std::string("tests/install_test.sh ") + (build ? build : "build") + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  int status = pclose(pipe);
+  const auto [status, output] = minidl::testing::run_command(command);
   INFO(output);
   CHECK(status == 0);
   CHECK_THAT(output, Catch::Contains("learned w = [3.0, -2.0], b = 1.0"));

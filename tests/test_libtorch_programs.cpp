@@ -1,6 +1,5 @@
 // Programs written for libtorch's C++ frontend (tests/libtorch/) build unchanged against an
 // installed minidl through `pkg-config minidl-torch`, train, and learn what they should.
-#include <cstdio>
 #include <regex>
 
 #include "tests/test_util.h"
@@ -12,12 +11,7 @@ std::string run_programs(const std::string& programs) {
   const char* build = std::getenv("MINIDL_BUILD_DIR");
   const std::string command = std::string("tests/libtorch_test.sh ") + (build ? build : "build") +
                               " /usr/share/datasets/fashion-mnist " + programs + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = pclose(pipe);
+  const auto [status, output] = minidl::testing::run_command(command);
   INFO(output);
   CHECK(status == 0);
   return output;

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -60,6 +61,22 @@ inline Tensor strided_leaf(const Shape& shape, double scale = 1.0) {
   wide.back() *= 2;
   Tensor t = (randn(wide, kFloat64) * scale).slice(-1, 0, std::nullopt, 2);
   return t.detach().requires_grad_();
+}
+
+// What a shell command printed (stdout; add 2>&1 for stderr too) and its exit status as
+// pclose returns it (0 on success; -1 if it could not be started).
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+inline CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe)) result.output += buffer;
+  result.status = pclose(pipe);
+  return result;
 }
 
 // A fresh directory (under the system temp dir) for one test, removed with everything in it
