@@ -135,7 +135,7 @@ Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const char* op,
       return static_cast<T>(x + static_cast<T>(alpha) * y);
     });
   }
-  // out = a + alpha b ;  da = dout ,  db = alpha dout   (each summed back to its shape)
+  // da = dout ,  db = alpha dout, each summed back to its input's shape (sum_to)
   if (needs_grad({a, b})) {
     bool ga = wants(a), gb = wants(b);
     Shape sa = a.shape(), sb = b.shape();
@@ -148,9 +148,11 @@ Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const char* op,
 }
 }  // namespace
 
+// out = a + alpha b ;  da = dout ,  db = alpha dout   (each summed back to its shape)
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   return add_impl(a, b, alpha, "add", "AddBackward0");
 }
+// out = a - alpha b ;  da = dout ,  db = -alpha dout   (each summed back to its shape)
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   return add_impl(a, b, -alpha, "sub", "SubBackward0");
 }
@@ -224,7 +226,7 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool is_max, const char* op, c
                            return (x != x || x > y) ? x : y;  // NaN propagates, as in PyTorch
                          })
              : binary_op(a, b, dt, op, [](auto x, auto y) { return (x != x || x < y) ? x : y; });
-  // out = max(a, b) ;  da = dout * ([a > b] + [a == b] / 2) ,  db = dout * ([b > a] + [a == b] / 2)
+  // For maximum: da = dout * ([a > b] + [a == b] / 2) ,  db = dout * ([b > a] + [a == b] / 2)
   // (as PyTorch: an input gets the whole dout unless it loses, so where a NaN is involved both do)
   if (needs_grad({a, b})) {
     bool ga = wants(a), gb = wants(b);
@@ -249,9 +251,11 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool is_max, const char* op, c
 }
 }  // namespace
 
+// out = max(a, b) ;  da = dout * ([a > b] + [a == b] / 2) ,  db = dout * ([b > a] + [a == b] / 2)
 Tensor maximum(const Tensor& a, const Tensor& b) {
   return extremum(a, b, true, "maximum", "MaximumBackward0");
 }
+// out = min(a, b) ;  da = dout * ([a < b] + [a == b] / 2) ,  db = dout * ([b < a] + [a == b] / 2)
 Tensor minimum(const Tensor& a, const Tensor& b) {
   return extremum(a, b, false, "minimum", "MinimumBackward0");
 }

@@ -445,7 +445,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a_vector) shape.erase(shape.end() - (b_vector ? 1 : 2));
   Tensor out = product(a2, b2, full, shape, "matmul");
   // out = a @ b ;  da = dout @ b^T ,  db = a^T @ dout   (summed over broadcast batch dims; a
-  // 1-D operand is the row/column matrix above)
+  //   1-D operand is the row/column matrix above)
   if (needs_grad({a, b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     const Shape a_shape = a.shape(), b_shape = b.shape();
@@ -504,7 +504,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   MINIDL_DISPATCH_FLOATING(
       x.dtype(), "linear",
       matmul_kernel<scalar_t>(out_rows, x_rows, transposed(weight), bias.defined(), "linear"));
-  // y = x W^T + b ;  dx = dy W ,  dW = dy^T x ,  db = dy summed over the leading dims
+  // out = x W^T + b ;  dx = dout W ,  dweight = dout^T x ,  dbias = dout summed over the leading dims
   if (needs_grad({x, weight, bias})) {
     const bool gx = x.requires_grad(), gw = weight.requires_grad();
     const bool gbias = bias.defined() && bias.requires_grad();

@@ -60,8 +60,8 @@ Tensor bilinear(const Tensor& x1, const Tensor& x2, const Tensor& weight, const 
     if (bias.defined()) out = out + bias;
     out = out.reshape(out_shape);
   }
-  // y = x1^T W_o x2 + b_o ;  dx1 = sum_o dy_o W_o x2 ,  dx2 = sum_o dy_o W_o^T x1 ,
-  // dW_o = sum_n dy_o x1 x2^T ,  db = dy summed over the leading dims
+  // out_o = x1^T W_o x2 + b_o ;  dx1 = sum_o dout_o W_o x2 ,  dx2 = sum_o dout_o W_o^T x1 ,
+  //   dweight_o = sum_n dout_o x1 x2^T ,  dbias = dout summed over the leading dims
   if (needs_grad({x1, x2, weight, bias})) {
     const bool g1 = x1.requires_grad(), g2 = x2.requires_grad(), gw = weight.requires_grad();
     const bool gb = bias.defined() && bias.requires_grad();

@@ -396,7 +396,7 @@ Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats) {
     copy_data(make_view(out, tiled, contiguous_strides(tiled), 0),
               make_view(x, tiled, tiled_strides, x.storage_offset()));
   // out[t0 s0 + i0, t1 s1 + i1, ...] = x[i0, i1, ...] ;  dx = dout viewed as [r0, s0, ...] and
-  // summed over the tile dims r_d
+  //   summed over the tile dims r_d
   if (needs_grad({x}) && m > 0) {
     Shape in_shape = x.shape();
     record("RepeatBackward0", out, {x}, [=](const Tensor& g) {

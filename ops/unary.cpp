@@ -221,7 +221,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       using T = decltype(v);
       return v * T(0.5) * (T(1) + erf_vec(v * T(kInvSqrt2)));
     });
-    // dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
+    // out = x Phi(x) ;  dx = dout (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
     return with_grad(
         "GeluBackward0", x, out, x,
         [](auto g, auto v) {
@@ -242,7 +242,8 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
     T u = T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v);
     return T(0.5) * v * (T(1) + std::tanh(u));
   });
-  // dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),  u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
+  // out = x (1 + t) / 2 ;  dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),
+  //   u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
   return with_grad(
       "GeluBackward0", x, out, x,
       [](auto g, auto v) {
