@@ -42,8 +42,8 @@ int main() {
   Tensor xt = x.t();
   show("x.t()", xt);
   check(xt.strides() == Shape{1, 3}, "x.t() has strides [1, 3]: the same buffer, read by column");
-  check(xt.data_ptr<float>() == x.data_ptr<float>(), "x.t() starts at the same data pointer");
-  check(!xt.is_contiguous(), "x.t() is not contiguous (its strides are not row-major)");
+  check(xt.data_ptr<float>() == x.data_ptr<float>() && !xt.is_contiguous(),
+        "x.t() starts at the same data pointer, and is not contiguous (not row-major)");
 
   // slice with a step multiplies the stride; select drops a dim and moves the offset.
   Tensor even_cols = x.slice(1, 0, 3, 2);  // x[:, ::2] = [[0, 2], [3, 5]]
@@ -52,32 +52,30 @@ int main() {
   show("x.slice(1, 0, 3, 2)", even_cols);
   show("x.select(0, 1)", row1);
   show("x.select(1, 1)", col1);
-  check(even_cols.strides() == Shape{3, 2}, "x[:, ::2] has strides [3, 2]");
-  check(row1.storage_offset() == 3 && col1.storage_offset() == 1 && col1.strides() == Shape{3},
-        "x[1] starts at offset 3; x[:, 1] starts at offset 1 and steps 3");
+  check(even_cols.strides() == Shape{3, 2} && row1.storage_offset() == 3 &&
+            col1.storage_offset() == 1 && col1.strides() == Shape{3},
+        "x[:, ::2] has strides [3, 2]; x[1] starts at offset 3; x[:, 1] at 1, stepping 3");
 
   // expand repeats a size-1 dim with stride 0: four rows that are all the same three floats.
   Tensor rows = x.select(0, 0).unsqueeze(0).expand({4, 3});
   show("x[0].unsqueeze(0).expand", rows);
-  check(rows.strides() == Shape{0, 1}, "expand to [4, 3] gives stride 0 on the repeated dim");
-  check(rows.shares_storage(x) && xt.shares_storage(x) && even_cols.shares_storage(x),
-        "every view shares x's storage");
+  check(rows.strides() == Shape{0, 1} && rows.shares_storage(x) && xt.shares_storage(x),
+        "expand to [4, 3] gives stride 0 on the repeated dim; every view shares x's storage");
 
   // contiguous() copies a non-contiguous view into a fresh row-major buffer (and returns the
   // tensor itself when it is contiguous already).
   Tensor packed = xt.contiguous();
   show("x.t().contiguous()", packed);
-  check(packed.strides() == Shape{2, 1} && !packed.shares_storage(x),
-        "x.t().contiguous() is a new buffer with strides [2, 1]");
-  check(packed.to_vector<float>() == std::vector<float>{0, 3, 1, 4, 2, 5},
-        "its buffer holds x's columns one after the other: 0 3 1 4 2 5");
+  check(!packed.shares_storage(x) &&
+            packed.to_vector<float>() == std::vector<float>{0, 3, 1, 4, 2, 5},
+        "x.t().contiguous() is a new buffer holding x's columns one after the other");
   check(x.contiguous().is_same(x), "x.contiguous() is x itself: nothing to copy");
 
   // A write through a view lands in the shared buffer: every other view sees it, and the
   // storage's version counter (what the tape checks, see 03_tape) counts the write.
-  xt.select(0, 2).select(0, 1).fill_(50.0);  // xt[2][1] is x[1][2]
-  check(x.select(0, 1).select(0, 2).item<float>() == 50.0f, "writing xt[2][1] changed x[1][2]");
-  check(x._version() == 1 && xt._version() == 1, "x and its view share one version counter");
+  xt[2][1].fill_(50.0);  // xt[2][1] is x[1][2]
+  check(x[1][2].item<float>() == 50.0f && x._version() == 1 && xt._version() == 1,
+        "writing xt[2][1] changed x[1][2]; x and its view share one version counter");
 
   // view() never copies, so it refuses strides that cannot be read as the new shape;
   // reshape() falls back to a copy.
@@ -87,8 +85,8 @@ int main() {
   } catch (const Error& e) {
     std::printf("x.t().view({6}) -> minidl::Error: %s\n", e.what());
   }
-  check(!xt.reshape({6}).shares_storage(x), "x.t().reshape({6}) copies instead");
-  check(x.view({6}).shares_storage(x), "x.view({6}) of the contiguous x is a view");
+  check(!xt.reshape({6}).shares_storage(x) && x.view({6}).shares_storage(x),
+        "x.t().reshape({6}) copies instead; x.view({6}) of the contiguous x is a view");
   std::printf("01_strides: all checks passed\n");
   return 0;
 }

@@ -61,8 +61,8 @@ int main() {
   y.backward(G);
   std::printf("upstream G =\n%s\nb.grad = %s\nG.sum(0) = %s\n", G.to_string().c_str(),
               b.grad().to_string().c_str(), G.sum(0).to_string().c_str());
-  check(b.grad().shape() == Shape{3}, "b.grad has b's shape [3], not y's [4, 3]");
-  check(max_abs_diff(b.grad(), G.sum(0)) < 1e-12, "b.grad = column sums of G");
+  check(b.grad().shape() == Shape{3} && max_abs_diff(b.grad(), G.sum(0)) < 1e-12,
+        "b.grad has b's shape [3], not y's [4, 3]: the column sums of G");
   check(max_abs_diff(x.grad(), G) < 1e-12, "x.grad = G (x was not broadcast)");
 
   // The same holds for any elementwise op and any stretched dim. A per-row scale s [4, 1]
@@ -72,8 +72,8 @@ int main() {
   x.zero_grad();
   (x * s).backward(G);
   Tensor expected_s = (G * x.detach()).sum(1, /*keepdim=*/true);
-  check(s.grad().shape() == Shape{4, 1}, "s.grad has s's shape [4, 1]");
-  check(max_abs_diff(s.grad(), expected_s) < 1e-12, "s.grad = row sums of G * x");
+  check(s.grad().shape() == Shape{4, 1} && max_abs_diff(s.grad(), expected_s) < 1e-12,
+        "s.grad [4, 1] = row sums of G * x");
   check(max_abs_diff(x.grad(), G * s.detach()) < 1e-12, "x.grad = G * s (s broadcast again)");
 
   // Summing is not a convention: it is what a finite difference measures. Nudge b[1] by h and

@@ -29,7 +29,9 @@ static void check(bool ok, const char* claim) {
   if (!ok) std::exit(1);
 }
 
-static Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
+static Tensor leaf(const Shape& shape) {
+  return randn(shape, kFloat64).requires_grad_();
+}
 
 int main() {
   manual_seed(0);
