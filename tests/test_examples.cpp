@@ -20,7 +20,8 @@ const std::map<std::string, std::string> kExamples = {
     {"06_attention_weights", "ok: every hidden key (j > i) has weight exactly 0"},
     {"07_custom_function", "ok: gradcheck rejects the broken backward"},
     {"08_higher_order", "ok: Hessian-vector product: 4 (x.x) v + 8 x (x.v)"},
-    {"09_lstm_bptt", "ok: dloss/dW_hh (summed over the steps): the unrolled tape equals nn::LSTM's"},
+    {"09_lstm_bptt",
+     "ok: dloss/dW_hh (summed over the steps): the unrolled tape equals nn::LSTM's"},
 };
 
 std::filesystem::path examples_dir() {
