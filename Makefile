@@ -1,5 +1,6 @@
 # minidl build. `make` builds the library and the tools; `make test` builds and runs the suite;
-# `make demo` trains the demo model; `make bench` compares with PyTorch; `make install PREFIX=...`.
+# `make demo` trains the demo model; `make bench` compares with PyTorch; `make install PREFIX=...`;
+# `make examples` builds the teaching programs of docs/examples/ (part of `make` too).
 # Missing Debian packages are installed by tools/install_deps.sh on first use.
 
 CXX      ?= g++
@@ -29,10 +30,17 @@ TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 TOOLS     := bench demo train predict debian_graph derivatives
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
+# docs/examples/NAME.cpp -> $(BUILD)/examples/NAME: short teaching programs, each one idea, each
+# checking its own claims (tests/test_examples.cpp runs them all).
+EXAMPLE_SRCS := $(wildcard docs/examples/*.cpp)
+EXAMPLES     := $(EXAMPLE_SRCS:docs/examples/%.cpp=%)
+EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/examples/%)
+EXAMPLE_OBJS := $(EXAMPLE_SRCS:%.cpp=$(BUILD)/%.o)
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all lib test demo bench install uninstall clean format deps FORCE test-sanitize fuzz
-all: lib $(TOOL_BINS)
+.PHONY: all lib test demo bench install uninstall clean format deps FORCE test-sanitize fuzz \
+        examples
+all: lib $(TOOL_BINS) $(EXAMPLE_BINS)
 lib: $(LIB)
 
 deps: $(DEPS_STAMP)
@@ -56,6 +64,12 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
 	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# Each example links the library as the tools do (its object comes from the $(BUILD)/%.o rule).
+examples: $(EXAMPLE_BINS)
+$(BUILD)/examples/%: $(BUILD)/docs/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
 # bench: the runner (child processes, PyTorch, the table) and the workloads it times.
 BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o
 $(BUILD)/bench: $(BENCH_OBJS) $(LIB)
@@ -73,8 +87,9 @@ $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB) $(TEST_LIST)
 	$(CXX) $(TEST_CXXFLAGS) $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
 # The whole suite (Catch2; one case installs the library and builds a program against it, one
-# runs build/bench). The tools are built too: the README's next steps use them.
-test: $(BUILD)/minidl_tests $(TOOL_BINS)
+# runs build/bench). The tools are built too: the README's next steps use them; so are the
+# examples, which the suite runs.
+test: $(BUILD)/minidl_tests $(TOOL_BINS) $(EXAMPLE_BINS)
 	MINIDL_BUILD_DIR=$(BUILD) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests $(TEST_ARGS)
 
 demo: $(TOOL_BINS)
@@ -107,12 +122,13 @@ uninstall:
 # ---- sanitizers: the whole suite (but the install and benchmark cases, which build with the
 # ordinary compiler) under AddressSanitizer + UndefinedBehaviorSanitizer -- every report is an
 # error, leaks included -- then again under ThreadSanitizer, each in its own build directory with
-# its own build/train and build/predict (the tool tests run them); then one training smoke run
-# under Valgrind's memcheck. Nothing is suppressed. allocator_may_return_null makes a refused
-# huge allocation return null as glibc's does (the suite checks that minidl then raises an
-# error), instead of the sanitizer aborting first. WERROR is off in these builds: GCC's flow
-# analysis under -fsanitize warns falsely inside libstdc++ (<regex>'s std::function "maybe
-# uninitialized"), and the ordinary -Werror build holds minidl's own code to zero warnings.
+# its own build/train, build/predict and build/examples (the tool and example tests run them);
+# then one training smoke run under Valgrind's memcheck. Nothing is suppressed.
+# allocator_may_return_null makes a refused huge allocation return null as glibc's does (the
+# suite checks that minidl then raises an error), instead of the sanitizer aborting first.
+# WERROR is off in these builds: GCC's flow analysis under -fsanitize warns falsely inside
+# libstdc++ (<regex>'s std::function "maybe uninitialized"), and the ordinary -Werror build holds
+# minidl's own code to zero warnings.
 SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -march=native
 ASAN_FLAGS := $(SANITIZE_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := $(SANITIZE_FLAGS) -fsanitize=thread
@@ -124,12 +140,14 @@ SANITIZE_TESTS := "~[install]~[bench]"
 test-sanitize: $(DEPS_STAMP)
 	@tools/install_deps.sh --fuzz
 	$(MAKE) BUILD=$(BUILD)/asan CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" WERROR= \
-	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict
+	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict \
+	  $(EXAMPLES:%=$(BUILD)/asan/examples/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/asan $(BUILD)/asan/minidl_tests $(SANITIZE_TESTS)
 	$(MAKE) BUILD=$(BUILD)/tsan CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" WERROR= \
-	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict
+	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict \
+	  $(EXAMPLES:%=$(BUILD)/tsan/examples/%)
 	TSAN_OPTIONS=halt_on_error=1:allocator_may_return_null=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/tsan $(BUILD)/tsan/minidl_tests $(SANITIZE_TESTS)
 	$(MAKE) BUILD=$(BUILD)/valgrind CXXFLAGS="$(VALGRIND_FLAGS)" $(BUILD)/valgrind/train
@@ -169,10 +187,11 @@ format:
 	  nn/functional/*.h nn/attention/*.h nn/attention/*.cpp nn/data/*.h nn/data/*.cpp \
 	  nn/data/datasets/*.h nn/data/datasets/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
 	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tests/libtorch/*.cpp tools/*.cpp tools/*.h \
-	  compat/torch/*.h)
+	  compat/torch/*.h docs/examples/*.cpp)
 
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS)
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS) $(EXAMPLE_OBJS)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d) \
+         $(EXAMPLE_OBJS:.o=.d)
