@@ -122,8 +122,9 @@ uninstall:
 # ---- sanitizers: the whole suite (but the install and benchmark cases, which build with the
 # ordinary compiler) under AddressSanitizer + UndefinedBehaviorSanitizer -- every report is an
 # error, leaks included -- then again under ThreadSanitizer, each in its own build directory with
-# its own build/train, build/predict and build/examples (the tool and example tests run them);
-# then one training smoke run under Valgrind's memcheck. Nothing is suppressed.
+# its own build/train, build/predict, build/derivatives and build/examples (the tool and
+# example tests run them); then one training smoke run under Valgrind's memcheck. Nothing is
+# suppressed.
 # allocator_may_return_null makes a refused huge allocation return null as glibc's does (the
 # suite checks that minidl then raises an error), instead of the sanitizer aborting first.
 # WERROR is off in these builds: GCC's flow analysis under -fsanitize warns falsely inside
@@ -140,13 +141,13 @@ SANITIZE_TESTS := "~[install]~[bench]"
 test-sanitize: $(DEPS_STAMP)
 	@tools/install_deps.sh --fuzz
 	$(MAKE) BUILD=$(BUILD)/asan CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" WERROR= \
-	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict \
+	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict $(BUILD)/asan/derivatives \
 	  $(EXAMPLES:%=$(BUILD)/asan/examples/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/asan $(BUILD)/asan/minidl_tests $(SANITIZE_TESTS)
 	$(MAKE) BUILD=$(BUILD)/tsan CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" WERROR= \
-	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict \
+	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict $(BUILD)/tsan/derivatives \
 	  $(EXAMPLES:%=$(BUILD)/tsan/examples/%)
 	TSAN_OPTIONS=halt_on_error=1:allocator_may_return_null=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/tsan $(BUILD)/tsan/minidl_tests $(SANITIZE_TESTS)
