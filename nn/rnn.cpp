@@ -236,6 +236,10 @@ RNNBase::Result RNNBase::run_layers(const Tensor& x, const Tensor& h0, const Ten
       const int64_t index = layer * directions + direction;
       const LayerWeights& w = weights_[index];
       // The input projection of every step at once: one GEMM.
+      //   x_proj [T, B, G*H] = x W_ih^T + b_ih ;  linear's backward (LinearBackward0) gives, one
+      //   GEMM each, dx = dx_proj W_ih ([T*B, G*H] x [G*H, in]) and dW_ih = dx_proj^T x,
+      //   with dx_proj from the recurrence's backward (LstmBackward0 / GruBackward0 /
+      //   RnnBackward0: formulas, derivation and per-line math in ops/rnn.cpp).
       Tensor x_proj = linear(layer_input, w.w_ih, w.b_ih);
       Tensor h = h0.defined() ? h0.select(0, index) : zeros({batch, hidden_size}, dt);
       const bool reverse = direction == 1;

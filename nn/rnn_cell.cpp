@@ -41,6 +41,9 @@ std::pair<Tensor, bool> RNNCellBase::project(const Tensor& input) const {
       input.dtype() == weight_ih.dtype(), type_name(),
       "input must have the parameters' dtype " << weight_ih.dtype() << ", got " << input.dtype());
   const bool batched = input.dim() == 2;
+  // x_proj = x W_ih^T + b_ih [B, G*H]: the input half of every gate. Its backward is linear's
+  // (AddmmBackward0; MmBackward0 without bias): dx = dx_proj W_ih, dW_ih = dx_proj^T x,
+  // db_ih = Σ_b dx_proj, with dx_proj from the fused cell's backward (ops/rnn.cpp, backward_name).
   return {linear(batched ? input : input.unsqueeze(0), weight_ih, bias_ih), batched};
 }
 

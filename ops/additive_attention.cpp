@@ -58,11 +58,11 @@ void grad_row(const T* qr, const T* kb, const T* v, const T* gr, T* dqr, T* dkb,
     T* dkr = dkb + j * units;
 #pragma omp simd
     for (int64_t u = 0; u < units; ++u) {
-      const T t = tanh_vec(qr[u] + kr[u]);
-      const T d = gij * v[u] * (T(1) - t * t);
-      dv[u] += gij * t;
-      dqr[u] += d;
-      dkr[u] += d;
+      const T t = tanh_vec(qr[u] + kr[u]);      // t recomputed (not saved)
+      const T d = gij * v[u] * (T(1) - t * t);  // d(qp + kp) = dout v (1 - t²)
+      dv[u] += gij * t;                         // dv += dout t
+      dqr[u] += d;                              // dqp[i] += d, summed over keys j
+      dkr[u] += d;                              // dkp[j] += d, summed over queries i
     }
   }
 }
@@ -119,7 +119,15 @@ Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& key_pro
     scores_forward(q.data_ptr<scalar_t>(), k.data_ptr<scalar_t>(), vc.data_ptr<scalar_t>(),
                    out.data_ptr<scalar_t>(), batch, queries, keys, units);
   });
-  // out = Σ_u v tanh(qp + kp) ;  dqp = Σ_j g v (1 - t²) ,  dkp = Σ_i g v (1 - t²) ,  dv = Σ g t
+  // out[b, i, j] = Σ_u v[u] t[b, i, j, u], t = tanh(qp[b, i, u] + kp[b, j, u]) ;
+  //   dquery_proj = Σ_j dout[b, i, j] v[u] (1 - t²) ,
+  //   dkey_proj = Σ_i dout[b, i, j] v[u] (1 - t²) ,  dv = Σ_{b,i,j} dout[b, i, j] t
+  //   (qp = query_proj, kp = key_proj)
+  // derivation: qp [B, Tq, U], kp [B, Tk, U], v [U], out dout [B, Tq, Tk]
+  //   d out / d t = v[u] ;  tanh' = 1 - t² ;  qp and kp enter the tanh argument with weight 1,
+  //   so both get dout v (1 - t²), summed over the index they do not carry (j for qp, i for kp)
+  //   saved: qp, kp, v only; t is recomputed in backward: storing it would be [B, Tq, Tk, U],
+  //   the memory the fused op exists to avoid (the unfused form materializes qp + kp that size)
   if (needs_grad({query_proj, key_proj, v}))
     record("AdditiveAttentionScoresBackward0", out, {query_proj, key_proj, v},
            [q = SavedTensor(q), k = SavedTensor(k), vs = SavedTensor(vc),

@@ -32,6 +32,8 @@ Tensor extremum_over(const Tensor& x, const Dims& dims_in, bool keepdim, bool is
         [&](int64_t m, const ReduceRow<scalar_t>& row) { po[m] = row.extremum(is_max).first; });
   });
   // out = max over dims of x ;  dx = dout [x == out] / #{x == out}   (tied extrema share evenly)
+  // derivation: away from ties d max / d x_i = [i = argmax]; at a tie amax (unlike max(dim))
+  //   splits dout evenly among the tied elements, as PyTorch; saved: x and out
   if (needs_grad({x})) {
     Shape keep_shape = x.shape();
     for (int64_t d : dims) keep_shape[d] = 1;

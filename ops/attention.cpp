@@ -119,6 +119,14 @@ Tensor or_mask(const Tensor& a, const Tensor& b) {
   return logical_or(a, b);
 }
 
+// The math path records no node of its own: the tape holds mul (q * scale), matmul (q kᵀ), add
+// (a float mask), masked_softmax, dropout and matmul (P v), and backward chains their formulas:
+//   dV = Pᵀ dO ;  dP = dO Vᵀ (through dropout: * mask / (1 - p)) ;
+//   dS = P * (dP - rowsum(dP * P))  (MaskedSoftmaxBackward0, ops/softmax.cpp) ;
+//   dQ = dS K * scale ;  dK = dSᵀ Q * scale ;  d attn_mask (float) = dS summed to its shape
+// -- the same gradients as FlashAttentionBackward0 (ops/flash_attention.cpp, with the
+// derivation), but P [.., Tq, Tk] is saved on the tape: O(Tq Tk) memory against the fused
+// kernel's O(T), which instead recomputes P from the saved logsumexp.
 SdpaResult sdpa_math(const Tensor& q, const Tensor& k, const Tensor& v, const Shape& lead,
                      const SdpaOptions& o, double scale) {
   const size_t rank = lead.size() + 2;

@@ -141,6 +141,11 @@ Tensor bound_or_none(const std::optional<Tensor>& bound) {
 }  // namespace
 
 Tensor clamp(const Tensor& x, const std::optional<Tensor>& min, const std::optional<Tensor>& max) {
+  // out = min(max(x, lo), hi) ;  dx = dout [lo <= x <= hi] ,  dlo = dout [x < lo and lo < hi] ,
+  //   dhi = dout [x > hi or hi < lo]   (the tape entry is in clamp_tensors above)
+  // derivation: out equals exactly one of x, lo, hi at each element (the one that binds), so
+  //   dout flows to that one only; lo > hi gives hi (PyTorch's order: max with lo, then min with
+  //   hi); tensor bounds broadcast, so dlo, dhi are summed back to the bounds' shapes
   return clamp_tensors(x, bound_or_none(min), bound_or_none(max), "clamp", "ClampBackward0");
 }
 
@@ -149,6 +154,7 @@ Tensor clamp_min(const Tensor& x, double min) {
 }
 Tensor clamp_min(const Tensor& x, const Tensor& min) {
   MINIDL_CHECK(min.defined(), "clamp_min", "the min bound is undefined");
+  // out = max(x, min) ;  dx = dout [x >= min] ,  dmin = dout [x < min]   (summed to min's shape)
   return clamp_tensors(x, min, Tensor(), "clamp_min", "ClampMinBackward0");
 }
 Tensor clamp_max(const Tensor& x, double max) {
@@ -156,6 +162,7 @@ Tensor clamp_max(const Tensor& x, double max) {
 }
 Tensor clamp_max(const Tensor& x, const Tensor& max) {
   MINIDL_CHECK(max.defined(), "clamp_max", "the max bound is undefined");
+  // out = min(x, max) ;  dx = dout [x <= max] ,  dmax = dout [x > max]   (summed to max's shape)
   return clamp_tensors(x, Tensor(), max, "clamp_max", "ClampMaxBackward0");
 }
 

@@ -60,6 +60,8 @@ Tensor cross_entropy_index_grad(const Tensor& grad, const Tensor& input, const T
   const Tensor a =
       target_weights(shape, input.dtype(), target, weight, ignore_index, 1.0 - label_smoothing,
                      label_smoothing / static_cast<double>(shape[cd]));
+  // dx = up (softmax(x) S - a), S = Σ_c a = Σ_c w[c] q_c: CrossEntropyBackward0's formula
+  // (ops/loss.cpp) as recorded ops, so that it can be differentiated again
   return upstream(grad, shape, reduction, denominator) *
          (softmax(input, cd) * a.sum({cd}, true) - a);
 }
@@ -79,11 +81,13 @@ std::vector<Tensor> cross_entropy_probability_grad(const Tensor& grad, const Ten
   if (need_dx) {
     Tensor smoothed =
         target * (1.0 - label_smoothing) + label_smoothing / static_cast<double>(shape[cd]);
-    Tensor b = w.defined() ? smoothed * w : smoothed;
+    Tensor b = w.defined() ? smoothed * w : smoothed;  // b = w q'
+    // dx = up (softmax(x) Σ_c b - b)
     dx = up * (softmax(input, cd) * b.sum({cd}, true) - b);
   }
   if (need_dq) {
     Tensor log_p = log_softmax(input, cd);
+    // dq = -up (1 - ls) w log softmax(x)  (q' = (1 - ls) q + ls / C is linear in q)
     dq = up * (w.defined() ? log_p * w : log_p) * (label_smoothing - 1.0);
   }
   return {dx, dq};
@@ -94,7 +98,7 @@ Tensor nll_loss_grad(const Tensor& grad, const Shape& input_shape, const Tensor&
                      double denominator) {
   const Tensor a =
       target_weights(input_shape, grad.dtype(), target, weight, ignore_index, 1.0, 0.0);
-  return -(upstream(grad, input_shape, reduction, denominator) * a);
+  return -(upstream(grad, input_shape, reduction, denominator) * a);  // dx = -up w[t] onehot(t)
 }
 
 }  // namespace minidl::detail

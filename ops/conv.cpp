@@ -196,12 +196,26 @@ Tensor convolution(const char* op, const char* backward_name, size_t spatial, co
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, ExpandingArray stride,
               ConvPadding padding, ExpandingArray dilation, int64_t groups) {
+  // out = bias + weight (*) input (cross-correlation; conv1d is conv2d with H = KH = 1) ;
+  //   dinput = col2im(weightᵀ dout) ,  dweight = Σ_n dout_n im2col(input_n)ᵀ ,
+  //   dbias = Σ_{n, positions} dout
+  // derivation: per sample n and group g: cols = im2col(x_ng) [Cg KH KW, OH OW], each column
+  //   the receptive field of one output position (0 where it falls in the padding)
+  //   out_ng = W_g cols + b, W_g = weight_g viewed [Og, Cg KH KW]: one GEMM, linear in W and x
+  //   dW_g += dout_ng colsᵀ  ([Og, OH OW] x [OH OW, Cg KH KW]) ;  db += Σ_positions dout_ng
+  //   dcols = W_gᵀ dout_ng  ([Cg KH KW, Og] x [Og, OH OW]) ;  dx_ng = col2im(dcols): im2col copied
+  //   each input element into every column that reads it, so its adjoint col2im adds them back
+  //   saved: input (for dweight) and weight (for dinput), each only when the other is wanted;
+  //   the columns are rebuilt in backward, not kept (about KH KW times the input's size)
+  //   create_graph: conv_input_adjoint / conv_weight_adjoint of ops/conv_grad.h, recorded
   return convolution("conv1d", "ConvolutionBackward0", 1, input, weight, bias, stride, padding,
                      dilation, groups);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, ExpandingArray stride,
               ConvPadding padding, ExpandingArray dilation, int64_t groups) {
+  // out = bias + weight (*) input ;  dinput = col2im(weightᵀ dout) ,
+  //   dweight = Σ_n dout_n im2col(input_n)ᵀ ,  dbias = Σ_{n, positions} dout   (see conv1d above)
   return convolution("conv2d", "ConvolutionBackward0", 2, input, weight, bias, stride, padding,
                      dilation, groups);
 }

@@ -13,9 +13,11 @@ Tensor conv_apply(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
   MINIDL_DISPATCH_FLOATING(x.dtype(), "conv",
                            conv_forward<scalar_t>(xd.data_ptr<scalar_t>(), wd.data_ptr<scalar_t>(),
                                                   nullptr, out.data_ptr<scalar_t>(), g));
-  // y = conv(x, w) ;  dx = conv_input_adjoint(dy, w) ,  dw = conv_weight_adjoint(x, dy)
   if (needs_grad({x, w})) {
     const bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
+    // out = conv(x, w) ;  dx = conv_input_adjoint(dout, w) ,  dw = conv_weight_adjoint(x, dout)
+    // derivation: T(x, w, y) = <y, conv(x, w)> is linear in each argument; the gradient of
+    //   <dout, conv(x, w)> in x is dT/dx at y = dout, in w it is dT/dw (ops/conv_grad.h)
     record("ConvolutionBackward0", out, {x, w},
            [g, need_dx, need_dw, saved_x = need_dw ? SavedTensor(x) : SavedTensor(),
             saved_w = need_dx ? SavedTensor(w) : SavedTensor()](const Tensor& dy) {
@@ -34,10 +36,12 @@ Tensor conv_input_adjoint(const Tensor& y, const Tensor& w, const ConvGeometry& 
       y.dtype(), "conv input gradient",
       conv_backward<scalar_t>(nullptr, wd.data_ptr<scalar_t>(), yd.data_ptr<scalar_t>(),
                               out.data_ptr<scalar_t>(), nullptr, nullptr, g));
-  // z = A(y, w), <dz, A(y, w)> = T(dz, w, y) ;  dy = conv_apply(dz, w) ,
-  //                                             dw = conv_weight_adjoint(dz, y)
   if (needs_grad({y, w})) {
     const bool need_dy = y.requires_grad(), need_dw = w.requires_grad();
+    // out = conv_input_adjoint(y, w) = dT/dx ;  dy = conv_apply(dout, w) ,
+    //   dw = conv_weight_adjoint(dout, y)
+    // derivation: <dout, dT/dx(y, w)> = T(dout, w, y) (T is linear in x), so its gradient in y
+    //   is dT/dy(dout, w) = conv(dout, w), and in w it is dT/dw(dout, y)
     record("ConvolutionBackwardBackward0", out, {y, w},
            [g, need_dy, need_dw, saved_y = need_dw ? SavedTensor(y) : SavedTensor(),
             saved_w = need_dy ? SavedTensor(w) : SavedTensor()](const Tensor& dz) {
@@ -56,10 +60,12 @@ Tensor conv_weight_adjoint(const Tensor& x, const Tensor& y, const ConvGeometry&
       x.dtype(), "conv weight gradient",
       conv_backward<scalar_t>(xd.data_ptr<scalar_t>(), nullptr, yd.data_ptr<scalar_t>(), nullptr,
                               out.data_ptr<scalar_t>(), nullptr, g));
-  // z = Wt(x, y), <dz, Wt(x, y)> = T(x, dz, y) ;  dx = conv_input_adjoint(y, dz) ,
-  //                                               dy = conv_apply(x, dz)
   if (needs_grad({x, y})) {
     const bool need_dx = x.requires_grad(), need_dy = y.requires_grad();
+    // out = conv_weight_adjoint(x, y) = dT/dw ;  dx = conv_input_adjoint(y, dout) ,
+    //   dy = conv_apply(x, dout)
+    // derivation: <dout, dT/dw(x, y)> = T(x, dout, y) (T is linear in w), so its gradient in x
+    //   is dT/dx(dout, y) and in y it is dT/dy(x, dout) = conv(x, dout)
     record("ConvolutionBackwardBackward0", out, {x, y},
            [g, need_dx, need_dy, saved_x = need_dy ? SavedTensor(x) : SavedTensor(),
             saved_y = need_dx ? SavedTensor(y) : SavedTensor()](const Tensor& dz) {

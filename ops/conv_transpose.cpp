@@ -184,6 +184,16 @@ Tensor transposed_convolution(const char* op, const char* backward_name, size_t 
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         ExpandingArray stride, ExpandingArray padding,
                         ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
+  // out = col2im(weight_gᵀ input_ng) + bias (the input-adjoint of a conv2d) ;
+  //   dinput = weight_g im2col(dout_ng) (a conv2d of dout) ,
+  //   dweight = Σ_n input_ng im2col(dout_ng)ᵀ ,  dbias = Σ_{n, positions} dout
+  // derivation: the transposed convolution is the map conv2d's backward applies to dout: with
+  //   T(x, w, y) = <y, conv2d(x, w)>, out = dT/dx (y = input) -- linear in input and in weight
+  //   its input gradient is the adjoint of the adjoint: conv2d(dout, weight) (im2col + GEMM)
+  //   its weight gradient: <dout, col2im(Wᵀ x)> = <im2col(dout), Wᵀ x> = <W, x im2col(dout)ᵀ>
+  //   per sample and group: dW_g += x_ng [Og, H W] im2col(dout_ng)ᵀ [H W, Cg KH KW]
+  //   (roles as in conv2d: this op's input has conv2d's output shape, its out conv2d's input)
+  //   saved: input (for dweight) and weight (for dinput), each only when the other is wanted
   return transposed_convolution("conv_transpose2d", "ConvolutionBackward0", 2, input, weight, bias,
                                 stride, padding, output_padding, groups, dilation);
 }
@@ -191,6 +201,9 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
 Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         ExpandingArray stride, ExpandingArray padding,
                         ExpandingArray output_padding, int64_t groups, ExpandingArray dilation) {
+  // out = col2im(weight_gᵀ input_ng) + bias ;  dinput = weight_g im2col(dout_ng) ,
+  //   dweight = Σ_n input_ng im2col(dout_ng)ᵀ ,  dbias = Σ_{n, positions} dout
+  //   (conv_transpose2d with H = KH = 1: the derivation is above)
   return transposed_convolution("conv_transpose1d", "ConvolutionBackward0", 1, input, weight, bias,
                                 stride, padding, output_padding, groups, dilation);
 }

@@ -48,7 +48,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
   MINIDL_DISPATCH_FLOATING(x.dtype(), "dropout",
                            binary_loop<scalar_t, scalar_t, scalar_t>(
                                out, x, mask, [](scalar_t v, scalar_t m) { return v * m; }));
-  // y = x * m / (1 - p) ;  dx = dy * m / (1 - p)
+  // out = x * mask / (1 - p) ;  dx = dout * mask / (1 - p)
+  // derivation: out is x times a constant (the Bernoulli(1 - p) mask drawn in the forward, the
+  //   1 / (1 - p) scale folded in), so dx multiplies by the same saved scaled mask: the same
+  //   elements are dropped in backward as in forward
   if (needs_grad({x})) {
     SavedTensor saved_mask(mask);
     record("DropoutBackward0", out, {x}, [saved_mask](const Tensor& grad) {

@@ -91,14 +91,16 @@ Tensor difference_loss(const Tensor& input, const Tensor& target, Reduction redu
 }  // namespace
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-  // loss = (x - t)^2 ;  dx = 2 (x - t) up ,  dt = -dx
+  // out = reduce((input - target)²) ;  dinput = 2 (input - target) up ,  dtarget = -dinput
+  //   (up = dout for none / sum, dout / numel for mean)
   return difference_loss(
       input, target, reduction, "mse_loss", "MseLossBackward0", [](auto d) { return d * d; },
       [](auto d) { return 2 * d; }, [](const Tensor& d) { return d * 2.0; });
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-  // loss = |x - t| ;  dx = sign(x - t) up ,  dt = -dx
+  // out = reduce(|input - target|) ;  dinput = sign(input - target) up ,  dtarget = -dinput
+  //   (sign(0) = 0, as PyTorch; up = dout for none / sum, dout / numel for mean)
   return difference_loss(
       input, target, reduction, "l1_loss", "L1LossBackward0", [](auto d) { return d < 0 ? -d : d; },
       [](auto d) { return static_cast<decltype(d)>((d > 0) - (d < 0)); },
@@ -130,7 +132,13 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     });
   });
   Tensor out = reduce_losses(losses, reduction, static_cast<double>(input.numel()));
-  // dx = up w ((1 + (pw - 1) t) sigmoid(x) - pw t) ,  dt = up w ((pw - 1) softplus(-x) - x)
+  // out = reduce(w ((1 - target) input + (1 + (pw - 1) target) softplus(-input))) ;
+  //   dinput = up w ((1 + (pw - 1) target) sigmoid(input) - pw target) ,
+  //   dtarget = up w ((pw - 1) softplus(-input) - input)   (pw = pos_weight)
+  // derivation: -log sigmoid(x) = softplus(-x), -log(1 - sigmoid(x)) = x + softplus(-x), so
+  //   w (-pw t log σ(x) - (1 - t) log(1 - σ(x))) = the loss above; d softplus(-x)/dx = σ(x) - 1
+  //   dx = w ((1 - t) + (1 + (pw - 1) t)(σ - 1)) = w ((1 + (pw - 1) t) σ - pw t)
+  //   no log of a probability is taken: stable for any logit (the fused form's point)
   if (needs_grad({input, target})) {
     const bool gx = input.requires_grad(), gt = target.requires_grad();
     SavedTensor saved_x(input), saved_t(target), saved_w(w), saved_pw(pw);

@@ -160,6 +160,7 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
         const int64_t bc = std::min(Bc, jend - j0);
         if (all_padded(a, n, j0, bc)) continue;
         T* s = S;
+        // S_blk [br, bc] = Q_blk K_blkᵀ * scale (+ float mask, excluded entries -> -inf)
         gemm(false, true, br, bc, E, a.scale, Q, a.ldq, a.k + a.k_offset[n] + j0 * a.ldk, a.ldk,
              T(0), s, bc);
         mask_tile(a, n, i0, br, j0, bc, s, bc);
@@ -168,6 +169,7 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
           T mx = kNegInf;
 #pragma omp simd reduction(max : mx)
           for (int64_t c = 0; c < bc; ++c) mx = row[c] > mx ? row[c] : mx;
+          // m' = max(m, rowmax S_blk): the running max
           const T mnew = std::max(m[r], mx);
           if (mnew == kNegInf) {  // nothing included so far in this row
             std::fill(row, row + bc, T(0));
@@ -176,18 +178,21 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
           T sum = 0;
 #pragma omp simd reduction(+ : sum)
           for (int64_t c = 0; c < bc; ++c) {
-            const T p = exp_vec<T>(row[c] - mnew);
+            const T p = exp_vec<T>(row[c] - mnew);  // P~ = exp(S_blk - m') <= 1: no overflow
             row[c] = p;
             sum += p;
           }
+          // Terms summed so far were exp(s - m); rescaled to the new max they are exp(s - m'),
+          // a factor alpha = e^(m - m') for the running sum l and the unnormalized O row alike.
           const T alpha = exp_vec<T>(m[r] - mnew);  // 0 when m = -inf
-          l[r] = l[r] * alpha + sum;
+          l[r] = l[r] * alpha + sum;                // running sum l = l e^(m - m') + rowsum P~
           m[r] = mnew;
           if (alpha != T(1)) {
             T* o = O + r * Ev;
             for (int64_t c = 0; c < Ev; ++c) o[c] *= alpha;
           }
         }
+        // O = O e^(m - m') (above) + P~ V_blk  (unnormalized: divided by l once, at the end)
         gemm(false, false, br, Ev, bc, T(1), s, bc, a.v + a.v_offset[n] + j0 * a.ldv, a.ldv, T(1),
              O, Ev);
       }
@@ -196,7 +201,8 @@ void flash_forward(const FlashArgs<T>& a, T* out, T* lse) {
         if (l[r] > T(0)) {
           const T inv = T(1) / l[r];
           T* o = O + r * Ev;
-          for (int64_t c = 0; c < Ev; ++c) o[c] *= inv;
+          for (int64_t c = 0; c < Ev; ++c) o[c] *= inv;  // out = O / l = softmax(S) V
+          // lse = m + log l = log Σ_j exp(S_ij): saved, backward gets P = exp(S - lse) at once
           L = m[r] + std::log(l[r]);
         } else {
           L = kNegInf;  // O stayed 0
@@ -212,7 +218,8 @@ template <typename T>
 void flash_backward(const FlashArgs<T>& a, const T* out, const T* lse, const T* dout, T* dq, T* dk,
                     T* dv) {
   const int64_t Br = kBwdBr, Bc = kBwdBc, E = a.E, Ev = a.Ev, Tq = a.Tq, Tk = a.Tk, N = a.N;
-  // D = rowsum(dO * O)  [N, Tq]
+  // D = rowsum(dO * O)  [N, Tq]. It is Σ_j P_ij dP_ij (= Σ_j P_ij dO_i·V_j = dO_i·O_i), the
+  // term the softmax backward needs per row, computed here from the saved out without any P.
   std::unique_ptr<T[]> D(new T[N * Tq]);
   for (int64_t r = 0; r < N * Tq; ++r) {
     T s = 0;
@@ -246,9 +253,11 @@ void flash_backward(const FlashArgs<T>& a, const T* out, const T* lse, const T* 
       const int64_t br = std::min(Br, Tq - i0);
       const T* Q = a.q + a.q_offset[n] + i0 * a.ldq;
       const T* dO = dout + (n * Tq + i0) * Ev;
+      // S [br, bc] = Q_blk K_blkᵀ * scale + mask, recomputed (the forward kept no S, no P)
       gemm(false, true, br, bc, E, a.scale, Q, a.ldq, K, a.ldk, T(0), S, bc);
       mask_tile(a, n, i0, br, j0, bc, S, bc);
-      for (int64_t r = 0; r < br; ++r) {  // P = exp(S - L)
+      // P = exp(S - L): exactly the forward's softmax, normalized already by the saved lse L
+      for (int64_t r = 0; r < br; ++r) {
         T* row = S + r * bc;
         const T L = lse[n * Tq + i0 + r];
         if (L == -std::numeric_limits<T>::infinity()) {
@@ -258,19 +267,24 @@ void flash_backward(const FlashArgs<T>& a, const T* out, const T* lse, const T* 
 #pragma omp simd
         for (int64_t c = 0; c < bc; ++c) row[c] = exp_vec<T>(row[c] - L);
       }
+      // dV_blk [bc, Ev] += Pᵀ dO_blk  (out = P V)
       if (dV) gemm(true, false, bc, Ev, br, T(1), S, bc, dO, Ev, T(1), dV, Ev);
       if (!need_ds) continue;
+      // dP [br, bc] = dO_blk V_blkᵀ
       gemm(false, true, br, bc, Ev, T(1), dO, Ev, V, a.ldv, T(0), dP, bc);
-      for (int64_t r = 0; r < br; ++r) {  // dS = P (dP - D), in dP
+      // softmax backward: dS = P (dP - D), D_i = Σ_j P_ij dP_ij = rowsum(dO * O)_i, in dP
+      for (int64_t r = 0; r < br; ++r) {
         const T d = D[n * Tq + i0 + r];
         const T* p = S + r * bc;
         T* ds = dP + r * bc;
 #pragma omp simd
         for (int64_t c = 0; c < bc; ++c) ds[c] = p[c] * (ds[c] - d);
       }
+      // dQ_blk [br, E] += dS K_blk * scale  (S = Q Kᵀ * scale; the mask is a constant)
       if (dq_target)
         gemm(false, false, br, E, bc, a.scale, dP, bc, K, a.ldk, T(1),
              dq_target + (n * Tq + i0) * E, E);
+      // dK_blk [bc, E] += dSᵀ Q_blk * scale
       if (dK) gemm(true, false, bc, E, br, a.scale, dP, bc, Q, a.ldq, T(1), dK, E);
     }
   };
@@ -450,6 +464,19 @@ Tensor flash_attention(const Tensor& query, const Tensor& key, const Tensor& val
                                          out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>()));
   if (needs_grad({query, key, value})) {
     const bool rq = query.requires_grad(), rk = key.requires_grad(), rv = value.requires_grad();
+    // out = softmax(S) value, S = query keyᵀ * scale + mask ;  dquery = dS key * scale ,
+    //   dkey = dSᵀ query * scale ,  dvalue = Pᵀ dout   (P = softmax(S), dS below)
+    // derivation: per slice q [Tq, E], k [Tk, E], v [Tk, Ev], out dout [Tq, Ev]; S P dS [Tq, Tk]
+    //   forward, online softmax per query block: running row max m and row sum l [Br]; per key
+    //   block: m' = max(m, rowmax S_blk), l = l e^(m - m') + rowsum exp(S_blk - m'),
+    //   O = O e^(m - m') + exp(S_blk - m') V_blk ;  finally out = O / l, lse = m + log l
+    //   saved: out [Tq, Ev] and lse [Tq] (with q, k, v); P [Tq, Tk] is never stored
+    //   backward recomputes P = exp(S - lse) tile by tile (one extra GEMM q kᵀ per tile)
+    //   dV = Pᵀ dO ;  dP = dO Vᵀ ;  softmax rows: dS_ij = P_ij (dP_ij - Σ_k P_ik dP_ik)
+    //   Σ_k P_ik dP_ik = Σ_k P_ik dO_i·V_k = dO_i·O_i:  D = rowsum(dO * O) [Tq], from saved out
+    //   dS = P * (dP - D) ;  dQ = dS K * scale ;  dK = dSᵀ Q * scale (masked S: P = 0, dS = 0)
+    //   broadcast leading dims: sum_to each gradient back to its input's shape
+    //   memory O(T): tiles [Br, Bc] per thread and m, l, lse, D [Tq]; no [Tq, Tk] buffer
     record("FlashAttentionBackward0", out, {query, key, value},
            [sq = SavedTensor(qc), sk = SavedTensor(kc), sv = SavedTensor(vc), so = SavedTensor(out),
             sl = SavedTensor(lse), p, is_causal, scale, rq, rk, rv, qs = query.shape(),

@@ -174,7 +174,8 @@ void segment_softmax_backward_kernel(const T* dy, const T* y, T* dx, const EdgeG
       }
       for (int64_t p = begin; p < end; ++p) {
         const int64_t k = g.order[p];
-        for (int64_t h = 0; h < H; ++h) dx[k * H + h] = y[k * H + h] * (dy[k * H + h] - dot[h]);
+        for (int64_t h = 0; h < H; ++h)  // dx = y (dy - Σ_group dy y)
+          dx[k * H + h] = y[k * H + h] * (dy[k * H + h] - dot[h]);
       }
     }
   });
@@ -195,8 +196,8 @@ void edge_scores_kernel(const T* s_src, const T* s_dst, const int64_t* src, cons
       const T* b = s_dst + dst[k] * H;
       T* o = out + k * H;
       for (int64_t h = 0; h < H; ++h) {
-        const T p = a[h] + b[h];
-        if (Backward)
+        const T p = a[h] + b[h];  // p = s_src[j] + s_dst[i], recomputed in backward
+        if (Backward)             // dp = dout leaky'(p)
           o[h] = p > T(0) ? de[k * H + h] : slope * de[k * H + h];
         else
           o[h] = p > T(0) ? p : slope * p;
@@ -294,7 +295,13 @@ Tensor segment_softmax(const Tensor& scores, const Tensor& index, int64_t num_no
       scores.dtype(), op,
       segment_softmax_forward_kernel<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
                                                *groups, num_nodes, H));
-  // y = exp(x - max_seg) / Σ_seg exp(x - max_seg) ;  dx = y * (dy - Σ_seg dy * y)
+  // out = exp(scores - max_seg) / Σ_seg exp(scores - max_seg) ;
+  //   dscores = out * (dout - Σ_seg dout * out)
+  //   (seg = the edges k with the same index[k], per column h; scores, out [E, H])
+  // derivation: softmax over each group: out_k = e^{x_k} / Σ_{k' in seg} e^{x_k'}
+  //   d out_k / d x_m = out_k ([k = m] - out_m) for k, m in the same group, 0 across groups
+  //   dx_m = Σ_k dout_k out_k ([k = m] - out_m) = out_m (dout_m - Σ_k dout_k out_k)
+  //   saved: out only (the group max and sum are not needed once out is known)
   if (needs_grad({scores})) {
     SavedTensor saved_out(out);
     record("SegmentSoftmaxBackward0", out, {scores},
@@ -339,8 +346,12 @@ Tensor gat_edge_scores(const Tensor& score_src, const Tensor& score_dst, const T
                            edge_scores_kernel<scalar_t, false>(
                                a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), src, dst, nullptr,
                                out.data_ptr<scalar_t>(), E, H, scalar_t(negative_slope)));
-  // p = s_src[j] + s_dst[i], e = p > 0 ? p : slope * p ;  dp = de * (p > 0 ? 1 : slope),
-  // ds_src[j] = Σ_{k: j(k) = j} dp[k] ,  ds_dst[i] = Σ_{k: i(k) = i} dp[k]
+  // out[k] = leaky_relu(score_src[j(k)] + score_dst[i(k)]) (edge k: j(k) -> i(k)) ;
+  //   dscore_src = Σ_{k: j(k) = j} dp[k] ,  dscore_dst = Σ_{k: i(k) = i} dp[k]
+  //   with p[k] = score_src[j(k)] + score_dst[i(k)], dp = dout * (p > 0 ? 1 : slope)   [E, H]
+  // derivation: p is recomputed from the saved score_src, score_dst (two gathers) rather than
+  //   saved; each edge's dp goes back to the node row it gathered from: a segment sum over the
+  //   edges grouped by source node (dscore_src [Ns, H]) and by target node (dscore_dst [Nt, H])
   if (needs_grad({score_src, score_dst})) {
     const bool want_src = score_src.requires_grad(), want_dst = score_dst.requires_grad();
     SavedTensor saved_a(a), saved_b(b), saved_edges(edges);
@@ -406,8 +417,12 @@ Tensor graph_aggregate(const Tensor& alpha, const Tensor& values, const Tensor& 
       aggregate_forward_kernel<scalar_t>(a.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(), src,
                                          *group_edges(dst, E, num_nodes), out.data_ptr<scalar_t>(),
                                          num_nodes, H, C));
-  // out[i] = Σ_{k: i(k) = i} α[k] v[j(k)] ;  dα[k, h] = <dout[i(k), h], v[j(k), h]> ,
-  // dv[j] = Σ_{k: j(k) = j} α[k] dout[i(k)]
+  // out[i, h] = Σ_{k: i(k) = i} alpha[k, h] values[j(k), h] ;
+  //   dalpha = <dout[i(k), h], values[j(k), h]> ,
+  //   dvalues = Σ_{k: j(k) = j} alpha[k, h] dout[i(k), h]   (edge k: j(k) -> i(k); rows [C])
+  // derivation: out is linear in each of alpha and values: d out[i(k), h] / d alpha[k, h] =
+  //   values[j(k), h] (a dot product with dout over C), and values[j] feeds every edge leaving j,
+  //   weighted by alpha: a sum over the edges grouped by source node, one pass for both
   if (needs_grad({alpha, values})) {
     const bool want_alpha = alpha.requires_grad(), want_values = values.requires_grad();
     SavedTensor saved_a(a), saved_v(v), saved_edges(edges);

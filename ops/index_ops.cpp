@@ -229,8 +229,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   MINIDL_DISPATCH_ALL(x.dtype(), "index_select",
                       gather_kernel<scalar_t>(out.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), gx,
                                               idx.data_ptr<int64_t>(), {0, 1, 0}, K));
-  // out[.., k, ..] = x[.., index[k], ..] ;  dx[.., r, ..] = sum of dout[.., k, ..] over index[k] =
-  // r
+  // out[.., k, ..] = x[.., index[k], ..] ;  dx = zeros, dx[.., index[k], ..] += dout[.., k, ..]
+  //   (dx[.., r, ..] = Σ_{k: index[k] = r} dout[.., k, ..]: repeated indices add)
+  // derivation: out is a selection, a linear map with 0/1 entries; its adjoint scatters back
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
     SavedTensor saved_idx(idx);
@@ -274,6 +275,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
       gather_kernel<scalar_t>(out.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), gx,
                               idx.data_ptr<int64_t>(), {K * gx.inner, gx.inner, 1}, K));
   // out[o, k, i] = x[o, index[o, k, i], i] ;  dx = zeros, dx[o, index[o, k, i], i] += dout[o, k, i]
+  // derivation: gather's adjoint is scatter_add with the same index (saved; x is not needed)
   if (needs_grad({x})) {
     Shape in_shape = x.shape();
     SavedTensor saved_idx(idx);
@@ -319,7 +321,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
       scatter_add_kernel<scalar_t>(out.data_ptr<scalar_t>(), go, src.data_ptr<scalar_t>(), gs,
                                    idx.data_ptr<int64_t>(), K));
   // out = x, out[o, index[o, k, i], i] += src[o, k, i] ;  dx = dout ,
-  // dsrc[o, k, i] = dout[o, index[o, k, i], i] inside index's extent, 0 beyond it
+  //   dsrc = gather(dout, dim, index) inside index's extent, 0 beyond it
+  // derivation: out is x plus a linear scatter of src; scatter_add's adjoint is gather
   if (needs_grad({x, src})) {
     const bool want_src = src.requires_grad();
     Shape src_shape = src.shape();
@@ -385,8 +388,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   MINIDL_DISPATCH_ALL(weight.dtype(), "embedding",
                       gather_kernel<scalar_t>(out.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
                                               gw, idx.data_ptr<int64_t>(), {0, 1, 0}, M));
-  // out[m, :] = weight[indices[m], :] ;  dweight[r, :] = sum of dout[m, :] over indices[m] = r,
-  // except the padding row, which gets 0
+  // out[m, :] = weight[indices[m], :] ;  dweight = zeros, dweight[indices[m], :] += dout[m, :]
+  //   except for m with indices[m] = padding_idx (that row gets no gradient)
+  // derivation: a row gather, whose adjoint adds each output row's gradient back into its row
   if (needs_grad({weight})) {
     SavedTensor saved_idx(idx);
     const int64_t skip = padding_idx < 0 ? -1 : padding_idx;

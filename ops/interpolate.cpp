@@ -224,7 +224,12 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size,
                                make_taps<scalar_t>(H, OH, mode, corners, scale_h),
                                make_taps<scalar_t>(W, OW, mode, corners, scale_w), linear);
   });
-  // y[p, o] = sum_k w_k(o) x[p, src_k(o)] ;  dx[p, i] = sum_{o, k : src_k(o) = i} w_k(o) dy[p, o]
+  // out[p, o] = Σ_k w_k(o) input[p, src_k(o)] ;  dinput = zeros,
+  //   dinput[p, src_k(o)] += w_k(o) dout[p, o] over every output o and tap k
+  // derivation: per dim the resampling is a fixed sparse matrix R (nearest: one tap of weight
+  //   1; linear: two taps, weights 1 - λ and λ), separable: out = R_h x R_wᵀ per plane
+  //   so dx = R_hᵀ dout R_w: the same taps, read backwards, accumulated (several outputs can
+  //   share a source); nothing is saved but the geometry
   if (needs_grad({input})) {
     const char* name =
         linear ? (spatial == 2 ? "UpsampleBilinear2DBackward1" : "UpsampleLinear1DBackward1")

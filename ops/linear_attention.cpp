@@ -138,8 +138,8 @@ void causal_forward(const T* a, const T* b, const T* v, T* out, T* den, const Ca
       const T* vi = v + (n * g.T + i) * Ev + c0;
       T d = 0;
       for (int64_t e = 0; e < E; ++e) {
-        z[e] += bi[e];
-        d += ai[e] * z[e];
+        z[e] += bi[e];      // z_i = z_{i-1} + b_i
+        d += ai[e] * z[e];  // den_i = a_i . z_i (+ eps below)
       }
       d += static_cast<T>(g.eps);
       std::fill(num.begin(), num.end(), T(0));
@@ -149,13 +149,13 @@ void causal_forward(const T* a, const T* b, const T* v, T* out, T* den, const Ca
         const T be = bi[e], ae = ai[e];
 #pragma omp simd
         for (int64_t c = 0; c < w; ++c) {
-          se[c] += be * vi[c];
-          nm[c] += ae * se[c];
+          se[c] += be * vi[c];  // S_i = S_{i-1} + b_i v_iᵀ (row e, this task's columns)
+          nm[c] += ae * se[c];  // num_i = S_iᵀ a_i
         }
       }
       T* o = out + (n * g.T + i) * Ev + c0;
       const T inv = T(1) / d;
-      for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;
+      for (int64_t c = 0; c < w; ++c) o[c] = num[c] * inv;  // out_i = num_i / den_i
       if (block == 0) den[n * g.T + i] = d;
     }
   });
@@ -190,7 +190,7 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
       const T* vi = v + r * Ev + c0;
       const T* gi = g_out + r * Ev + c0;
       const T inv = T(1) / den[r];
-      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;
+      for (int64_t c = 0; c < w; ++c) dnum[c] = gi[c] * inv;  // dnum_i = dout_i / den_i
       T* da = da_b + r * E;
       for (int64_t e = 0; e < E; ++e) {
         T* se = state.data() + e * w;
@@ -199,14 +199,14 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
         T s = 0;
 #pragma omp simd reduction(+ : s)
         for (int64_t c = 0; c < w; ++c) {
-          se[c] += be * vi[c];
-          s += se[c] * dn[c];
+          se[c] += be * vi[c];  // S_i rebuilt as in the forward
+          s += se[c] * dn[c];   // (S_i dnum_i)[e]
         }
         if (block == 0) {
           z[e] += be;
-          s += z[e] * dden[r];
+          s += z[e] * dden[r];  // + z_i dden_i
         }
-        da[e] = s;
+        da[e] = s;  // da_i = S_i dnum_i + z_i dden_i
       }
     }
     // Backward in time: R_j += a_j dnum_jᵀ, r_j += a_j dden_j;
@@ -232,15 +232,15 @@ void causal_backward(const T* a, const T* b, const T* v, const T* out, const T* 
         T s = 0;
 #pragma omp simd reduction(+ : s)
         for (int64_t c = 0; c < w; ++c) {
-          re[c] += ae * dn[c];
-          s += re[c] * vi[c];
-          dvp[c] += re[c] * be;
+          re[c] += ae * dn[c];   // R_j = R_{j+1} + a_j dnum_jᵀ
+          s += re[c] * vi[c];    // (R_j v_j)[e]
+          dvp[c] += re[c] * be;  // dv_j = R_jᵀ b_j
         }
         if (block == 0) {
-          z[e] += ae * dden[r];
+          z[e] += ae * dden[r];  // r_j = r_{j+1} + a_j dden_j
           s += z[e];
         }
-        db[e] = s;
+        db[e] = s;  // db_j = R_j v_j + r_j
       }
       std::copy(dvj.begin(), dvj.end(), dv + r * Ev + c0);
     }
@@ -310,10 +310,21 @@ Tensor causal_linear_attention(const Tensor& query, const Tensor& key, const Ten
                                  v.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
                                  den.data_ptr<scalar_t>(), g));
   }
-  // out_i = S_iᵀ a_i / (a_i . z_i + eps) ;  backward: the reverse-time recurrence above
   if (needs_grad({query, key, value})) {
     const bool want_q = query.requires_grad(), want_k = key.requires_grad(),
                want_v = value.requires_grad();
+    // out[i] = S_iᵀ a_i / (a_i . z_i + eps) ;  dquery = da * min(a, 1) ,
+    //   dkey = db * min(b, 1) * (1 - padded) ,  dvalue = R_jᵀ b_j  (per row j)
+    // derivation: a = phi(query), b = phi(key) [T, E] (phi = elu + 1), v [T, Ev] per sequence
+    //   S_i = Σ_{j<=i} b_j v_jᵀ [E, Ev], z_i = Σ_{j<=i} b_j [E]: running states, never [T, T]
+    //   num_i = S_iᵀ a_i, den_i = a_i·z_i + eps ;  out = num / den (den saved, [T])
+    //   dnum_i = dout_i / den_i ;  dden_i = -(dout_i·out_i) / den_i  (d(n/d)/dd = -out/d)
+    //   da_i = S_i dnum_i + z_i dden_i: forward-time pass rebuilding S_i, z_i
+    //   R_j = Σ_{i>=j} a_i dnum_iᵀ [E, Ev], r_j = Σ_{i>=j} a_i dden_i [E]: reverse-time pass
+    //   db_j = R_j v_j + r_j ;  dv_j = R_jᵀ b_j
+    //   phi'(x) = 1 (x > 0), e^x = phi(x) (x <= 0): min(phi(x), 1), saved with a, b, out, den
+    //   states are recomputed, not saved: saving S_i would cost T E Ev, the pass costs one more
+    //   sweep; memory O(T (E + Ev))
     record("CausalLinearAttentionBackward0", out, {query, key, value},
            [a = SavedTensor(a), b = SavedTensor(b), v = SavedTensor(v), o = SavedTensor(out),
             d = SavedTensor(den), dphi_q = SavedTensor(dphi_q), dphi_k = SavedTensor(dphi_k), g,
@@ -340,6 +351,7 @@ Tensor causal_linear_attention(const Tensor& query, const Tensor& key, const Ten
              }
              Tensor da = g.blocks == 1 ? da_part.select(0, 0) : da_part.sum({0});
              Tensor db = g.blocks == 1 ? db_part.select(0, 0) : db_part.sum({0});
+             // through phi: dq = da phi'(q), dk = db phi'(k) (phi' = 0 on padded rows)
              Tensor dq = want_q ? da * dphi_q.get() : Tensor();
              Tensor dk = want_k ? db * dphi_k.get() : Tensor();
              return GradList{dq, dk, want_v ? dv : Tensor()};

@@ -188,12 +188,13 @@ void class_index_backward(const T* x, const int64_t* target, const T* weight,
       }
       const T scale = up.at(p), lse = log_norm[p];
       const T wt = weight ? weight[t] : T(1);
-      const T total = on * wt + off * weight_total;
+      const T total = on * wt + off * weight_total;  // S_p = Σ_c w[c] q_pc
       for (int64_t c = 0; c < C; ++c) {
         const T wc = weight ? weight[c] : T(1);
+        // softmax_c S_p - (ls/C) w[c], softmax recomputed as exp(x - lse)
         grad_row[c * inner] = scale * (std::exp(row[c * inner] - lse) * total - off * wc);
       }
-      grad_row[t * inner] -= scale * on * wt;
+      grad_row[t * inner] -= scale * on * wt;  // - (1-ls) w[t] at the target class
     }
   });
 }
@@ -270,13 +271,19 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
   // Mean over positions (PyTorch divides by N * d1 * ..., not by the weights, here).
   const double denominator = static_cast<double>(g.positions());
   Tensor out = reduce_losses(losses, reduction, denominator);
-  // loss = -sum_c w q' log softmax(x) ;  dx = up (softmax(x) sum_c w q' - w q') ,
-  //                                      dq = -up (1 - ls) w log softmax(x)
   if (needs_grad({input, target})) {
     const bool gx = input.requires_grad(), gq = target.requires_grad();
     SavedTensor saved_x(x), saved_q(q), saved_w(w), saved_norm(log_norm), saved_input(input),
         saved_target(target);
     Shape shape = input.shape();
+    // out = reduce(loss), loss_p = -Σ_c w[c] q'_pc log softmax(input_p)_c ;
+    //   dinput = up_p (softmax(input_p) Σ_c w[c] q'_pc - w q'_p) ,
+    //   dtarget = -up_p (1 - ls) w log softmax(input_p)   (q' = (1 - ls) target + ls / C)
+    // derivation: log softmax_c = x_c - lse, d lse / d x_c = softmax_c; loss_p is linear in q'
+    //   d loss_p / d x_c = softmax_c Σ_c' w[c'] q'_c' - w[c] q'_c  (= softmax - target when
+    //   w = 1 and ls = 0: Σ target = 1) ;  d loss_p / d target_c = -(1 - ls) w[c] log softmax_c
+    //   up_p = dout_p (none), dout (sum) or dout / (N d1 ...) (mean over positions, not weights)
+    //   saved: input, target, weight and lse [positions]; softmax recomputed as exp(x - lse)
     record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
       if (GradMode::is_enabled())  // create_graph: ops/class_loss_grad.h, recorded
         return detail::cross_entropy_probability_grad(grad, saved_input.get(), saved_target.get(),
@@ -356,11 +363,18 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
         log_norm.data_ptr<scalar_t>(), losses.data_ptr<scalar_t>());
   });
   Tensor out = reduce_losses(losses, reduction, weight_sum);
-  // loss_p = (1-ls) w[t] (-log p_t) + (ls/C) sum_c w[c] (-log p_c),  p = softmax(x) ;
-  // dx = up (p S - (1-ls) w[t] onehot(t) - (ls/C) w),  S = (1-ls) w[t] + (ls/C) sum w
   if (needs_grad({input})) {
     SavedTensor saved_x(x), saved_t(t), saved_w(w), saved_norm(log_norm), saved_input(input);
     Shape shape = input.shape();
+    // out = reduce(loss), loss_p = Σ_c w[c] q_pc (lse_p - input_pc), q = (1-ls) onehot(t) + ls/C ;
+    //   dinput = up_p (softmax(input_p) S_p - w q_p)   (target holds class indices: no gradient)
+    // derivation: lse_p = log Σ_c exp(x_pc), d lse_p / d x_pc = softmax_pc
+    //   d loss_p / d x_pc = softmax_pc Σ_c' w[c'] q_pc' - w[c] q_pc = softmax S_p - w[c] q_pc
+    //   S_p = (1-ls) w[t_p] + (ls/C) Σ_c w[c]; with w = 1: dlogits = softmax - target_dist
+    //   up_p = dout_p (none), dout (sum), dout / Σ_p w[t_p] over non-ignored p (mean: PyTorch's
+    //   weighted mean); positions with t_p = ignore_index have loss 0 and gradient 0
+    //   saved: input, target, weight and lse [positions]; softmax recomputed as exp(x - lse)
+    //   create_graph: detail::cross_entropy_index_grad (ops/class_loss_grad.cpp)
     record("CrossEntropyBackward0", out, {input, target}, [=](const Tensor& grad) {
       if (GradMode::is_enabled())  // create_graph: ops/class_loss_grad.h, recorded
         return GradList{
@@ -398,7 +412,10 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                                        ignore_index, losses.data_ptr<scalar_t>());
   });
   Tensor out = reduce_losses(losses, reduction, weight_sum);
-  // loss_p = -w[t] x[p, t] ;  dx[p, c] = -up_p w[t] [c == t]   (0 at ignored positions)
+  // out = reduce(loss), loss_p = -w[t_p] input[p, t_p] (0 where t_p = ignore_index) ;
+  //   dinput = -up_p w[t_p] onehot(t_p)   (target holds class indices: no gradient)
+  // derivation: loss_p reads one entry of input: its gradient is that entry's coefficient; up_p
+  //   as for cross entropy (mean: dout / Σ_p w[t_p] over non-ignored positions)
   if (needs_grad({input})) {
     SavedTensor saved_t(t), saved_w(w);
     Shape shape = input.shape();

@@ -104,25 +104,26 @@ void layer_norm_backward_kernel(const T* dy, const T* x, const T* w, const doubl
       const SplitMean<T> split(mean[m]);
       const T hi = split.hi, lo = split.lo, r = static_cast<T>(rstd[m]);
       if (dx) {
+        // g = dy w = dL/dxhat ;  Σ g and Σ g xhat over the row, in double
         double sum_g = 0, sum_g_xhat = 0;  // sum(dy*w), sum(dy*w*xhat)
 #pragma omp simd reduction(+ : sum_g, sum_g_xhat)
         for (int64_t i = 0; i < N; ++i) {
           const T g = gy[i] * w[i];
           sum_g += static_cast<double>(g);
-          sum_g_xhat += static_cast<double>(g * (((xr[i] - hi) - lo) * r));
+          sum_g_xhat += static_cast<double>(g * (((xr[i] - hi) - lo) * r));  // xhat = (x - mu) rstd
         }
         const T mean_g = static_cast<T>(sum_g / static_cast<double>(N));
         const T mean_g_xhat = static_cast<T>(sum_g_xhat / static_cast<double>(N));
         T* gx = dx + m * N;
 #pragma omp simd
-        for (int64_t i = 0; i < N; ++i)
+        for (int64_t i = 0; i < N; ++i)  // dx = rstd (g - mean(g) - xhat mean(g xhat))
           gx[i] = r * (gy[i] * w[i] - mean_g - ((xr[i] - hi) - lo) * r * mean_g_xhat);
       }
       if (columns) {
 #pragma omp simd
         for (int64_t i = 0; i < N; ++i) {
-          my_dw[i] += static_cast<double>(gy[i] * (((xr[i] - hi) - lo) * r));
-          my_db[i] += static_cast<double>(gy[i]);
+          my_dw[i] += static_cast<double>(gy[i] * (((xr[i] - hi) - lo) * r));  // dw += dy xhat
+          my_db[i] += static_cast<double>(gy[i]);                              // db += dy
         }
       }
     }
@@ -174,8 +175,6 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
             x.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
             out.data_ptr<scalar_t>(), mean.data_ptr<double>(), rstd.data_ptr<double>(), M, N, eps));
   }
-  // y = (x - mean) * rstd * w + b ;  dx = rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)),
-  //                                   dw = sum_rows(dy * xhat) ,  db = sum_rows(dy)
   if (needs_grad({input, weight, bias})) {
     const bool gx = input.requires_grad();
     const bool gw = weight.defined() && weight.requires_grad();
@@ -183,6 +182,19 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
     const Shape in_shape = input.shape();
     SavedTensor saved_x(input), saved_w(w), saved_mean(mean), saved_rstd(rstd),
         saved_weight(weight);
+    // out = (input - mean) * rstd * weight + bias ;
+    //   dinput = rstd (g - mean(g) - xhat mean(g xhat)) ,  dweight = Σ_rows dout xhat ,
+    //   dbias = Σ_rows dout   (g = dout weight, xhat = (input - mean) rstd)
+    // derivation: per row x [N] (N = numel(normalized_shape), M rows):
+    //   mu = mean(x), var = mean((x - mu)²) (biased), rstd = 1 / sqrt(var + eps)
+    //   xhat = (x - mu) rstd ;  out = xhat w + b ;  so dL/dxhat = dout w = g
+    //   dmu/dx_i = 1/N ;  dvar/dx_i = 2 (x_i - mu) / N ;  drstd/dvar = -rstd³ / 2
+    //   dxhat_j/dx_i = rstd ([i = j] - 1/N) - (x_j - mu) rstd³ (x_i - mu) / N
+    //                = rstd ([i = j] - 1/N - xhat_i xhat_j / N)
+    //   dx_i = Σ_j g_j dxhat_j/dx_i = rstd (g_i - mean(g) - xhat_i mean(g xhat))
+    //   dw = Σ over rows of dout xhat ;  db = Σ over rows of dout  ([N] each)
+    //   saved: input, weight, mean and rstd [M] in double; xhat is recomputed from them
+    //   create_graph: detail::layer_norm_grad (ops/norm_grad.cpp), the same formula as ops
     record("NativeLayerNormBackward0", out, {input, weight, bias}, [=](const Tensor& grad) {
       if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
         return detail::layer_norm_grad(grad, saved_x.get(), saved_weight.get(), k, eps, gx, gw, gb);
@@ -384,8 +396,8 @@ void batch_norm_backward_kernel(const T* dy, const T* x, const T* w, const doubl
         });
   }
   for (int64_t c = 0; c < C; ++c) {
-    if (dw) dw[c] = static_cast<T>(invstd[c] * sum_dy_xmu[c]);
-    if (db) db[c] = static_cast<T>(sum_dy[c]);
+    if (dw) dw[c] = static_cast<T>(invstd[c] * sum_dy_xmu[c]);  // dw = Σ dy xhat
+    if (db) db[c] = static_cast<T>(sum_dy[c]);                  // db = Σ dy
   }
   if (!dx) return;
   const double n = static_cast<double>(g.per_channel());
@@ -398,10 +410,13 @@ void batch_norm_backward_kernel(const T* dy, const T* x, const T* w, const doubl
   const T* scale = arrays.scale.data();
   if (training) {
     const T *m = mean_dy.data(), *kc = k.data();
+    // dx = w invstd (dy - mean_c(dy) - (x - mean) invstd² mean_c(dy (x - mean))): the batch
+    // statistics depend on x, hence the two correction terms
     channel_for_each(g, [=](int64_t i, int64_t c) {
       dx[i] = scale[c] * (dy[i] - m[c] - ((x[i] - hi[c]) - lo[c]) * kc[c]);
     });
   } else {
+    // eval: mean and invstd are constants, the op is affine in x: dx = w invstd dy
     channel_for_each(g, [=](int64_t i, int64_t c) { dx[i] = scale[c] * dy[i]; });
   }
 }
@@ -489,9 +504,6 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                                           b.data_ptr<scalar_t>(), mean.data(), invstd.data(),
                                           out.data_ptr<scalar_t>(), g));
   }
-  // y = (x - mean) * invstd * w + b ;
-  // training: dx = w invstd (dy - mean_c(dy) - xhat mean_c(dy xhat)) ;  eval: dx = w invstd dy ;
-  // dw = sum_c(dy * xhat) ,  db = sum_c(dy)
   if (needs_grad({input, weight, bias})) {
     const bool gx = input.requires_grad();
     const bool gw = weight.defined() && weight.requires_grad();
@@ -500,6 +512,19 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     SavedTensor saved_x(input), saved_w(w), saved_weight(weight);
     SavedTensor saved_mean(from_vector(mean, {C}, kFloat64));
     SavedTensor saved_invstd(from_vector(invstd, {C}, kFloat64));
+    // out = (input - mean_c) * invstd_c * weight_c + bias_c ;
+    //   dinput = weight invstd (dout - mean_c(dout) - xhat mean_c(dout xhat)) in training, and
+    //   weight invstd dout in eval ,  dweight = Σ_c dout xhat ,  dbias = Σ_c dout
+    // derivation: input viewed [N, C, L]; channel c has n = N L elements, xhat = (x - mean) invstd
+    //   training: mean_c, var_c (biased) of this batch, invstd = 1 / sqrt(var_c + eps): the layer
+    //   norm derivation over the channel's n elements instead of a row, with g = dout w_c:
+    //   dx = invstd (g - mean_c(g) - xhat mean_c(g xhat)); w_c is constant over the channel, so
+    //   kernel: w invstd (dout - Σ dout / n - (x - mean) invstd² Σ dout (x - mean) / n)
+    //   eval: mean_c, var_c are running_mean, running_var, constants: dx = w invstd dout
+    //   running stats are updated under no_grad (unbiased var, momentum): no gradient path
+    //   dw = invstd Σ dout (x - mean) = Σ_c dout xhat ;  db = Σ_c dout  (both modes) [C]
+    //   saved: input, weight, mean and invstd [C] in double (batch stats or running ones)
+    //   create_graph: detail::batch_norm_grad (ops/norm_grad.cpp)
     record(training ? "NativeBatchNormBackward0" : "NativeBatchNormBackward0", out,
            {input, weight, bias},
            [=](const Tensor& grad) {

@@ -16,6 +16,11 @@ Tensor sum_over(const Tensor& t, const std::vector<int64_t>& dims) {
 
 }  // namespace
 
+// The backward formulas of NativeLayerNormBackward0 / NativeBatchNormBackward0 (ops/norm.cpp,
+// with the derivations) written as recorded ops, used when the backward itself is recorded
+// (create_graph): differentiating these ops gives the second derivatives. The statistics are
+// recomputed here as ops of x (in training) so that their dependence on x is differentiated too.
+//
 // mean = mean(x), xhat = (x - mean) rstd, rstd = (var(x) + eps)^-1/2 over the normalized dims ;
 // dx = rstd (dy w - mean(dy w) - xhat mean(dy w xhat)) ,  dw = sum_rows(dy xhat) ,  db =
 // sum_rows(dy)
@@ -30,11 +35,12 @@ std::vector<Tensor> layer_norm_grad(const Tensor& grad, const Tensor& input, con
   const Tensor xhat = centered * rstd;
   Tensor dx, dw, db;
   if (need_dx) {
-    const Tensor dyw = weight.defined() ? grad * weight : grad;
+    const Tensor dyw = weight.defined() ? grad * weight : grad;  // g = dy w = dL/dxhat
+    // dx = rstd (g - mean(g) - xhat mean(g xhat))
     dx = rstd * (dyw - dyw.mean(normalized, true) - xhat * (dyw * xhat).mean(normalized, true));
   }
-  if (need_dw) dw = sum_over(grad * xhat, rows);
-  if (need_db) db = sum_over(grad, rows);
+  if (need_dw) dw = sum_over(grad * xhat, rows);  // dw = Σ_rows dy xhat
+  if (need_db) db = sum_over(grad, rows);         // db = Σ_rows dy
   return {dx, dw, db};
 }
 
@@ -49,10 +55,10 @@ std::vector<Tensor> batch_norm_grad(const Tensor& grad, const Tensor& input, con
   channel_shape[1] = input.size(1);
   for (int64_t d = 2; d < input.dim(); ++d) reduced.push_back(d);
   Tensor centered, scale;
-  if (training) {
+  if (training) {  // batch statistics, as ops of the input (they depend on it)
     centered = input - input.mean(reduced, true);
     scale = ((centered * centered).mean(reduced, true) + eps).rsqrt();
-  } else {
+  } else {  // eval: the saved running statistics, constants
     centered = input - mean.to(input.dtype()).view(channel_shape);
     scale = invstd.to(input.dtype()).view(channel_shape);
   }

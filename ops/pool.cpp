@@ -273,7 +273,11 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const ExpandingArray& ke
       input.dtype(), "max_pool2d",
       max_pool_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
                                  index.data_ptr<int64_t>(), g));
-  // out = max over window ;  dx[argmax] += dout  (create_graph: a recorded scatter_add)
+  // out = max over window ;  dinput = zeros, dinput[argmax] += dout  (create_graph: a recorded
+  //   scatter_add)
+  // derivation: out[o] = x[argmax(o)]: locally out is a copy of one input element, so dout[o]
+  //   goes to that element only (d max / d x_i = [i = argmax], the first maximum on ties, a NaN
+  //   wins); overlapping windows add. saved: the argmax index [.., OH, OW] (int64), not input
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
     record("MaxPool2DWithIndicesBackward0", out, {input},
@@ -436,11 +440,15 @@ Tensor avg_pool2d(const Tensor& input, ExpandingArray kernel_size, ExpandingArra
       input.dtype(), "avg_pool2d",
       avg_pool_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g,
                                  count_include_pad, divisor_override));
-  // out = sum over window / divisor ;  dx[window] += dout / divisor  (linear in dout: its own
-  // gradient under create_graph is avg_pool2d again)
+  // out = Σ_window input / divisor ;  dinput = Pᵀ dout: each dout / divisor spread over its window
+  //   (divisor = the window's size counting padding, its in-bounds size without
+  //   count_include_pad, or divisor_override)
+  // derivation: out = P x with P a fixed averaging matrix, so dx = Pᵀ dout: every input of a
+  //   window gets dout / divisor, overlapping windows add; nothing is saved but the geometry
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
     record("AvgPool2DBackward0", out, {input}, [=](const Tensor& grad_out) {
+      // out = Pᵀ grad_out (the backward above, linear) ;  dgrad_out = avg_pool2d(dout) = P dout
       return GradList{pooled_gradient(
           "AvgPool2DBackwardBackward0", grad_out, input_shape,
           [&](const Tensor& dout, const Tensor& dx) {
@@ -475,11 +483,13 @@ Tensor adaptive_avg_pool2d(const Tensor& input, ExpandingArray output_size) {
   MINIDL_DISPATCH_FLOATING(
       input.dtype(), op,
       adaptive_avg_forward<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), g));
-  // out = mean over adaptive window ;  dx[window] += dout / window size  (linear in dout: its
-  // own gradient under create_graph is adaptive_avg_pool2d again)
+  // out = mean over adaptive window ;  dinput = Pᵀ dout: each dout / window size spread over its
+  //   window (windows [floor(o H / OH), ceil((o + 1) H / OH)), may overlap)
+  // derivation: out = P x, linear, so dx = Pᵀ dout; nothing is saved but the geometry
   if (needs_grad({input})) {
     const Shape input_shape = input.shape();
     record("AdaptiveAvgPool2DBackward0", out, {input}, [=](const Tensor& grad_out) {
+      // out = Pᵀ grad_out (the backward above) ;  dgrad_out = adaptive_avg_pool2d(dout) = P dout
       return GradList{pooled_gradient(
           "AdaptiveAvgPool2DBackwardBackward0", grad_out, input_shape,
           [&](const Tensor& dout, const Tensor& dx) {

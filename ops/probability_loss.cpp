@@ -73,8 +73,12 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
   });
   Tensor out = detail::reduce_losses(losses, reduction, static_cast<double>(input.numel()));
 
-  // dx = up w (x - t) / max(x (1 - x), 1e-12) ,  dt = up w (log(1 - x) - log x)
-  // with up = dout (None, Sum) or dout / numel (Mean)
+  // out = reduce(-w (target log input + (1 - target) log(1 - input))) ;
+  //   dinput = up w (input - target) / max(input (1 - input), 1e-12) ,
+  //   dtarget = up w (log(1 - input) - log input)   (up = dout, or dout / numel for mean)
+  // derivation: d/dx of -(t log x + (1 - t) log(1 - x)) = -t/x + (1 - t)/(1 - x)
+  //   = (x - t) / (x (1 - x)); the denominator is clamped at 1e-12 (PyTorch's epsilon), the
+  //   logs in the loss at -100; weight is a constant (a weight requiring grad is rejected)
   if (needs_grad({input, target})) {
     const bool want_input = input.requires_grad(), want_target = target.requires_grad();
     const int64_t numel = input.numel();

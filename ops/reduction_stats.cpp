@@ -109,6 +109,8 @@ Tensor extremum_all(const Tensor& x, bool is_max) {
   MINIDL_DISPATCH_ALL(x.dtype(), op,
                       extremum_kernel<scalar_t>(x, g, is_max, out.data_ptr<scalar_t>(), nullptr));
   // out = max(x) ;  dx = dout / k at the k elements equal to out (ties share), 0 elsewhere
+  // derivation: max is not differentiable at ties; sharing evenly is PyTorch's (sub)gradient
+  //   choice for the all-dims reduction (the dim form routes to the returned index instead)
   if (needs_grad({x})) {
     record(
         is_max ? "MaxBackward1" : "MinBackward1", out, {x},
@@ -152,7 +154,8 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   MINIDL_DISPATCH_ALL(x.dtype(), op,
                       extremum_kernel<scalar_t>(x, g, is_max, values.data_ptr<scalar_t>(),
                                                 indices.data_ptr<int64_t>()));
-  // values = max of x over dim ;  dx = dout at the returned index along dim, 0 elsewhere
+  // out = max (min) of x over dim, the values beside indices ;  dx = dout at the returned index
+  //   along dim, 0 elsewhere (ties: only the returned one, as PyTorch; the all-dims form shares)
   if (needs_grad({x})) {
     record(is_max ? "MaxBackward0" : "MinBackward0", values, {x},
            [saved_indices = SavedTensor(indices), in_shape = x.shape(), dims](const Tensor& grad) {
@@ -220,8 +223,11 @@ Tensor variance(const Tensor& x, const Dims& dims_in, int64_t correction, bool k
   });
   if (needs_grad({x})) {
     Shape keep_shape = keepdim_shape(x.shape(), dims);
-    // var = sum (x - mean)^2 / (N - c) ;  dx = dout 2 (x - mean) / (N - c)
-    // std = sqrt(var) ;                   dx = dout (x - mean) / ((N - c) std)   (0 where std = 0)
+    // out = var = Σ (x - mean)² / (N - c), or std = sqrt(var) ;  dx = dout 2 (x - mean) / (N - c)
+    //   for var, dout (x - mean) / ((N - c) std) for std (0 where std = 0)
+    // derivation: d var / d x_i = 2 (x_i - mean) / (N - c) - (2 / (N (N - c))) Σ_j (x_j - mean),
+    //   and the second term is 0 (deviations sum to zero) ;  d std = d var / (2 std)
+    //   saved: x and the mean (and out for std); c = correction (1: Bessel's)
     record(take_sqrt ? "StdBackward0" : "VarBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_mean = SavedTensor(mean_out),
             saved_out = SavedTensor(take_sqrt ? out : Tensor()), keep_shape, divisor, take_sqrt,
@@ -351,6 +357,8 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
     });
   });
   // out = log sum exp(x) ;  dx = dout exp(x - out)   (0 in rows of all -inf, where out = -inf)
+  // derivation: d out / d x_i = exp(x_i) / Σ exp(x) = exp(x_i - out) = softmax(x)_i: the saved
+  //   out recovers the softmax without the sum; the forward shifts by the max for stability
   if (needs_grad({x})) {
     Shape keep_shape = keepdim_shape(x.shape(), dims);
     record("LogsumexpBackward0", out, {x},
@@ -393,6 +401,8 @@ Tensor norm(const Tensor& x, double p, const Dims& dims_in, bool keepdim) {
   });
   if (!needs_grad({x})) return out;
   Shape keep_shape = keepdim_shape(x.shape(), dims);
+  // out = ||x||_p over dims ;  dx = dout sign(x) |x|^(p-1) / out^(p-1)  (general p; cases below)
+  // derivation: out = (Σ |x|^p)^(1/p), d out / d x_i = (1/p) out^(1-p) p |x_i|^(p-1) sign(x_i)
   // p = 0:    out = #{x != 0} ;             no gradient (piecewise constant)
   // p = 1:    out = sum |x| ;               dx = dout sign(x)
   // p = 2:    out = sqrt(sum x^2) ;         dx = dout x / out                  (0 where out = 0)

@@ -90,8 +90,10 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
   const char* op = "huber_loss";
   check_operands(input, target, op);
   MINIDL_CHECK(delta > 0, op, "delta must be positive, got " << delta);
-  // l = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta) ;
-  // dl/dd = -delta if d < -delta, delta if d > delta, else d
+  // out = reduce(l(d)), d = input - target, l = 0.5 d² (|d| < delta), delta (|d| - delta / 2) ;
+  //   dinput = up clamp(d, -delta, delta) ,  dtarget = -up clamp(d, -delta, delta)
+  //   (dl/dd = d inside, ±delta outside; up = dout, or dout / numel for mean; broadcast inputs
+  //   get their gradient summed back to their own shape)
   return regression_loss(
       input, target, reduction, op, "HuberLossBackward0",
       [delta](double d) {
@@ -106,8 +108,9 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
   const char* op = "smooth_l1_loss";
   check_operands(input, target, op);
   MINIDL_CHECK(beta >= 0, op, "beta must be non-negative, got " << beta);
-  // l = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta ;
-  // dl/dd = -1 if d <= -beta, 1 if d >= beta, else d / beta
+  // out = reduce(l(d)), d = input - target, l = 0.5 d² / beta if |d| < beta else |d| - 0.5 beta ;
+  //   dinput = up (d / beta if |d| < beta else sign(d)) ,  dtarget = -dinput
+  //   (beta = 0: plain L1, dl/dd = sign(d); up = dout, or dout / numel for mean)
   return regression_loss(
       input, target, reduction, op, "SmoothL1LossBackward0",
       [beta](double d) {

@@ -144,7 +144,10 @@ Tensor relative_position_gather(const Tensor& relative, int64_t num_keys,
       relative.dtype(), op,
       gather_kernel<scalar_t>(out.data_ptr<scalar_t>(), nullptr, rel.data_ptr<scalar_t>(), rows,
                               num_queries, num_keys, k));
-  // out[i, j] = relative[i, r(i, j)] ;  d relative = bucket(dout)
+  // out[i, j] = relative[i, r(i, j)] ;  drelative = bucket(dout)
+  // derivation: r(i, j) = clamp(j - i, -k, k) + k; out reads each relative[i, r] at every j with
+  //   r(i, j) = r, so drelative[i, r] = Σ_{j: r(i, j) = r} dout[i, j]: the bucket op, the adjoint
+  //   of this gather (the two ops are each other's backward)
   if (needs_grad({relative}))
     record("RelativePositionGatherBackward0", out, {relative},
            [k](const Tensor& g) { return GradList{relative_position_bucket(g, k)}; });
@@ -179,7 +182,7 @@ Tensor relative_position_gather_add(const Tensor& scores, const Tensor& relative
       scores.dtype(), op,
       gather_kernel<scalar_t>(out.data_ptr<scalar_t>(), base.data_ptr<scalar_t>(),
                               rel.data_ptr<scalar_t>(), rows, num_queries, num_keys, k));
-  // out[i, j] = scores[i, j] + relative[i, r(i, j)] ;  d scores = dout ,  d relative = bucket(dout)
+  // out[i, j] = scores[i, j] + relative[i, r(i, j)] ;  dscores = dout ,  drelative = bucket(dout)
   if (needs_grad({scores, relative})) {
     const bool scores_grad = scores.requires_grad(), relative_grad = relative.requires_grad();
     record("RelativePositionGatherAddBackward0", out, {scores, relative},
@@ -210,7 +213,8 @@ Tensor relative_position_bucket(const Tensor& weights, int64_t max_relative_posi
   MINIDL_DISPATCH_FLOATING(weights.dtype(), op,
                            bucket_kernel<scalar_t>(out.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(),
                                                    rows, num_queries, num_keys, k));
-  // out[i, r] = Σ_{j: r(i, j) = r} weights[i, j] ;  d weights = gather(dout)
+  // out[i, r] = Σ_{j: r(i, j) = r} weights[i, j] ;  dweights = gather(dout)
+  //   (dweights[i, j] = dout[i, r(i, j)]: the adjoint of the bucket sum is the gather)
   if (needs_grad({weights}))
     record("RelativePositionBucketBackward0", out, {weights}, [k, num_keys](const Tensor& g) {
       return GradList{relative_position_gather(g, num_keys, k)};

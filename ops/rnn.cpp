@@ -105,19 +105,22 @@ int64_t row_grain(const Cell kind, int64_t T, int64_t B, int64_t H) {
 // bias[q*H + j]; activations go to sr[q*H + j]. Separate functions with restrict pointers so
 // the loops vectorize.
 //   i = σ(.), f = σ(.), g = tanh(.), o = σ(.) ;  c_t = f c_{t-1} + i g ;  h_t = o tanh(c_t)
+// where (.) is that gate's pre-activation a_q = x_proj_t[q] + (h_{t-1} W_hh^T)[q] + b_hh[q], all
+// [B, H] per gate (PyTorch's gate order i, f, g, o in the 4H axis).
 template <typename scalar_t>
 void lstm_row_forward(int64_t H, const scalar_t* __restrict xr, const scalar_t* __restrict gr,
                       const scalar_t* __restrict bias, scalar_t* __restrict sr,
                       scalar_t* __restrict cr, scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
+    // i = σ(a_i) (input gate), f = σ(a_f) (forget gate), g = tanh(a_g), o = σ(a_o) (output gate)
     const scalar_t i = sigmoid_of(xr[j] + gr[j] + bias[j]);
     const scalar_t f = sigmoid_of(xr[H + j] + gr[H + j] + bias[H + j]);
     const scalar_t g = tanh_of(xr[2 * H + j] + gr[2 * H + j] + bias[2 * H + j]);
     const scalar_t o = sigmoid_of(xr[3 * H + j] + gr[3 * H + j] + bias[3 * H + j]);
     const scalar_t c_prev = cr[j];
-    const scalar_t c_new = f * c_prev + i * g;
-    const scalar_t tanh_c = tanh_of(c_new);
+    const scalar_t c_new = f * c_prev + i * g;  // c_t = f c_{t-1} + i g
+    const scalar_t tanh_c = tanh_of(c_new);     // tanh(c_t), saved: backward needs it twice
     sr[j] = i;
     sr[H + j] = f;
     sr[2 * H + j] = g;
@@ -125,28 +128,30 @@ void lstm_row_forward(int64_t H, const scalar_t* __restrict xr, const scalar_t* 
     sr[4 * H + j] = c_prev;
     sr[5 * H + j] = tanh_c;
     cr[j] = c_new;
-    const scalar_t h_new = o * tanh_c;
+    const scalar_t h_new = o * tanh_c;  // h_t = o tanh(c_t)
     hr[j] = h_new;
     orow[j] = h_new;
   }
 }
 
 //   r = σ(.), z = σ(.) ;  n = tanh(x_n + r (W_hn h + b_hn)) ;  h_t = (1 - z) n + z h_{t-1}
+// (PyTorch's convention: r gates W_hn h_{t-1} + b_hn, the hidden part after its projection, so
+// one GEMM h_{t-1} W_hh^T serves all three gates; gate order r, z, n in the 3H axis.)
 template <typename scalar_t>
 void gru_row_forward(int64_t H, const scalar_t* __restrict xr, const scalar_t* __restrict gr,
                      const scalar_t* __restrict bias, scalar_t* __restrict sr,
                      scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    const scalar_t r = sigmoid_of(xr[j] + gr[j] + bias[j]);
-    const scalar_t z = sigmoid_of(xr[H + j] + gr[H + j] + bias[H + j]);
-    const scalar_t gh_n = gr[2 * H + j] + bias[2 * H + j];
-    const scalar_t n_gate = tanh_of(xr[2 * H + j] + r * gh_n);
+    const scalar_t r = sigmoid_of(xr[j] + gr[j] + bias[j]);              // r = σ(x_r + gh_r)
+    const scalar_t z = sigmoid_of(xr[H + j] + gr[H + j] + bias[H + j]);  // z = σ(x_z + gh_z)
+    const scalar_t gh_n = gr[2 * H + j] + bias[2 * H + j];               // gh_n = W_hn h + b_hn
+    const scalar_t n_gate = tanh_of(xr[2 * H + j] + r * gh_n);           // n = tanh(x_n + r gh_n)
     sr[j] = r;
     sr[H + j] = z;
     sr[2 * H + j] = n_gate;
     sr[3 * H + j] = gh_n;
-    const scalar_t h_new = (scalar_t(1) - z) * n_gate + z * hr[j];
+    const scalar_t h_new = (scalar_t(1) - z) * n_gate + z * hr[j];  // h_t = (1-z) n + z h_{t-1}
     hr[j] = h_new;
     orow[j] = h_new;
   }
@@ -159,7 +164,8 @@ void rnn_row_forward(int64_t H, bool is_tanh, const scalar_t* __restrict xr,
                      scalar_t* __restrict sr, scalar_t* __restrict hr, scalar_t* __restrict orow) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    const scalar_t pre = xr[j] + gr[j] + bias[j];
+    const scalar_t pre = xr[j] + gr[j] + bias[j];  // a = x_proj_t + h_{t-1} W_hh^T + b_hh
+    // h_t = tanh(a) or max(a, 0); only h_t is saved: tanh' = 1 - h_t², relu' = [h_t > 0]
     const scalar_t h_new = is_tanh ? tanh_of(pre) : (pre > scalar_t(0) ? pre : scalar_t(0));
     sr[j] = h_new;
     hr[j] = h_new;
@@ -219,6 +225,9 @@ void forward_loop(const Geometry& geo, const scalar_t* xp, const scalar_t* h0, c
 //   dh = dh_{t+1 path} + dout ;  dc = dc_next + dh o (1 - tanh²c)
 //   di = dc g i(1-i) ;  df = dc c_{t-1} f(1-f) ;  dg = dc i (1-g²) ;  do = dh tanh(c) o(1-o)
 //   dc_{t-1} = dc f   (dh_{t-1} = dgates W_hh follows as a GEMM)
+// On entry dhr, dcr hold the gradient carried from step t+1 (dL/dh_t, dL/dc_t through the later
+// steps); on exit dcr holds dL/dc_{t-1} and dhr is overwritten by the caller's GEMM. The four
+// pre-activation derivatives are d x_proj_t and d gates_hh alike (both enter a_q additively).
 template <typename scalar_t>
 void lstm_row_backward(int64_t H, const scalar_t* __restrict sr, const scalar_t* __restrict g_out,
                        scalar_t* __restrict dxr, scalar_t* __restrict dhr,
@@ -227,13 +236,19 @@ void lstm_row_backward(int64_t H, const scalar_t* __restrict sr, const scalar_t*
   for (int64_t j = 0; j < H; ++j) {
     const scalar_t i = sr[j], f = sr[H + j], g = sr[2 * H + j], o = sr[3 * H + j];
     const scalar_t c_prev = sr[4 * H + j], tanh_c = sr[5 * H + j];
+    // dh = dh carried from step t+1 + dout_t (h_t is both an output and the next step's input)
     const scalar_t dh_t = dhr[j] + g_out[j];
+    // h_t = o tanh(c_t):  dc += dh o (1 - tanh²c_t)  (c_t also feeds c_{t+1}: the carried dc)
     const scalar_t dc_t = dcr[j] + dh_t * o * (scalar_t(1) - tanh_c * tanh_c);
+    // c_t = f c_{t-1} + i g:  di = dc g, then through σ' = i(1-i):  da_i = dc g i(1-i)
     dxr[j] = dc_t * g * i * (scalar_t(1) - i);
+    // df = dc c_{t-1}, σ' = f(1-f):  da_f = dc c_{t-1} f(1-f)
     dxr[H + j] = dc_t * c_prev * f * (scalar_t(1) - f);
+    // dg = dc i, tanh' = 1 - g²:  da_g = dc i (1-g²)
     dxr[2 * H + j] = dc_t * i * (scalar_t(1) - g * g);
+    // do = dh tanh(c_t), σ' = o(1-o):  da_o = dh tanh(c_t) o(1-o)
     dxr[3 * H + j] = dh_t * tanh_c * o * (scalar_t(1) - o);
-    dcr[j] = dc_t * f;
+    dcr[j] = dc_t * f;  // dc_{t-1} = dc f, carried to step t-1
   }
 }
 
@@ -247,17 +262,20 @@ void gru_row_backward(int64_t H, const scalar_t* __restrict sr, const scalar_t* 
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const scalar_t r = sr[j], z = sr[H + j], n_gate = sr[2 * H + j], gh_n = sr[3 * H + j];
-    const scalar_t dh_t = dhr[j] + g_out[j];
+    const scalar_t dh_t = dhr[j] + g_out[j];  // dh = dh carried from step t+1 + dout_t
+    // h_t = (1-z) n + z h_{t-1}:  dn = dh (1-z), tanh' = 1 - n²:  da_n = dh (1-z)(1-n²)
     const scalar_t dn_pre = dh_t * (scalar_t(1) - z) * (scalar_t(1) - n_gate * n_gate);
+    // a_n = x_n + r gh_n:  dr = da_n gh_n, σ' = r(1-r):  da_r = da_n gh_n r(1-r)
     const scalar_t dr_pre = dn_pre * gh_n * r * (scalar_t(1) - r);
+    // dz = dh (h_{t-1} - n), σ' = z(1-z):  da_z = dh (h_{t-1} - n) z(1-z)
     const scalar_t dz_pre = dh_t * (hp[j] - n_gate) * z * (scalar_t(1) - z);
-    dxr[j] = dr_pre;
+    dxr[j] = dr_pre;  // d x_r = da_r  and  d gh_r = da_r  (both added in a_r)
     dgr[j] = dr_pre;
-    dxr[H + j] = dz_pre;
+    dxr[H + j] = dz_pre;  // d x_z = d gh_z = da_z
     dgr[H + j] = dz_pre;
-    dxr[2 * H + j] = dn_pre;
-    dgr[2 * H + j] = dn_pre * r;
-    dhr[j] = dh_t * z;  // the direct path; the GEMM adds the path through the gates
+    dxr[2 * H + j] = dn_pre;      // d x_n = da_n  (x_n enters a_n directly)
+    dgr[2 * H + j] = dn_pre * r;  // d gh_n = da_n r  (gh_n enters a_n scaled by r)
+    dhr[j] = dh_t * z;            // the direct path; the GEMM adds the path through the gates
   }
 }
 
@@ -269,7 +287,8 @@ void rnn_row_backward(int64_t H, bool is_tanh, const scalar_t* __restrict sr,
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const scalar_t h_new = sr[j];
-    const scalar_t dh_t = dhr[j] + g_out[j];
+    const scalar_t dh_t = dhr[j] + g_out[j];  // dh = dh carried from step t+1 + dout_t
+    // da = dh (1 - h_t²) for tanh, dh [h_t > 0] for relu; d x_proj_t = d gates_hh = da
     dxr[j] =
         is_tanh ? dh_t * (scalar_t(1) - h_new * h_new) : (h_new > scalar_t(0) ? dh_t : scalar_t(0));
   }
@@ -310,6 +329,8 @@ void backward_loop(const Geometry& geo, const scalar_t* grad, const scalar_t* w,
         if (dgt != dxt) std::memset(dgt + b * GH, 0, sizeof(scalar_t) * GH);
       }
       // dh_{t-1} = dgates_t W_hh (+ the direct path for GRU); finished rows carry dh unchanged.
+      // [rows, G*H] x [G*H, H]: the GEMM's beta is 1 for GRU (dhr already holds dh z) and 0
+      // otherwise (LSTM / RNN have no direct h_{t-1} -> h_t path besides the gates).
       if (end > b0)
         detail::gemm(false, false, end - b0, H, GH, scalar_t(1), dgt + b0 * GH, GH, w, H,
                      scalar_t(kind == Cell::Gru ? 1 : 0), dh + b0 * H, H);
@@ -328,13 +349,50 @@ void column_sums(const scalar_t* m, int64_t rows, int64_t cols, scalar_t* out) {
   }
 }
 
+// The tape names of the three recurrences (recorded in run_recurrence below; the per-line math
+// is at the kernels lstm_row_backward / gru_row_backward / rnn_row_backward and backward_loop).
+// Shapes: x_proj [T, B, G*H], h0 (c0) [B, H], w_hh [G*H, H], b_hh [G*H], out [T + 1 (+1), B, H].
 const char* backward_name(Cell kind) {
   switch (kind) {
     case Cell::Lstm:
+      // out = [h_1..h_T, h_n, c_n], c_t = f c_{t-1} + i g, h_t = o tanh(c_t) ;  dx_proj = dgates ,
+      //   dh0 = dgates_1 w_hh ,  dc0 = dc_1 f_1 ,  dw_hh = Σ_t dgates_t^T h_{t-1} ,
+      //   db_hh = Σ dgates
+      // derivation: a = x_proj_t + h_{t-1} w_hh^T + b_hh [B, 4H]; i f o = σ(a), g = tanh(a)
+      //   reverse loop t = T..1, dh dc [B, H] carried (start: dout of h_n, c_n):
+      //   dh = dh_carried + dout_t ;  do = dh tanh(c_t) ;  dc = dc_carried + dh o (1 - tanh² c_t)
+      //   di = dc g ;  dg = dc i ;  df = dc c_{t-1} ;  dc_{t-1} = dc f  (carried)
+      //   da_i = di i(1-i) ;  da_f = df f(1-f) ;  da_g = dg (1-g²) ;  da_o = do o(1-o)
+      //   dgates_t = [da_i, da_f, da_g, da_o] [B, 4H] = dx_proj_t  (x_proj_t enters a additively)
+      //   dh_{t-1} = dgates_t w_hh  ([B, 4H] x [4H, H], one GEMM per step, carried)
+      //   then one GEMM: dw_hh = dgates^T hprev ([4H, T*B] x [T*B, H]) ;  db_hh = column sums
+      //   dW_ih = dx_proj^T x, dx = dx_proj W_ih: linear's backward (x_proj = linear(x, W_ih))
+      //   saved, not recomputed: i f g o c_{t-1} tanh(c_t) [T, B, 6H], h_{t-1} [T, B, H]
+      //   (recomputing them would rerun the sequential recurrence: T dependent GEMMs)
       return "LstmBackward0";
     case Cell::Gru:
+      // out = [h_1..h_T, h_n], n = tanh(x_n + r gh_n), h_t = (1-z) n + z h_{t-1} ;  dx_proj = dxg ,
+      //   dh0 = dh_1 z_1 + dgh_1 w_hh ,  dw_hh = Σ_t dgh_t^T h_{t-1} ,  db_hh = Σ dgh
+      // derivation: gh = h_{t-1} w_hh^T + b_hh, r = σ(x_r + gh_r), z = σ(x_z + gh_z) (PyTorch's
+      //   convention: r scales W_hn h + b_hn, so one GEMM serves r, z, n); dh [B, H] carried:
+      //   dh = dh_carried + dout_t ;  dn = dh (1-z) ;  dz = dh (h_{t-1} - n)
+      //   da_n = dn (1-n²) ;  da_z = dz z(1-z) ;  dr = da_n gh_n ;  da_r = dr r(1-r)
+      //   dxg_t = [da_r, da_z, da_n] [B, 3H] = dx_proj_t ;  dgh_t = [da_r, da_z, r da_n] [B, 3H]
+      //   dh_{t-1} = dh z (direct path) + dgh_t w_hh  ([B, 3H] x [3H, H] GEMM, beta = 1)
+      //   dw_hh = dgh^T hprev ([3H, T*B] x [T*B, H]) ;  db_hh = column sums of dgh
+      //   dW_ih, dx: linear's backward of x_proj = linear(x, W_ih, b_ih)
+      //   saved: r z n gh_n [T, B, 4H] (gh_n feeds dr and is not recoverable from r, z, n) and
+      //   h_{t-1} [T, B, H] (for dz and dw_hh)
       return "GruBackward0";
     default:
+      // out = [h_1..h_T, h_n], h_t = act(x_proj_t + h_{t-1} w_hh^T + b_hh) ;  dx_proj = da ,
+      //   dh0 = dh carried past step 1 ,  dw_hh = Σ_t da_t^T h_{t-1} ,  db_hh = Σ da
+      // derivation: act = tanh or relu; reverse loop, dh [B, H] carried
+      //   dh = dh_carried + dout_t
+      //   da_t = dh (1 - h_t²) (tanh) or dh [h_t > 0] (relu) ;  only h_t [T, B, H] is saved
+      //   dh_{t-1} = da_t w_hh  ([B, H] x [H, H] GEMM per step)
+      //   dw_hh = da^T hprev ([H, T*B] x [T*B, H]) ;  db_hh = column sums of da
+      //   dW_ih, dx: linear's backward of x_proj = linear(x, W_ih, b_ih)
       return "RnnBackward0";
   }
 }
@@ -400,6 +458,9 @@ RecurrentResult run_recurrence(Cell kind, const char* op, const Tensor& x_proj, 
   // Per step (active rows):  gates = x_proj_t + h_{t-1} W_hh^T + b_hh  -> cell update (see rnn.h)
   //   dgates = fused gate derivatives ;  dh_{t-1} = dgates W_hh (+ z dh_t for GRU) ;
   //   dx_proj_t = dgates ;  dW_hh = sum_t dgates_t^T h_{t-1} ;  db_hh = sum_t,b dgates
+  // The formula and derivation of each cell are at backward_name() above. The incoming grad is
+  // [T + state_rows, B, H]: rows < T are dout_t, row T is dL/dh_n (starts the carried dh), row
+  // T + 1 is dL/dc_n (starts the carried dc). Padded steps of a packed batch get dgates = 0.
   if (needs_grad({x_proj, h0, c0, w_hh, b_hh})) {
     const bool want_x = x_proj.requires_grad(), want_h = h0.requires_grad();
     const bool want_c = lstm && c0.requires_grad(), want_w = w_hh.requires_grad();

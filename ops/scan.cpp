@@ -115,7 +115,10 @@ Tensor run_scan(const Tensor& x, int64_t dim, bool product, bool reverse, const 
 // direction is the other's backward, so the gradient is itself differentiable.
 Tensor sum_scan(const Tensor& x, int64_t dim, bool reverse) {
   Tensor out = run_scan(x, dim, false, reverse, "cumsum");
-  // y_k = sum_{j <= k} x_j ;  dx_i = sum_{k >= i} dy_k   (the reversed scan of dy, and vice versa)
+  // out[k] = Σ_{j <= k} x[j] (reversed: Σ_{j >= k}) ;  dx = the scan of dout the other way:
+  //   dx[i] = Σ_{k >= i} dout[k] (reversed: Σ_{k <= i} dout[k])
+  // derivation: d out[k] / d x[i] = [i <= k], so dx[i] = Σ_k dout[k] [i <= k]: a reversed cumsum
+  //   (each direction is the other's backward; nothing is saved)
   if (needs_grad({x})) {
     record(reverse ? "ReversedCumsumBackward0" : "CumsumBackward0", out, {x},
            [dim, reverse](const Tensor& grad) { return GradList{sum_scan(grad, dim, !reverse)}; })
@@ -135,9 +138,10 @@ void cumprod_backward_kernel(const T* x, const T* y, const T* dy, T* dx, const S
       const int64_t at = base + k * g.inner;
       for (int64_t j = 0; j < len; ++j) {
         const double up = static_cast<double>(dy[at + j]);
+        // S[k] = dout[k] + x[k+1] S[k+1]
         suffix[j] = k == g.n - 1 ? up : up + static_cast<double>(x[at + g.inner + j]) * suffix[j];
         const double before = k == 0 ? 1.0 : static_cast<double>(y[at - g.inner + j]);
-        dx[at + j] = static_cast<T>(before * suffix[j]);
+        dx[at + j] = static_cast<T>(before * suffix[j]);  // dx[k] = out[k-1] S[k]
       }
     }
   });
@@ -154,8 +158,12 @@ Tensor cumprod(const Tensor& x, int64_t dim_in) {
   MINIDL_CHECK(x.defined(), "cumprod", "input is undefined");
   const int64_t dim = scan_dim(x, dim_in, "cumprod");
   Tensor out = run_scan(x, dim, true, false, "cumprod");
-  // y_k = prod_{j <= k} x_j ;  dx_i = y_{i-1} S_i ,  S_i = dy_i + x_{i+1} S_{i+1}
-  // (= sum_{k >= i} dy_k prod_{j <= k, j != i} x_j without dividing by x: exact at zeros)
+  // out[k] = Π_{j <= k} x[j] ;  dx = out[i-1] S[i] at i   (out[-1] = 1)
+  //   with S[i] = dout[i] + x[i+1] S[i+1] from the end of the line
+  // derivation: d out[k] / d x[i] = out[i-1] Π_{i < j <= k} x[j] for k >= i, so
+  //   dx[i] = out[i-1] Σ_{k >= i} dout[k] Π_{i < j <= k} x[j] = out[i-1] S[i], S from the end
+  //   (= Σ_{k >= i} dout[k] out[k] / x[i] where x[i] != 0, but without dividing: exact at zeros)
+  //   saved: x and out; one reverse pass per line, accumulated in double
   if (needs_grad({x})) {
     record("CumprodBackward0", out, {x},
            [saved_x = SavedTensor(x), saved_out = SavedTensor(out), dim](const Tensor& grad) {

@@ -86,12 +86,14 @@ void forward_kernel(const T* q, const T* k, const T* v, const T* drop, T* out, T
     const T* qn = q + n * g.T * E;
     const T* kn = k + n * g.T * E;
     const T* vn = v + n * g.T * Ev;
+    // scores [rows, keys] = q_blk k_rangeᵀ (scale applied per band entry below)
     gemm(false, true, rows, keys, E, T(1), qn + i0 * E, E, kn + j0 * E, E, T(0), scores, keys);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       T* row = scores + r * keys;
       T* band = p + (n * g.T + i) * W;
       const int64_t lo = std::max<int64_t>(0, i - g.wl), hi = std::min(g.T, i + g.wr + 1);
+      // m = max over the row's unpadded band of scale q_i·k_j (stable softmax)
       T m = -std::numeric_limits<T>::infinity();
       for (int64_t j = lo; j < hi; ++j)
         if (!g.padded(n, j)) m = std::max(m, row[j - j0] * scale);
@@ -105,7 +107,7 @@ void forward_kernel(const T* q, const T* k, const T* v, const T* drop, T* out, T
           sum += e;
         }
         const T inv = T(1) / sum;
-        for (int64_t c = 0; c < W; ++c) band[c] *= inv;
+        for (int64_t c = 0; c < W; ++c) band[c] *= inv;  // p_ij = exp(s_ij - m) / Σ_band exp
       }
       // Dense row of (dropped-out) probabilities for the output GEMM: zero off the band.
       const T* keep = drop ? drop + (n * g.T + i) * W : nullptr;
@@ -114,6 +116,7 @@ void forward_kernel(const T* q, const T* k, const T* v, const T* drop, T* out, T
         row[j - j0] = (c >= 0 && c < W) ? (keep ? band[c] * keep[c] : band[c]) : T(0);
       }
     }
+    // out_blk [rows, Ev] = (p * drop) [rows, keys] v_range
     gemm(false, false, rows, Ev, keys, T(1), scores, keys, vn + j0 * Ev, Ev, T(0),
          out + (n * g.T + i0) * Ev, Ev);
   });
@@ -132,6 +135,7 @@ void backward_scores_kernel(const T* dout, const T* k, const T* v, const T* p, c
     const int64_t i0 = b * g.block, i1 = std::min(g.T, i0 + g.block), rows = i1 - i0;
     const int64_t j0 = std::max<int64_t>(0, i0 - g.wl), j1 = std::min(g.T, i1 + g.wr);
     const int64_t keys = j1 - j0;
+    // dp [rows, keys] = dout_blk v_rangeᵀ  (out = pd v)
     gemm(false, true, rows, keys, Ev, T(1), dout + (n * g.T + i0) * Ev, Ev, v + (n * g.T + j0) * Ev,
          Ev, T(0), dp, keys);
     for (int64_t r = 0; r < rows; ++r) {
@@ -140,23 +144,24 @@ void backward_scores_kernel(const T* dout, const T* k, const T* v, const T* p, c
       const T* band = p + (n * g.T + i) * W;
       T* ds = ds_band + (n * g.T + i) * W;
       const int64_t lo = std::max<int64_t>(0, i - g.wl), hi = std::min(g.T, i + g.wr + 1);
-      if (drop) {
+      if (drop) {  // pd = p * drop:  dp = dpd * drop
         const T* keep = drop + (n * g.T + i) * W;
         for (int64_t j = lo; j < hi; ++j) row[j - j0] *= keep[j - i + g.wl];
       }
+      // dot = Σ_band p dp, the softmax backward's row term (D of flash attention)
       T dot = 0;
       for (int64_t j = lo; j < hi; ++j) dot += band[j - i + g.wl] * row[j - j0];
       for (int64_t c = 0; c < W; ++c) ds[c] = 0;
       for (int64_t j = lo; j < hi; ++j) {
         const int64_t c = j - i + g.wl;
-        ds[c] = scale * band[c] * (row[j - j0] - dot);
+        ds[c] = scale * band[c] * (row[j - j0] - dot);  // ds = scale p (dp - Σ p dp)
       }
       for (int64_t j = j0; j < j1; ++j) {
         const int64_t c = j - i + g.wl;
         row[j - j0] = (c >= 0 && c < W) ? ds[c] : T(0);
       }
     }
-    if (dq)
+    if (dq)  // dq_blk [rows, E] = ds [rows, keys] k_range  (scale is inside ds)
       gemm(false, false, rows, E, keys, T(1), dp, keys, k + (n * g.T + j0) * E, E, T(0),
            dq + (n * g.T + i0) * E, E);
   });
@@ -186,12 +191,12 @@ void backward_keys_kernel(const T* q, const T* dout, const T* p, const T* drop, 
         }
       }
     };
-    if (dk) {
+    if (dk) {  // dk_blk [cols, E] = dsᵀ [cols, queries] q_range  (scale inside ds)
       gather(ds_band, nullptr);
       gemm(true, false, cols, E, queries, T(1), gathered, cols, q + (n * g.T + q0) * E, E, T(0),
            dk + (n * g.T + j0) * E, E);
     }
-    if (dv) {
+    if (dv) {  // dv_blk [cols, Ev] = (p * drop)ᵀ dout_range
       gather(p, drop);
       gemm(true, false, cols, Ev, queries, T(1), gathered, cols, dout + (n * g.T + q0) * Ev, Ev,
            T(0), dv + (n * g.T + j0) * Ev, Ev);
@@ -287,12 +292,21 @@ SlidingWindowResult sliding_window_attention(const Tensor& query, const Tensor& 
                                  out.data_ptr<scalar_t>(), probs.data_ptr<scalar_t>(), g));
   }
 
-  // p = band softmax(scale q kᵀ), pd = p * drop ;  out = pd v
-  // dp = (dout vᵀ) * drop ,  ds = p (dp - sum p dp) ;  dq = scale ds k ,  dk = scale dsᵀ q ,
-  // dv = pdᵀ dout
   if (needs_grad({query, key, value})) {
     const bool want_q = query.requires_grad(), want_k = key.requires_grad(),
                want_v = value.requires_grad();
+    // out = (p * drop) value, p = band softmax(scale query keyᵀ) ;  dquery = scale ds key ,
+    //   dkey = scale dsᵀ query ,  dvalue = (p * drop)ᵀ dout
+    // derivation: per sequence q k [T, E], v [T, Ev]; band of row i = keys [i - wl, i + wr],
+    //   W = wl + wr + 1 entries (padded keys and keys outside [0, T) excluded: p = 0 there)
+    //   forward per row: m = max over the band of scale q_i·k_j, p_ij = exp(scale q_i·k_j - m) / l
+    //   saved: p [N, T, W] (and drop [N, T, W] with dropout) -- O(T W) memory, no [T, T] matrix;
+    //   unlike flash attention p is kept, not recomputed: it is only W wide
+    //   dpd = dout vᵀ on the band ;  dp = dpd * drop (the undropped p's gradient)
+    //   softmax per row: ds_ij = p_ij (dp_ij - Σ_band p_ik dp_ik), band-wise [N, T, W]
+    //   dq = scale ds k  (per query block, GEMM [Bq, L] x [L, E], off-band entries 0)
+    //   dk = scale dsᵀ q ,  dv = (p * drop)ᵀ dout  (per key block, gathering the queries whose
+    //   bands reach it: [Bk, Lq] x [Lq, E or Ev]); the kernel folds scale into ds
     record("SlidingWindowAttentionBackward0", out, {query, key, value},
            [q = SavedTensor(q), k = SavedTensor(k), v = SavedTensor(v), p = SavedTensor(probs),
             m = SavedTensor(mask), dr = SavedTensor(drop), g, want_q, want_k, want_v,

@@ -135,13 +135,14 @@ void softmax_backward_kernel(const T* dy, const T* y, T* dx, const RowGeometry& 
     T s = 0;
     if (Log) {
 #pragma omp simd reduction(+ : s)
-      for (int64_t d = 0; d < D; ++d) s += gy[d];
+      for (int64_t d = 0; d < D; ++d) s += gy[d];  // s = Σ dy
+      // dx = dy - softmax Σ dy, softmax = exp(log_softmax)
       for (int64_t d = 0; d < D; ++d) gx[d] = gy[d] - exp_vec(out[d]) * s;
     } else {
 #pragma omp simd reduction(+ : s)
-      for (int64_t d = 0; d < D; ++d) s += gy[d] * out[d];
+      for (int64_t d = 0; d < D; ++d) s += gy[d] * out[d];  // s = Σ dy y
 #pragma omp simd
-      for (int64_t d = 0; d < D; ++d) gx[d] = out[d] * (gy[d] - s);
+      for (int64_t d = 0; d < D; ++d) gx[d] = out[d] * (gy[d] - s);  // dx = y (dy - s)
     }
   };
   auto tile = [&](int64_t offset, int64_t width) {
@@ -214,7 +215,11 @@ Tensor log_softmax_backward_data(const Tensor& grad_output, const Tensor& output
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward<false>(x, dim, "softmax");
-  // y = exp(x - max) / sum(exp(x - max)) ;  dx = y * (dy - sum(dy * y, dim))
+  // out = exp(x - max) / Σ_dim exp(x - max) ;  dx = out * (dout - Σ_dim dout * out)
+  // derivation: along dim, out_i = e^{x_i} / Σ_k e^{x_k}
+  //   d out_i / d x_j = out_i ([i = j] - out_j)
+  //   dx_j = Σ_i dout_i out_i ([i = j] - out_j) = out_j (dout_j - Σ_i dout_i out_i)
+  //   saved: out only (the max and the sum are not needed again); max subtracted for stability
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
     record("SoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {
@@ -243,8 +248,11 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
     filled = x.masked_fill(mask, -std::numeric_limits<double>::infinity());
   }
   Tensor out = softmax_forward<false, true>(filled, dim, op);
-  // y = softmax(x with excluded entries at -inf), empty rows 0 ;  dx = y * (dy - sum(dy * y, dim))
-  // (y = 0 at excluded entries and on empty rows, so their gradient is exactly 0)
+  // out = softmax(x with excluded entries at -inf), empty rows 0 ;
+  //   dx = out * (dout - Σ_dim dout * out)
+  //   (out = 0 at excluded entries and on empty rows, so their gradient is exactly 0)
+  // derivation: the softmax derivation over the included entries only; an excluded entry is a
+  //   constant -inf (the mask is filled under no_grad), so it has out = 0 and receives dx = 0
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
     record("MaskedSoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {
@@ -260,7 +268,9 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward<true>(x, dim, "log_softmax");
-  // y = x - max - log(sum(exp(x - max))) ;  dx = dy - exp(y) * sum(dy, dim)
+  // out = x - max - log Σ_dim exp(x - max) ;  dx = dout - exp(out) * Σ_dim dout
+  // derivation: out_i = x_i - lse(x), d lse / d x_j = softmax_j = exp(out_j)
+  //   dx_j = dout_j - exp(out_j) Σ_i dout_i ;  saved: out (softmax recovered as exp(out))
   if (needs_grad({x})) {
     SavedTensor saved_out(out);
     record("LogSoftmaxBackward0", out, {x}, [saved_out, dim](const Tensor& g) {

@@ -143,6 +143,10 @@ std::tuple<Tensor, Tensor> ordered(const Tensor& x, int64_t dim, int64_t k, bool
 std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
   MINIDL_CHECK(x.defined(), "sort", "the input tensor is undefined");
   const int64_t n = x.dim() == 0 ? 1 : x.shape()[wrap_dim(dim, x.dim(), "sort")];
+  // out = values, values[.., j, ..] = x[.., indices[j], ..] (x sorted along dim) ;
+  //   dx = zeros, dx[.., indices[j], ..] += dvalues[.., j, ..]   (the tape entry is in ordered())
+  // derivation: sorting permutes each line: a gather with the returned indices, whose adjoint
+  //   scatters dvalues back to the original positions (the indices are saved, x is not)
   return ordered(x, dim, n, descending, false, "sort", "SortBackward0");
 }
 
@@ -159,6 +163,8 @@ std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool la
                "k = " << k << " is out of range for dimension " << dim << " of size " << n
                       << " (shape " << shape_str(x.shape()) << ")");
   (void)sorted;  // the k entries always come out sorted, which sorted = false allows too
+  // out = values, values[.., j, ..] = x[.., indices[j], ..] for the k largest (smallest) ;
+  //   dx = zeros, dx[.., indices[j], ..] += dvalues[.., j, ..]   (entries not selected get 0)
   return ordered(x, dim, k, largest, true, "topk", "TopkBackward0");
 }
 
