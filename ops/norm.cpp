@@ -525,29 +525,23 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     //   dw = invstd Σ dout (x - mean) = Σ_c dout xhat ;  db = Σ_c dout  (both modes) [C]
     //   saved: input, weight, mean and invstd [C] in double (batch stats or running ones)
     //   create_graph: detail::batch_norm_grad (ops/norm_grad.cpp)
-    record(training ? "NativeBatchNormBackward0" : "NativeBatchNormBackward0", out,
-           {input, weight, bias},
-           [=](const Tensor& grad) {
-             if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
-               return detail::batch_norm_grad(grad, saved_x.get(), saved_weight.get(), training,
-                                              eps, saved_mean.get(), saved_invstd.get(), gx, gw,
-                                              gb);
-             Tensor dy = dense(grad), xv = dense(saved_x.get());
-             Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();
-             Tensor dw = gw ? empty({C}, xv.dtype()) : Tensor();
-             Tensor db = gb ? empty({C}, xv.dtype()) : Tensor();
-             MINIDL_DISPATCH_FLOATING(xv.dtype(), "batch_norm backward", {
-               auto ptr = [](const Tensor& t) {
-                 return t.defined() ? t.data_ptr<scalar_t>() : nullptr;
-               };
-               batch_norm_backward_kernel<scalar_t>(
-                   dy.data_ptr<scalar_t>(), xv.data_ptr<scalar_t>(),
-                   saved_w.get().data_ptr<scalar_t>(), saved_mean.get().data_ptr<double>(),
-                   saved_invstd.get().data_ptr<double>(), training, ptr(dx), ptr(dw), ptr(db), g);
-             });
-             return GradList{dx, dw, db};
-           })
-        ->twice_differentiable = true;
+    record("NativeBatchNormBackward0", out, {input, weight, bias}, [=](const Tensor& grad) {
+      if (GradMode::is_enabled())  // create_graph: the same formula in recorded ops
+        return detail::batch_norm_grad(grad, saved_x.get(), saved_weight.get(), training, eps,
+                                       saved_mean.get(), saved_invstd.get(), gx, gw, gb);
+      Tensor dy = dense(grad), xv = dense(saved_x.get());
+      Tensor dx = gx ? empty(in_shape, xv.dtype()) : Tensor();
+      Tensor dw = gw ? empty({C}, xv.dtype()) : Tensor();
+      Tensor db = gb ? empty({C}, xv.dtype()) : Tensor();
+      MINIDL_DISPATCH_FLOATING(xv.dtype(), "batch_norm backward", {
+        auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<scalar_t>() : nullptr; };
+        batch_norm_backward_kernel<scalar_t>(
+            dy.data_ptr<scalar_t>(), xv.data_ptr<scalar_t>(), saved_w.get().data_ptr<scalar_t>(),
+            saved_mean.get().data_ptr<double>(), saved_invstd.get().data_ptr<double>(), training,
+            ptr(dx), ptr(dw), ptr(db), g);
+      });
+      return GradList{dx, dw, db};
+    })->twice_differentiable = true;
   }
   return out;
 }
