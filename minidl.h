@@ -87,6 +87,7 @@
 #include "ops/linear_attention.h"
 #include "ops/loss.h"
 #include "ops/masked_select.h"
+#include "ops/mish.h"
 #include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/probability_loss.h"

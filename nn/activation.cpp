@@ -6,6 +6,7 @@
 
 #include "ops/activation_extra.h"
 #include "ops/elementwise.h"
+#include "ops/mish.h"
 #include "ops/softmax.h"
 
 namespace minidl::nn {
@@ -143,6 +144,11 @@ Tensor Hardtanh::forward(const Tensor& input) {
 }
 std::string Hardtanh::extra_repr() const {
   return "min_val=" + python_float(min_val) + ", max_val=" + python_float(max_val);
+}
+
+Tensor Mish::forward(const Tensor& input) {
+  check_input(input, "Mish");
+  return mish(input);
 }
 
 Tensor ReLU6::forward(const Tensor& input) {

@@ -1,5 +1,5 @@
 // Activation modules: thin wrappers over the functional ops (ops/elementwise.h, ops/softmax.h,
-// ops/activation_extra.h),
+// ops/activation_extra.h, ops/mish.h),
 // with torch.nn's names, constructor defaults and printouts.
 #pragma once
 
@@ -148,6 +148,13 @@ class Hardtanh : public Module {
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "min_val=-1.0, max_val=1.0"
   double min_val, max_val;
+};
+
+// x * tanh(softplus(x)) (ops/mish.h)
+class Mish : public Module {
+ public:
+  Mish() : Module("Mish") {}
+  Tensor forward(const Tensor& input) override;
 };
 
 // min(max(x, 0), 6)

@@ -1,5 +1,6 @@
 // torch::nn::functional activations: each forwards to minidl's op (ops/elementwise.h,
-// ops/activation_extra.h, ops/softmax.h) with libtorch's XxxFuncOptions and their defaults.
+// ops/activation_extra.h, ops/mish.h, ops/softmax.h) with libtorch's XxxFuncOptions and their
+// defaults.
 //
 //   namespace F = minidl::nn::functional;
 //   F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.2));
@@ -16,6 +17,7 @@
 #include "core/tensor.h"
 #include "ops/activation_extra.h"
 #include "ops/elementwise.h"
+#include "ops/mish.h"
 #include "ops/softmax.h"
 
 namespace minidl::nn::functional {
@@ -73,6 +75,10 @@ inline Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {}) {
 
 inline Tensor silu(const Tensor& input) {
   return minidl::silu(input);
+}
+
+inline Tensor mish(const Tensor& input) {
+  return minidl::mish(input);
 }
 
 struct SoftplusFuncOptions {
