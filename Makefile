@@ -26,7 +26,7 @@ LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp nn/data
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
-TOOLS     := bench demo train predict debian_graph
+TOOLS     := bench demo train predict debian_graph inspect
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 DEPS_STAMP := $(BUILD)/.deps-installed
