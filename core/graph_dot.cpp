@@ -137,9 +137,12 @@ std::string to_dot(const std::vector<Tensor>& roots, const DotOptions& options) 
       << "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11";
   std::string caption = options.title;
   if (!caption.empty()) caption += "\n";
-  caption += std::to_string(walk.entries.size()) + " tape entries, " +
-             std::to_string(walk.leaves.size()) +
-             " leaves. Blue: parameters, yellow: other leaves requiring grad, green: the "
+  auto plural = [](size_t n, const std::string& one, const std::string& many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  caption += plural(walk.entries.size(), "tape entry", "tape entries") + ", " +
+             plural(walk.leaves.size(), "leaf", "leaves") +
+             ". Blue: parameters, yellow: other leaves requiring grad, green: the "
              "output. Backward runs from the bottom up, in decreasing #.";
   dot << ", label=" << dot_quote(caption) << "];\n"
       << "  node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=\"Helvetica\", "
