@@ -14,9 +14,14 @@ using minidl::testing::TempDir;
 
 namespace {
 
+// The tool (built by `make test`; a build directory of its own, such as the sanitizers', must
+// build BUILD/inspect too).
 std::string inspect_binary() {
   const char* build = std::getenv("MINIDL_BUILD_DIR");
-  return std::string(build ? build : "build") + "/inspect";
+  const std::string path = std::string(build ? build : "build") + "/inspect";
+  INFO("the tool is missing: make " << path);
+  REQUIRE(std::filesystem::exists(path));
+  return path;
 }
 
 std::string read_all(const std::string& path) {
