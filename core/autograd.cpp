@@ -400,8 +400,8 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
       if (create_graph) check_twice_differentiable(*node, g);
       running_node = node;
       const bool tracing = trace_detail::printing();
-      const auto started = tracing ? std::chrono::steady_clock::now()
-                                   : std::chrono::steady_clock::time_point();
+      const auto started =
+          tracing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       GradList input_grads = node->backward(g);
       running_node = nullptr;
       if (tracing)

@@ -18,8 +18,8 @@ namespace {
 
 // The entries and leaves that lead to the roots, each once.
 struct TapeWalk {
-  std::vector<const Node*> entries;         // latest recorded first
-  std::vector<const TensorImpl*> leaves;    // in the order the walk met them
+  std::vector<const Node*> entries;       // latest recorded first
+  std::vector<const TensorImpl*> leaves;  // in the order the walk met them
   size_t edges = 0;
 };
 
@@ -68,8 +68,7 @@ std::string saved_label(const std::vector<SavedTensorInfo>& saved) {
   if (saved.empty()) return "saved: nothing";
   if (saved.size() > 3) return "saved: " + std::to_string(saved.size()) + " tensors";
   std::string label = "saved: ";
-  for (size_t i = 0; i < saved.size(); ++i)
-    label += (i ? ", " : "") + shape_str(saved[i].shape);
+  for (size_t i = 0; i < saved.size(); ++i) label += (i ? ", " : "") + shape_str(saved[i].shape);
   return label;
 }
 
@@ -94,12 +93,11 @@ std::string entry_id(const Node* node) {
 std::string dot_quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': break;
-      default: out += c;
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c != '\r') {
+      out += c;
     }
   }
   return out + "\"";
@@ -191,8 +189,8 @@ std::string to_dot(const std::vector<Tensor>& roots, const DotOptions& options) 
     if (!root.defined()) continue;
     const std::string id = "out" + std::to_string(index++);
     std::string label =
-        (roots.size() > 1 ? "output " + std::to_string(index - 1) : std::string("output")) +
-        "\n" + describe(root.shape(), root.dtype());
+        (roots.size() > 1 ? "output " + std::to_string(index - 1) : std::string("output")) + "\n" +
+        describe(root.shape(), root.dtype());
     if (!root.requires_grad()) label += "\ndoes not require grad: nothing on the tape";
     dot << "  " << id << " [fillcolor=darkolivegreen1, label=" << dot_quote(label) << "];\n";
     if (!root.requires_grad()) continue;

@@ -32,8 +32,12 @@ namespace trace_detail {
 // Starts with bit 1 set when MINIDL_TRACE is set to anything but "" or "0" (read once).
 extern std::atomic<unsigned> flags;
 constexpr unsigned kPrint = 1, kSaved = 2;
-inline bool any() { return flags.load(std::memory_order_relaxed) != 0; }
-inline bool printing() { return (flags.load(std::memory_order_relaxed) & kPrint) != 0; }
+inline bool any() {
+  return flags.load(std::memory_order_relaxed) != 0;
+}
+inline bool printing() {
+  return (flags.load(std::memory_order_relaxed) & kPrint) != 0;
+}
 
 // Called by core/autograd.cpp only while any() is true.
 void note_saved(const Tensor& t);  // a SavedTensor was made of t (defined)

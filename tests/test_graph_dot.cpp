@@ -64,14 +64,14 @@ TEST_CASE("to_dot draws each entry with its PyTorch name, leaves and the output"
 
 TEST_CASE("to_dot draws a shared entry once, with an arrow per use", "[inspect]") {
   Tensor x = randn({4}).requires_grad_();
-  Tensor h = x * x;                   // one leaf used twice
+  Tensor h = x * x;                      // one leaf used twice
   Tensor y = (h.exp() + h.sin()).sum();  // one entry used twice
   const std::string dot = to_dot(y);
   INFO(dot);
   CHECK(count(dot, "MulBackward0") == 1);
   CHECK(count(dot, "AccumulateGrad") == 1);
-  CHECK(count(dot, " -> e" + seq(h) + " ") == 2);  // x -> Mul twice (inputs 0 and 1)
-  CHECK(count(dot, "  e" + seq(h) + " -> ") == 2);   // Mul -> Exp, Mul -> Sin
+  CHECK(count(dot, " -> e" + seq(h) + " ") == 2);   // x -> Mul twice (inputs 0 and 1)
+  CHECK(count(dot, "  e" + seq(h) + " -> ") == 2);  // Mul -> Exp, Mul -> Sin
   const TapeSummary summary = summarize_tape(y);
   CHECK(summary.entries == 5);  // Mul, Exp, Sin, Add, Sum
   CHECK(summary.leaves == 1);
@@ -79,8 +79,7 @@ TEST_CASE("to_dot draws a shared entry once, with an arrow per use", "[inspect]"
   REQUIRE(summary.op_counts.size() == 5);
 }
 
-TEST_CASE("to_dot after backward shows the leaves' gradients; a tensor off the tape",
-          "[inspect]") {
+TEST_CASE("to_dot after backward shows the leaves' gradients; a tensor off the tape", "[inspect]") {
   Tensor w = ones({2}).requires_grad_();
   Tensor y = (w * 3.0).sum();
   y.backward();
@@ -176,12 +175,12 @@ TEST_CASE("set_trace prints each entry as recorded and as backward runs it", "[i
   CHECK(lines[2].rfind("[trace] record #" + seq(y) +
                            " SumBackward0 out [] float32 inputs: [2, 3] <- #" + add + "; saved ",
                        0) == 0);
-  CHECK(lines[3].rfind("[trace] backward #" + seq(y) + " SumBackward0 grad [] -> [2, 3] to #" +
-                           add + " (",
-                       0) == 0);
-  CHECK(lines[4].rfind("[trace] backward #" + add + " AddBackward0 grad [2, 3] -> [2, 3] to #" +
-                           seq(h) + " (",
-                       0) == 0);
+  CHECK(lines[3].rfind(
+            "[trace] backward #" + seq(y) + " SumBackward0 grad [] -> [2, 3] to #" + add + " (",
+            0) == 0);
+  CHECK(lines[4].rfind(
+            "[trace] backward #" + add + " AddBackward0 grad [2, 3] -> [2, 3] to #" + seq(h) + " (",
+            0) == 0);
   CHECK(lines[5].rfind("[trace] backward #" + seq(h) +
                            " MulBackward0 grad [2, 3] -> [2, 3] to leaf, [3] to leaf (",
                        0) == 0);

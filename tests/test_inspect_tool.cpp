@@ -43,8 +43,8 @@ TEST_CASE("inspect tool: a built-in net as DOT, with parameter names and a summa
           "[inspect][tools]") {
   TempDir dir;
   const std::string path = dir.file("mlp.dot");
-  const auto r = run_command(inspect_binary() + " --net mlp --activation tanh --out " + path +
-                             " 2>&1");
+  const auto r =
+      run_command(inspect_binary() + " --net mlp --activation tanh --out " + path + " 2>&1");
   INFO(r.output);
   REQUIRE(exit_code(r.status) == 0);
   CHECK(r.output.find("tape: 4 entries, 7 edges, 4 leaves requiring grad (4 of them parameters)") !=
@@ -53,8 +53,8 @@ TEST_CASE("inspect tool: a built-in net as DOT, with parameter names and a summa
   const std::string dot = read_all(path);
   INFO(dot);
   CHECK(dot.rfind("digraph tape {", 0) == 0);
-  for (const char* name : {"AddmmBackward0", "TanhBackward0", "CrossEntropyBackward0",
-                           "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "saved: "})
+  for (const char* name : {"AddmmBackward0", "TanhBackward0", "CrossEntropyBackward0", "fc1.weight",
+                           "fc1.bias", "fc2.weight", "fc2.bias", "saved: "})
     CHECK(dot.find(name) != std::string::npos);
   CHECK(dot.find("grad [8, 4], norm") != std::string::npos);  // drawn after backward
 }

@@ -135,8 +135,9 @@ struct Conv : nn::Module {
 
 const std::vector<std::pair<std::string, std::string>> kNets = {
     {"mlp", "Linear(4, 8) -> activation -> Linear(8, 3), cross-entropy"},
-    {"attention", "self-attention written out (q k^T / sqrt(d), softmax, @ v) -> activation -> "
-                  "Linear, squared error"},
+    {"attention",
+     "self-attention written out (q k^T / sqrt(d), softmax, @ v) -> activation -> "
+     "Linear, squared error"},
     {"lstm", "LSTM(4, 6) over 3 steps -> activation -> Linear(6, 3), cross-entropy"},
     {"conv", "Conv2d(1, 4, 3) -> activation -> max_pool2d -> Linear(16, 3), cross-entropy"},
 };
@@ -269,8 +270,8 @@ int run(int argc, char** argv) {
               << "\"; the activations are: " << names_of(kActivations) << "\n";
     return 2;
   }
-  if (!net.empty() && std::none_of(kNets.begin(), kNets.end(),
-                                   [&](const auto& n) { return n.first == net; })) {
+  if (!net.empty() &&
+      std::none_of(kNets.begin(), kNets.end(), [&](const auto& n) { return n.first == net; })) {
     std::cerr << "inspect: unknown net \"" << net << "\"; the nets are: " << names_of(kNets)
               << "\n";
     return 2;
@@ -330,8 +331,8 @@ int run(int argc, char** argv) {
                 << "  dot -T" << format << " " << shell_quote(dot_path) << " -o "
                 << shell_quote(out) << "\n";
     } else {
-      const std::string command = shell_quote(dot) + " -T" + format + " " +
-                                  shell_quote(dot_path) + " -o " + shell_quote(out);
+      const std::string command = shell_quote(dot) + " -T" + format + " " + shell_quote(dot_path) +
+                                  " -o " + shell_quote(out);
       if (std::system(command.c_str()) != 0) {
         std::cerr << "inspect: `" << command << "` failed; " << dot_path << " is the graph\n";
         return 1;
@@ -343,8 +344,7 @@ int run(int argc, char** argv) {
   std::cout << "inspect " << label << ": loss " << loss.item<double>() << "\n"
             << "tape: " << summary.entries << " entries, " << summary.edges << " edges, "
             << summary.leaves << " leaves requiring grad (" << summary.parameters
-            << " of them parameters), " << summary.saved_tensors
-            << " tensors saved for backward\n"
+            << " of them parameters), " << summary.saved_tensors << " tensors saved for backward\n"
             << "ops:";
   size_t shown = 0;
   for (const auto& [op, count] : summary.op_counts) {
