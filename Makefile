@@ -27,7 +27,7 @@ LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp nn/data
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
-TOOLS     := bench demo train predict debian_graph derivatives
+TOOLS     := bench demo train predict debian_graph derivatives inspect
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 # docs/examples/NAME.cpp -> $(BUILD)/examples/NAME: short teaching programs, each one idea, each
@@ -122,8 +122,8 @@ uninstall:
 # ---- sanitizers: the whole suite (but the install and benchmark cases, which build with the
 # ordinary compiler) under AddressSanitizer + UndefinedBehaviorSanitizer -- every report is an
 # error, leaks included -- then again under ThreadSanitizer, each in its own build directory with
-# its own build/train, build/predict, build/derivatives and build/examples (the tool and
-# example tests run them); then one training smoke run under Valgrind's memcheck. Nothing is
+# its own build/train, build/predict, build/derivatives, build/inspect and build/examples (the
+# tool and example tests run them); then one training smoke run under Valgrind's memcheck. Nothing is
 # suppressed.
 # allocator_may_return_null makes a refused huge allocation return null as glibc's does (the
 # suite checks that minidl then raises an error), instead of the sanitizer aborting first.
@@ -142,12 +142,14 @@ test-sanitize: $(DEPS_STAMP)
 	@tools/install_deps.sh --fuzz
 	$(MAKE) BUILD=$(BUILD)/asan CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" WERROR= \
 	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict $(BUILD)/asan/derivatives \
+	  $(BUILD)/asan/inspect \
 	  $(EXAMPLES:%=$(BUILD)/asan/examples/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/asan $(BUILD)/asan/minidl_tests $(SANITIZE_TESTS)
 	$(MAKE) BUILD=$(BUILD)/tsan CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" WERROR= \
 	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict $(BUILD)/tsan/derivatives \
+	  $(BUILD)/tsan/inspect \
 	  $(EXAMPLES:%=$(BUILD)/tsan/examples/%)
 	TSAN_OPTIONS=halt_on_error=1:allocator_may_return_null=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/tsan $(BUILD)/tsan/minidl_tests $(SANITIZE_TESTS)

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <iterator>
 #include <unordered_map>
 
 #include "core/strided.h"
+#include "core/trace.h"
 
 namespace minidl {
 
@@ -71,6 +74,7 @@ SavedTensor::SavedTensor(const Tensor& t) {
   if (!t.defined()) return;
   data_ = t.detach();
   version_ = t._version();
+  if (trace_detail::any()) trace_detail::note_saved(t);  // MINIDL_TRACE / saved-tensor table
   if (!t.requires_grad()) return;
   if (t.grad_fn()) {
     grad_fn_ = t.grad_fn();
@@ -175,6 +179,7 @@ static Node* record_impl(const char* name, const Tensor& output, const Inputs& i
                                    << node->recorded_in << ") produced NaN in its output of shape "
                                    << shape_str(output.shape()));
   }
+  if (trace_detail::any()) trace_detail::on_record(*node, std::data(inputs), inputs.size());
   TensorImpl* out = output.impl();
   Node* raw = node.get();
   out->grad_fn = std::move(node);
@@ -394,8 +399,15 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
       }
       if (create_graph) check_twice_differentiable(*node, g);
       running_node = node;
+      const bool tracing = trace_detail::printing();
+      const auto started =
+          tracing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       GradList input_grads = node->backward(g);
       running_node = nullptr;
+      if (tracing)
+        trace_detail::on_backward(
+            *node, g, input_grads,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       MINIDL_CHECK(input_grads.size() == node->next_edges.size(), node->name_,
                    "returned " << input_grads.size() << " gradients for " << node->next_edges.size()
                                << " inputs");

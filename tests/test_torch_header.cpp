@@ -74,6 +74,19 @@ const std::set<std::string> kInternal = {"binary_loop",
                                          "element_size",
                                          "band_to_dense",
                                          "reduction_name"};
+// minidl's own tools for looking at the tape (core/graph_dot.h, core/trace.h): libtorch has no
+// counterpart, so torch.h does not alias them (a libtorch program never calls them).
+const std::set<std::string> kMinidlOnly = {"clear_saved_tensor_records",
+                                           "dot_quote",
+                                           "recording_saved_tensors",
+                                           "saved_tensors_of",
+                                           "set_record_saved_tensors",
+                                           "set_trace",
+                                           "set_trace_output",
+                                           "summarize_tape",
+                                           "to_dot",
+                                           "trace_enabled",
+                                           "write_dot"};
 
 // Free functions declared at minidl's namespace scope in core/ and ops/ headers (declarations
 // start in column 0; nested namespaces such as detail or cuda are skipped: torch.h aliases those
@@ -97,7 +110,8 @@ std::set<std::string> public_functions() {
         std::smatch match;
         if (nested || !std::regex_search(line, match, declaration)) continue;
         const std::string name = match[1];
-        if (!kInternal.count(name) && name.rfind("utf8_", 0) != 0) names.insert(name);
+        if (!kInternal.count(name) && !kMinidlOnly.count(name) && name.rfind("utf8_", 0) != 0)
+          names.insert(name);
       }
     }
   }

@@ -2,14 +2,15 @@
 # Installs the Debian packages minidl needs, only those missing. Called by the Makefile when
 # its dependency stamp is absent; safe to run by hand. Needs root (or sudo) for apt-get.
 #   tools/install_deps.sh            build + test dependencies (Fashion-MNIST: the libtorch-style
-#                                    programs of the tests train on it)
+#                                    programs of the tests train on it; Graphviz: build/inspect
+#                                    renders the tape as SVG/PNG with its `dot`)
 #   tools/install_deps.sh --torch    also PyTorch (Debian's python3-torch) for benchmarks/fixtures
 #   tools/install_deps.sh --data     also the tutorial models' data sets (tools/train): CMUdict,
 #                                    word lists, fortunes, FreeDict German-English, Fashion-MNIST
 #   tools/install_deps.sh --fuzz     also clang with libFuzzer and OpenMP headers (make fuzz) and
 #                                    valgrind (make test-sanitize)
 set -e
-packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox dataset-fashion-mnist"
+packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox dataset-fashion-mnist graphviz"
 for option in "$@"; do
   case "$option" in
     --torch) packages="$packages python3-torch python3-numpy" ;;
