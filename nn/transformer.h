@@ -59,7 +59,8 @@ struct TransformerEncoderLayerOptions {
   MINIDL_ARG(bool, norm_first) = false;
 };
 
-// As TransformerEncoderLayerOptions: d_model, nhead required; 2048, 0.1, "relu", 1e-5, false, false.
+// As TransformerEncoderLayerOptions: d_model, nhead required; 2048, 0.1, "relu", 1e-5, false,
+// false.
 struct TransformerDecoderLayerOptions {
   TransformerDecoderLayerOptions(int64_t d_model, int64_t nhead)
       : d_model_(d_model), nhead_(nhead) {}

@@ -18,7 +18,8 @@ namespace minidl {
 using Dims = std::vector<int64_t>;
 
 // Sum / mean over `dims` (wrapped; empty = all): x's shape without them (size 1 with keepdim).
-// sum of bool / int64 gives int64; mean needs a floating x. A dim out of range or repeated is an error.
+// sum of bool / int64 gives int64; mean needs a floating x. A dim out of range or repeated is an
+// error.
 Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 // With one integer dim, as libtorch's sum(x, 1) / mean(x, -1, true) (a braced {} or {1} still
