@@ -16,6 +16,7 @@
 
 namespace minidl {
 
+// The N-d accessor: a[i] drops the first dim.
 template <typename T, size_t N>
 class TensorAccessor {
  public:
@@ -26,6 +27,7 @@ class TensorAccessor {
   TensorAccessor<T, N - 1> operator[](int64_t i) const {
     return TensorAccessor<T, N - 1>(data_ + i * strides_[0], sizes_ + 1, strides_ + 1);
   }
+  // Size / stride of dim (0 = this accessor's first dim; not checked), and element [0, ...].
   int64_t size(int64_t dim) const { return sizes_[dim]; }
   int64_t stride(int64_t dim) const { return strides_[dim]; }
   T* data() const { return data_; }
@@ -36,6 +38,7 @@ class TensorAccessor {
   const int64_t* strides_;
 };
 
+// The 1-d accessor: a[i] is the element itself.
 template <typename T>
 class TensorAccessor<T, 1> {
  public:
@@ -43,6 +46,7 @@ class TensorAccessor<T, 1> {
       : data_(data), sizes_(sizes), strides_(strides) {}
 
   T& operator[](int64_t i) const { return data_[i * strides_[0]]; }
+  // Size / stride of dim (0 = this accessor's first dim; not checked), and element [0, ...].
   int64_t size(int64_t dim) const { return sizes_[dim]; }
   int64_t stride(int64_t dim) const { return strides_[dim]; }
   T* data() const { return data_; }

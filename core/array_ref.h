@@ -19,6 +19,7 @@
 
 namespace minidl {
 
+// A non-owning (pointer, length) view, see above.
 template <typename T>
 class ArrayRef {
  public:

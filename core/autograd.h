@@ -40,6 +40,7 @@ namespace minidl {
 
 // Whether ops record onto the tape in this thread (default: yes).
 struct GradMode {
+  // Whether ops record in this thread; turns recording on or off (the guards below restore it).
   static bool is_enabled();
   static void set_enabled(bool enabled);
 };
@@ -78,6 +79,7 @@ class EnableGradGuard {
 // may hold infinities on purpose (an additive -inf mask), so only NaN is an anomaly there.
 // It costs a pass over every output and gradient: a debugging mode.
 struct AnomalyMode {
+  // Whether anomaly detection is on in this thread; turns it on or off.
   static bool is_enabled();
   static void set_enabled(bool enabled);
 };
@@ -128,6 +130,7 @@ class SavedTensor {
  public:
   SavedTensor() = default;
   explicit SavedTensor(const Tensor& t);
+  // The saved tensor; an error naming the op if an in-place op has modified it since.
   Tensor get() const;
   bool defined() const { return data_.defined(); }
 
@@ -156,6 +159,7 @@ struct Edge {
 // the entry that produced it; they run, in registration order, on the summed gradient of that
 // tensor before it is accumulated into .grad or passed on.
 using GradHook = std::function<Tensor(const Tensor& grad)>;
+// The hooks registered on one tensor, each with the handle remove_hook() takes.
 struct TensorHooks {
   std::vector<std::pair<uint64_t, GradHook>> hooks;  // (handle, hook)
 };

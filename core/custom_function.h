@@ -57,6 +57,7 @@ class IValue {
   bool isString() const { return std::holds_alternative<std::string>(value_); }
   bool isTensor() const { return std::holds_alternative<Tensor>(value_); }
 
+  // The held value; another kind than asked for is an error naming both (tagKind()).
   double toDouble() const;
   int64_t toInt() const;
   bool toBool() const;
@@ -128,6 +129,8 @@ void collect(const A& arg, tensor_list& tensors, std::vector<bool>& is_tensor) {
 // static backward(AutogradContext*, tensor_list).
 template <class T>
 struct Function {
+  // Runs T::forward(ctx, args...) with grad mode off and returns its Tensor or tensor_list; when
+  // a tensor argument requires grad, one tape entry per differentiable output calls T::backward.
   template <typename... Args>
   static auto apply(Args&&... args) {
     using Result = decltype(T::forward(std::declval<AutogradContext*>(), args...));

@@ -16,6 +16,7 @@ enum class DeviceType : int8_t { CPU, CUDA };
 constexpr DeviceType kCPU = DeviceType::CPU;
 constexpr DeviceType kCUDA = DeviceType::CUDA;
 
+// A device: the CPU (the only one that holds data here) or a CUDA device index.
 class Device {
  public:
   // index -1 means "the current device of that type" (libtorch's convention).
@@ -33,6 +34,7 @@ class Device {
   bool has_index() const { return index_ != -1; }
   bool is_cpu() const { return type_ == DeviceType::CPU; }
   bool is_cuda() const { return type_ == DeviceType::CUDA; }
+  // "cpu", "cuda", "cuda:1".
   std::string str() const;
   bool operator==(const Device& other) const {
     return type_ == other.type_ && index_ == other.index_;
@@ -92,6 +94,7 @@ constexpr Layout kSparse = Layout::Sparse;
 
 // What libtorch's torch::cuda answers on a machine without a GPU.
 namespace cuda {
+// false / 0: minidl has no CUDA.
 inline bool is_available() {
   return false;
 }

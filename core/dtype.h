@@ -56,6 +56,7 @@ constexpr bool operator!=(UnsupportedDType, DType) {
   return true;
 }
 
+// Bytes per element: 4 float32, 8 float64 and int64, 1 bool.
 inline size_t element_size(DType dtype) {
   switch (dtype) {
     case DType::Float32:
@@ -70,6 +71,7 @@ inline size_t element_size(DType dtype) {
   return 0;
 }
 
+// "float32", "float64", "int64" or "bool".
 inline const char* dtype_name(DType dtype) {
   switch (dtype) {
     case DType::Float32:
@@ -88,6 +90,7 @@ inline std::ostream& operator<<(std::ostream& os, DType dtype) {
   return os << dtype_name(dtype);
 }
 
+// float32 or float64.
 inline bool is_floating_point(DType dtype) {
   return dtype == DType::Float32 || dtype == DType::Float64;
 }
@@ -111,6 +114,7 @@ inline DType promote_types(DType a, DType b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
+// dtype_of<T>::value: the DType of C++ element type T (float, double, int64_t, bool).
 template <typename T>
 struct dtype_of;
 template <>

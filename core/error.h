@@ -10,6 +10,7 @@
 
 namespace minidl {
 
+// What every check throws: "op: message" (see MINIDL_CHECK below).
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message) : std::runtime_error(message) {}

@@ -11,6 +11,7 @@
 
 namespace minidl {
 
+// A tensor of `shape` filled with 0 / 1 / value; float32 unless options say otherwise.
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 // (One integer size means a 1-d shape, as libtorch's IntArrayRef of one value -- zeros(5) is
 // zeros({5}); see the templates below the declarations.)
@@ -73,6 +74,7 @@ Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
 // the 0-d shape and {5} the 1-d one, as before.
 template <typename I>
 using if_size_t = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, Tensor>;
+// empty / zeros / ones / full / rand / randn of the 1-d shape [size].
 template <typename I>
 if_size_t<I> empty(I size, TensorOptions options = {}) {
   return empty(Shape{static_cast<int64_t>(size)}, options);

@@ -12,9 +12,11 @@
 
 namespace minidl {
 
+// One seeded mt19937_64 stream; its mutex guards it when shared (the default generator).
 class Generator {
  public:
   explicit Generator(uint64_t seed = 5489) { manual_seed(seed); }
+  // Restarts the stream from `seed` (initial_seed() returns it).
   void manual_seed(uint64_t seed);
   uint64_t initial_seed() const { return seed_; }
 

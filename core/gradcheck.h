@@ -17,6 +17,7 @@
 
 namespace minidl {
 
+// Step and tolerances of gradcheck / gradgradcheck.
 struct GradcheckOptions {
   double eps = 1e-6;   // finite-difference step h
   double atol = 1e-5;  // |analytic - numeric| <= atol + rtol * |numeric|
@@ -24,12 +25,16 @@ struct GradcheckOptions {
   uint64_t seed = 0;  // for the random upstream gradient
 };
 
+// ok, or the first mismatch described in message.
 struct GradcheckResult {
   bool ok = true;
   std::string message;  // the first mismatch: input, element, analytic vs numeric
   double max_abs_error = 0.0;
 };
 
+// fn(inputs) -> a floating tensor of any shape; inputs float64 requiring grad. Compares the
+// tape's vector-Jacobian product with central differences (see above). A mismatch is reported
+// in the result; a non-float64 input, no input requiring grad or a non-floating output throws.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 

@@ -14,6 +14,7 @@
 
 namespace minidl {
 
+// A float64, int64 or bool value (see above).
 class Scalar {
  public:
   Scalar() = default;                                           // 0 (int64)
@@ -38,6 +39,7 @@ class Scalar {
   bool toBool() const { return to<bool>(); }
 
   bool isFloatingPoint() const { return type_ == DType::Float64; }
+  // int64 (or bool too, with include_bool).
   bool isIntegral(bool include_bool) const {
     return type_ == DType::Int64 || (include_bool && type_ == DType::Bool);
   }

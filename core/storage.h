@@ -6,6 +6,7 @@
 
 namespace minidl {
 
+// A tensor's data buffer, with the version counter in-place writes bump.
 struct Storage {
   // Allocates `nbytes` uninitialized bytes aligned to 64 (a cache line, and what AVX-512 loads
   // like; large blocks to a page); 0 bytes is allowed and gives a non-null, unusable pointer.

@@ -7,6 +7,7 @@
 
 namespace minidl {
 
+// The arguments, each written with operator<<, concatenated.
 template <typename... Args>
 std::string str(const Args&... args) {
   std::ostringstream out;

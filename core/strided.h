@@ -23,6 +23,7 @@
 
 namespace minidl {
 
+// Iterates N operands' strides over one shape in coalesced runs (see above).
 template <size_t N>
 class StridedIter {
  public:

@@ -120,7 +120,9 @@ inline TensorOptions layout(Layout l) {
 }
 
 namespace indexing {
+// The types of None and Ellipsis below: x.index({None, Slice(0, 2), Ellipsis}) as in libtorch.
 struct NoneType {};
+// `...`: every dim not named by the other indices.
 struct EllipsisType {};
 constexpr NoneType None{};
 constexpr EllipsisType Ellipsis{};
@@ -158,6 +160,8 @@ struct TensorIndex {
 };
 }  // namespace indexing
 
+// A handle to a strided tensor (shared: copies of a Tensor alias one TensorImpl): shape, strides,
+// dtype, storage, and the autograd fields. Methods are libtorch's; most forward to ops/*.h.
 class Tensor {
  public:
   Tensor() = default;  // an undefined tensor (like a default torch::Tensor)
@@ -286,9 +290,12 @@ class Tensor {
   Tensor& operator*=(double other) { return mul_(other); }
   Tensor& operator/=(const Tensor& other) { return div_(other); }
   Tensor& operator/=(double other) { return div_(other); }
+  // Every element = 0 / value (value must fit the dtype); the old history gets no gradient.
   Tensor& zero_();
   Tensor& fill_(double value);
+  // self = src broadcast to self's shape and cast to self's dtype; differentiable in src.
   Tensor& copy_(const Tensor& src);
+  // In-place clamp (ops/elementwise.h) and masked_fill (mask bool, broadcast to self's shape).
   Tensor& clamp_(std::optional<double> min, std::optional<double> max);
   Tensor& masked_fill_(const Tensor& mask, double value);
   // Random fills from the default generator (not differentiable; for initialization).
@@ -324,6 +331,7 @@ class Tensor {
   Tensor minimum(const Tensor& other) const;
   Tensor masked_fill(const Tensor& mask, double value) const;
 
+  // Elementwise comparisons (ops/compare.h): bool, the broadcast shape; not differentiable.
   Tensor eq(const Tensor& other) const;
   Tensor ne(const Tensor& other) const;
   Tensor lt(const Tensor& other) const;
@@ -332,6 +340,8 @@ class Tensor {
   Tensor ge(const Tensor& other) const;
   Tensor logical_not() const;
 
+  // Reductions (ops/reduction.h): over every element -> 0-d, or over `dims` -> the shape without
+  // them (size 1 with keepdim); max / min over one dim -> (values, int64 indices).
   Tensor sum() const;
   Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor mean() const;
@@ -364,6 +374,8 @@ class Tensor {
   Tensor cumsum(int64_t dim) const;
   Tensor cumprod(int64_t dim) const;
 
+  // this @ other (ops/linalg.h): matmul broadcasts batch dims, mm [n, k] @ [k, m] -> [n, m], bmm
+  // [B, n, k] @ [B, k, m] -> [B, n, m]; softmax / log_softmax along dim keep the shape.
   Tensor matmul(const Tensor& other) const;
   Tensor mm(const Tensor& other) const;
   Tensor bmm(const Tensor& other) const;

@@ -12,6 +12,7 @@
 
 namespace minidl::models {
 
+// One registered model: its name, provenance and factory.
 struct TaskInfo {
   std::string name;      // "bahdanau-dates"
   std::string tutorial;  // the tutorial model it realizes
@@ -19,6 +20,7 @@ struct TaskInfo {
   std::function<std::unique_ptr<Task>()> make;
 };
 
+// Every registered task, in the order tools/train --list prints them.
 const std::vector<TaskInfo>& registered_tasks();
 // The registered names, in the registry's order.
 std::vector<std::string> task_names();

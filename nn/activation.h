@@ -19,25 +19,30 @@ struct ReLUOptions {
   MINIDL_ARG(bool, inplace);
 };
 
+// negative_slope (0.01); inplace must stay false.
 struct LeakyReLUOptions {
   MINIDL_ARG(double, negative_slope) = 1e-2;
   MINIDL_ARG(bool, inplace) = false;
 };
 
+// alpha (1); inplace must stay false.
 struct ELUOptions {
   MINIDL_ARG(double, alpha) = 1.0;
   MINIDL_ARG(bool, inplace) = false;
 };
 
+// approximate: "none" (default, exact erf) or "tanh"; anything else is an error.
 struct GELUOptions {
   MINIDL_ARG(std::string, approximate) = "none";  // "none" or "tanh"
 };
 
+// The dim to normalize over (no default).
 struct SoftmaxOptions {
   SoftmaxOptions(int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as in libtorch
   MINIDL_ARG(int64_t, dim);
 };
 
+// The dim to normalize over (no default).
 struct LogSoftmaxOptions {
   LogSoftmaxOptions(int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as in libtorch
   MINIDL_ARG(int64_t, dim);
@@ -47,6 +52,7 @@ struct LogSoftmaxOptions {
 // extra_repr strings read exactly like PyTorch's.
 std::string python_float(double value);
 
+// max(0, x) elementwise: any shape, floating dtypes; inplace(true) is an error.
 class ReLU : public Module {
  public:
   explicit ReLU(const ReLUOptions& options = {});
@@ -89,12 +95,14 @@ class GELU : public Module {
   std::string approximate;
 };
 
+// tanh(x) elementwise: any shape, floating dtypes.
 class Tanh : public Module {
  public:
   Tanh() : Module("Tanh") {}
   Tensor forward(const Tensor& input) override;
 };
 
+// 1 / (1 + exp(-x)) elementwise: any shape, floating dtypes.
 class Sigmoid : public Module {
  public:
   Sigmoid() : Module("Sigmoid") {}
@@ -113,6 +121,7 @@ class Softmax : public Module {
   int64_t dim;
 };
 
+// log(softmax(x)) along `dim` (required), computed stably; x's shape.
 class LogSoftmax : public Module {
  public:
   explicit LogSoftmax(int64_t dim) : LogSoftmax(LogSoftmaxOptions(dim)) {}

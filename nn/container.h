@@ -183,6 +183,7 @@ class ModuleList : public ModuleSequence {
   ModuleList() : ModuleSequence("ModuleList") {}
   explicit ModuleList(const std::vector<ModulePtr>& modules);
 
+  // Appends one module (registered as the next index) / every module of a list.
   void push_back(ModulePtr module);
   void append(ModulePtr module) { push_back(std::move(module)); }
   void extend(const std::vector<ModulePtr>& modules);
@@ -209,6 +210,7 @@ class ModuleDict : public Module {
   }
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
+  // The keys / the modules, in insertion order.
   std::vector<std::string> keys() const;
   std::vector<ModulePtr> values() const;
   const NamedModules& items() const { return items_; }

@@ -62,6 +62,8 @@ class ConvNd : public Module {
   size_t spatial_;
 };
 
+// torch.nn.Conv1d: input [N, in_channels, L] (or [in_channels, L]) -> [N, out_channels, OL];
+// weight [out_channels, in_channels / groups, k], bias [out_channels].
 class Conv1d : public ConvNd {
  public:
   Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
@@ -71,6 +73,8 @@ class Conv1d : public ConvNd {
   Conv1dOptions options;
 };
 
+// torch.nn.Conv2d: input [N, in_channels, H, W] (or unbatched) -> [N, out_channels, OH, OW];
+// weight [out_channels, in_channels / groups, kH, kW], bias [out_channels].
 class Conv2d : public ConvNd {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,

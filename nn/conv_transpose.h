@@ -70,6 +70,8 @@ class ConvTransposeNd : public Module {
   size_t spatial_;
 };
 
+// torch.nn.ConvTranspose1d: input [N, in_channels, L] -> [N, out_channels, OL];
+// weight [in_channels, out_channels / groups, k], bias [out_channels].
 class ConvTranspose1d : public ConvTransposeNd {
  public:
   ConvTranspose1d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,
@@ -80,6 +82,8 @@ class ConvTranspose1d : public ConvTransposeNd {
   ConvTranspose1dOptions options;
 };
 
+// torch.nn.ConvTranspose2d: input [N, in_channels, H, W] -> [N, out_channels, OH, OW];
+// weight [in_channels, out_channels / groups, kH, kW], bias [out_channels].
 class ConvTranspose2d : public ConvTransposeNd {
  public:
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, ExpandingArray kernel_size,

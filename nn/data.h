@@ -29,9 +29,11 @@ struct Example {
   Tensor target;
 };
 
+// A map-style dataset: size() examples, get(i) the i-th.
 class Dataset {
  public:
   virtual ~Dataset() = default;
+  // The number of examples.
   virtual int64_t size() const = 0;
   // The example at 0 <= index < size().
   virtual Example get(int64_t index) const = 0;
@@ -59,8 +61,12 @@ struct PaddedBatch {
   Tensor lengths;  // [B] int64, the T_i
   Tensor mask;     // [B, T_max] bool, true at the real (non-padding) positions
 };
+// sequences [T_i, *rest] (same rest and dtype, at least one) -> padded [B, T_max, *rest],
+// lengths [B], mask [B, T_max].
 PaddedBatch pad_collate(const std::vector<Tensor>& sequences, double padding_value = 0);
 
+// Serves batches of batch_size examples (the last one short unless drop_last), collated by
+// `collate` (default_collate stacks them: data [B, ...], target [B, ...]).
 class DataLoader {
  public:
   using Collate = std::function<Example(const std::vector<Example>&)>;
@@ -77,6 +83,7 @@ class DataLoader {
   // The dataset indices of one epoch in the order they are served (what begin() uses).
   std::vector<int64_t> epoch_order(int64_t epoch) const;
 
+  // An input iterator over one epoch's batches (begin() draws the epoch's order).
   class Iterator {
    public:
     const Example& operator*() const { return batch_; }
@@ -137,6 +144,7 @@ class Vocab {
 
   int64_t size() const { return static_cast<int64_t>(tokens_.size()); }
   Level level() const { return level_; }
+  // Whether token is in the vocabulary.
   bool contains(const std::string& token) const { return ids_.count(token) != 0; }
   int64_t token_to_id(const std::string& token) const;  // kUnk if absent
   const std::string& id_to_token(int64_t id) const;

@@ -16,6 +16,7 @@ struct DropoutOptions {
 };
 using Dropout2dOptions = DropoutOptions;
 
+// torch.nn.Dropout: forward(x) zeroes elements with probability p while training -> x's shape.
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5) : Dropout(DropoutOptions(p)) {}

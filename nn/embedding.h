@@ -37,6 +37,8 @@ struct EmbeddingFromPretrainedOptions {
   MINIDL_ARG(bool, sparse) = false;
 };
 
+// torch.nn.Embedding: weight [num_embeddings, embedding_dim] ~ N(0, 1); forward(int64 indices
+// [*]) -> [*, embedding_dim]; an index out of range is an error.
 class Embedding : public Module {
  public:
   // padding_idx: that row is initialized to zeros and never receives a gradient (so it stays

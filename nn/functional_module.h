@@ -20,6 +20,7 @@
 
 namespace minidl::nn {
 
+// A parameter-free module whose forward(x) calls a function (plus bound trailing arguments).
 class Functional : public Module {
  public:
   using Function = std::function<Tensor(Tensor)>;

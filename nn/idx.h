@@ -19,6 +19,8 @@
 
 namespace minidl::nn {
 
+// The tensor an IDX file (plain or gzip'd) holds: labels [n] int64, images float32 [n, rows,
+// cols] with raw values 0..255. Errors name the file and the problem.
 Tensor read_idx(const std::string& path);
 
 }  // namespace minidl::nn

@@ -28,6 +28,7 @@ struct LinearOptions {
   MINIDL_ARG(bool, bias) = true;
 };
 
+// in1_features, in2_features, out_features (required), bias (true).
 struct BilinearOptions {
   BilinearOptions(int64_t in1_features, int64_t in2_features, int64_t out_features)
       : in1_features_(in1_features), in2_features_(in2_features), out_features_(out_features) {}
@@ -37,11 +38,13 @@ struct BilinearOptions {
   MINIDL_ARG(bool, bias) = true;
 };
 
+// start_dim (1) and end_dim (-1): the dims Flatten merges.
 struct FlattenOptions {
   MINIDL_ARG(int64_t, start_dim) = 1;
   MINIDL_ARG(int64_t, end_dim) = -1;
 };
 
+// dim (required) and sizes (required; their product must equal x.size(dim)).
 struct UnflattenOptions {
   UnflattenOptions(int64_t dim, std::vector<int64_t> sizes) : dim_(dim), sizes_(std::move(sizes)) {}
   MINIDL_ARG(int64_t, dim);
@@ -70,6 +73,7 @@ class Bilinear : public Module {
   explicit Bilinear(const BilinearOptions& options);
   using Module::forward;
   using Module::operator();
+  // x1 [..., in1_features], x2 [..., in2_features] (same leading dims) -> [..., out_features].
   Tensor forward(const Tensor& input1, const Tensor& input2);
   Tensor operator()(const Tensor& input1, const Tensor& input2) { return forward(input1, input2); }
   std::string extra_repr() const override;

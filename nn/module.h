@@ -33,6 +33,8 @@
 
 namespace minidl::nn {
 
+// The base of every layer (torch.nn.Module): named parameters, buffers and submodules, train /
+// eval mode, hooks, state_dict, to(dtype); subclasses define forward.
 class Module {
  public:
   explicit Module(std::string type_name = "Module") : type_name_(std::move(type_name)) {}

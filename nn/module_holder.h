@@ -46,6 +46,8 @@ constexpr bool is_holder_of = std::is_base_of_v<ModuleHolder<Impl>, std::decay_t
 
 }  // namespace detail
 
+// A shared handle to a module (libtorch's nn::Linear around nn::LinearImpl): copies share one
+// module; -> and * reach it; calling it calls forward.
 template <typename Impl>
 class ModuleHolder {
  public:
@@ -76,6 +78,7 @@ class ModuleHolder {
   bool is_empty() const noexcept { return impl_ == nullptr; }
   explicit operator bool() const noexcept { return !is_empty(); }
 
+  // The module; an empty handle (made from nullptr) is an error naming the type.
   Impl* get() const {
     MINIDL_CHECK(impl_ != nullptr, "ModuleHolder",
                  "this " << type_label()
@@ -85,6 +88,7 @@ class ModuleHolder {
   }
   Impl* operator->() const { return get(); }
   Impl& operator*() const { return *get(); }
+  // The shared_ptr itself (an empty handle is an error, as get()).
   const std::shared_ptr<Impl>& ptr() const {
     get();  // the same error for an empty handle
     return impl_;

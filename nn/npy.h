@@ -23,6 +23,8 @@
 
 namespace minidl::nn {
 
+// Writes `tensor` (float32 / float64 / int64 / bool, any shape) to path; load_npy reads it back
+// with the file's shape and dtype. Errors name the file.
 void save_npy(const std::string& path, const Tensor& tensor);
 Tensor load_npy(const std::string& path);
 

@@ -47,6 +47,7 @@ struct ParamGroup {
   explicit ParamGroup(std::vector<Tensor> params, GroupOptions options = {})
       : params(std::move(params)), options(std::move(options)) {}
 
+  // Whether the group sets hyper-parameter `name`.
   bool has(const std::string& name) const { return options.count(name) != 0; }
   // The named hyper-parameter; an error names a missing one.
   double get(const std::string& name) const;
@@ -77,6 +78,8 @@ struct OptimizerState {
   std::map<std::string, double> numbers;
 };
 
+// The base of SGD, Adam, AdamW, RMSprop and Adagrad (torch.optim.Optimizer): param groups with
+// their hyper-parameters, per-parameter state, step / zero_grad / state_dict.
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -142,6 +145,7 @@ class Optimizer {
 
 // ---------------------------------------------------------------- SGD
 
+// lr (required), momentum 0, dampening 0, weight_decay 0, nesterov false, maximize false.
 struct SGDOptions {
   SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;
@@ -168,6 +172,7 @@ class SGD : public Optimizer {
 
 // ---------------------------------------------------------------- Adam, AdamW
 
+// lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad false, maximize false.
 struct AdamOptions {
   AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   AdamOptions& betas(std::tuple<double, double> b) {
@@ -202,6 +207,7 @@ class Adam : public Optimizer {
   bool decoupled_weight_decay_ = false;
 };
 
+// As AdamOptions, but weight_decay 1e-2, decoupled (p -= lr * weight_decay * p before the update).
 struct AdamWOptions {
   AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   AdamWOptions& betas(std::tuple<double, double> b) {
@@ -229,6 +235,7 @@ class AdamW : public Adam {
 
 // ---------------------------------------------------------------- RMSprop
 
+// lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered false, maximize false.
 struct RMSpropOptions {
   RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;
@@ -257,6 +264,7 @@ class RMSprop : public Optimizer {
 
 // ---------------------------------------------------------------- Adagrad
 
+// lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0, eps 1e-10, maximize false.
 struct AdagradOptions {
   AdagradOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit (a bare lr, as libtorch)
   GroupOptions to_map() const;

@@ -25,6 +25,8 @@ struct MaxPool2dOptions {
   MINIDL_ARG(bool, ceil_mode) = false;
 };
 
+// kernel_size (required), stride (kernel_size), padding 0, ceil_mode false, count_include_pad
+// true, divisor_override none.
 struct AvgPool2dOptions {
   AvgPool2dOptions(ExpandingArray kernel_size)  // NOLINT: implicit, as in libtorch
       : kernel_size_(kernel_size), stride_(kernel_size) {}
@@ -36,12 +38,14 @@ struct AvgPool2dOptions {
   MINIDL_ARG(std::optional<int64_t>, divisor_override) = std::nullopt;
 };
 
+// output_size: one value or (OH, OW).
 struct AdaptiveAvgPool2dOptions {
   AdaptiveAvgPool2dOptions(ExpandingArray output_size)  // NOLINT: implicit, as in libtorch
       : output_size_(std::move(output_size)) {}
   MINIDL_ARG(ExpandingArray, output_size);
 };
 
+// The max over each window: input [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW] (ops/pool.h).
 class MaxPool2d : public Module {
  public:
   // stride = {} means stride = kernel_size. With return_indices, forward_with_indices() is the
@@ -59,6 +63,7 @@ class MaxPool2d : public Module {
   bool return_indices, ceil_mode;
 };
 
+// The mean over each window: input [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW] (ops/pool.h).
 class AvgPool2d : public Module {
  public:
   AvgPool2d(ExpandingArray kernel_size, ExpandingArray stride = {}, ExpandingArray padding = 0,
@@ -73,6 +78,7 @@ class AvgPool2d : public Module {
   int64_t divisor_override;  // 0: none
 };
 
+// Means over output_size windows: input [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW].
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(ExpandingArray output_size);

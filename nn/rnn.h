@@ -70,6 +70,8 @@ struct RNNOptions {
   MINIDL_ARG(bool, bidirectional) = false;
 };
 
+// input_size, hidden_size (required); num_layers 1, bias, batch_first false, dropout 0,
+// bidirectional false; proj_size must stay 0.
 struct LSTMOptions {
   LSTMOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -83,6 +85,7 @@ struct LSTMOptions {
   MINIDL_ARG(int64_t, proj_size) = 0;
 };
 
+// input_size, hidden_size (required); num_layers 1, bias, batch_first, dropout, bidirectional.
 struct GRUOptions {
   GRUOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -95,6 +98,7 @@ struct GRUOptions {
   MINIDL_ARG(bool, bidirectional) = false;
 };
 
+// input_size, hidden_size (required); bias true, nonlinearity "tanh" (or "relu").
 struct RNNCellOptions {
   RNNCellOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -104,6 +108,7 @@ struct RNNCellOptions {
   MINIDL_ARG(std::string, nonlinearity) = "tanh";
 };
 
+// input_size, hidden_size (required); bias true.
 struct LSTMCellOptions {
   LSTMCellOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -112,6 +117,7 @@ struct LSTMCellOptions {
   MINIDL_ARG(bool, bias) = true;
 };
 
+// input_size, hidden_size (required); bias true.
 struct GRUCellOptions {
   GRUCellOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -212,6 +218,8 @@ class GRU : public RNNBase {
   explicit GRU(const GRUOptions& options)
       : GRU(options.input_size(), options.hidden_size(), options.num_layers(), options.bias(),
             options.batch_first(), options.dropout(), options.bidirectional()) {}
+  // input [T, B, in] ([B, T, in] batch_first, [T, in] unbatched), h0 [L*D, B, H] or undefined ->
+  // (output [T, B, D*H] in the input's layout, h_n [L*D, B, H]); packed input -> packed output.
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor h0 = {});
   std::pair<PackedSequence, Tensor> forward(const PackedSequence& input,
                                             const Tensor& h0 = Tensor());
@@ -239,6 +247,7 @@ class RNNCellBase : public Module {
   Tensor state(const Tensor& hx, int64_t batch, bool batched, const char* what) const;
 };
 
+// torch.nn.RNNCell: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); input [B, in] or [in] -> [B, H].
 class RNNCell : public RNNCellBase {
  public:
   RNNCell(int64_t input_size, int64_t hidden_size, bool bias = true,
@@ -254,6 +263,7 @@ class RNNCell : public RNNCellBase {
   RNNCellOptions options;
 };
 
+// torch.nn.LSTMCell: one LSTM step; input [B, in] or [in], (h, c) [B, H] -> (h', c') [B, H].
 class LSTMCell : public RNNCellBase {
  public:
   LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true);
@@ -266,6 +276,7 @@ class LSTMCell : public RNNCellBase {
   LSTMCellOptions options;
 };
 
+// torch.nn.GRUCell: one GRU step; input [B, in] or [in], h [B, H] -> h' [B, H].
 class GRUCell : public RNNCellBase {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);

@@ -45,6 +45,8 @@ class LRScheduler {
   const std::vector<double>& base_lrs() const { return base_lrs_; }
   int64_t last_epoch() const { return last_epoch_; }
 
+  // The numbers to resume from (last_epoch, step_count, base_lrs, last_lr); load_state_dict
+  // restores them (a missing key or another number of groups is an error).
   SchedulerState state_dict() const;
   void load_state_dict(const SchedulerState& state);
 
@@ -141,6 +143,7 @@ struct OneCycleLROptions {
   explicit OneCycleLROptions(double max_lr) : max_lr_({max_lr}) {}
   explicit OneCycleLROptions(std::vector<double> max_lrs) : max_lr_(std::move(max_lrs)) {}
   const std::vector<double>& max_lr() const { return max_lr_; }
+  // One momentum for every group (the vector overloads take one per group).
   OneCycleLROptions& base_momentum(double value) {
     return base_momentum(std::vector<double>{value});
   }
@@ -218,6 +221,9 @@ class ReduceLROnPlateau {
   ReduceLROnPlateau(const ReduceLROnPlateau&) = delete;
   ReduceLROnPlateau& operator=(const ReduceLROnPlateau&) = delete;
 
+  // One epoch's metric: counts a bad epoch unless it improved by threshold; after more than
+  // patience bad epochs (outside cooldown) every group's lr becomes max(lr * factor, min_lr),
+  // unless that changes it by eps or less.
   void step(double metric);
   // The groups' learning rates after the last step (their current ones before any step).
   const std::vector<double>& get_last_lr() const { return last_lr_; }
@@ -225,6 +231,8 @@ class ReduceLROnPlateau {
   double best() const { return best_; }
   int64_t num_bad_epochs() const { return num_bad_epochs_; }
 
+  // The numbers to resume from (last_epoch, best, num_bad_epochs, cooldown_counter, last_lr);
+  // load_state_dict restores them.
   SchedulerState state_dict() const;
   void load_state_dict(const SchedulerState& state);
 

@@ -31,9 +31,12 @@
 
 namespace minidl {
 
+// A module's state_dict to / from a safetensors file; the shared_ptr and handle overloads below
+// do the same (a null pointer is an error).
 void save(const nn::Module& module, const std::string& path);
 void load(nn::Module& module, const std::string& path);
 
+// The same through a std::shared_ptr to a module or a module handle (ModuleHolder).
 template <typename M, typename = std::enable_if_t<std::is_base_of_v<nn::Module, M>>>
 void save(const std::shared_ptr<M>& module, const std::string& path) {
   MINIDL_CHECK(module != nullptr, "save", "the module pointer is null");
@@ -53,6 +56,7 @@ void load(const nn::ModuleHolder<M>& module, const std::string& path) {
   load(static_cast<nn::Module&>(*module), path);
 }
 
+// An optimizer's state_dict (buffers and hyper-parameters) to / from a file.
 void save(const optim::Optimizer& optimizer, const std::string& path);
 void load(optim::Optimizer& optimizer, const std::string& path);
 

@@ -29,6 +29,7 @@ struct NamedTensor : std::pair<std::string, Tensor> {
   const Tensor& value() const { return second; }
 };
 
+// A module's named tensors in registration order ("fc1.weight", ...), looked up by name.
 class StateDict : public std::vector<NamedTensor> {
  public:
   using std::vector<NamedTensor>::vector;
@@ -38,6 +39,7 @@ class StateDict : public std::vector<NamedTensor> {
   const Tensor& operator[](const std::string& key) const;
   Tensor& at(const std::string& key) { return (*this)[key]; }
   const Tensor& at(const std::string& key) const { return (*this)[key]; }
+  // The tensor named key, or nullptr.
   Tensor* find(const std::string& key);
   const Tensor* find(const std::string& key) const;
   bool contains(const std::string& key) const { return find(key) != nullptr; }

@@ -29,6 +29,8 @@
 
 namespace minidl::nn {
 
+// The table above for one forward of example_input (any shape model accepts); model runs in
+// its current mode, without recording gradients.
 std::string summary(Module& model, const Tensor& example_input);
 
 namespace detail {

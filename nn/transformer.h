@@ -59,6 +59,8 @@ struct TransformerEncoderLayerOptions {
   MINIDL_ARG(bool, norm_first) = false;
 };
 
+// As TransformerEncoderLayerOptions: d_model, nhead required; 2048, 0.1, "relu", 1e-5, false,
+// false.
 struct TransformerDecoderLayerOptions {
   TransformerDecoderLayerOptions(int64_t d_model, int64_t nhead)
       : d_model_(d_model), nhead_(nhead) {}
@@ -72,6 +74,7 @@ struct TransformerDecoderLayerOptions {
   MINIDL_ARG(bool, norm_first) = false;
 };
 
+// Self-attention + feed-forward block (see the top of this file).
 class TransformerEncoderLayer : public Module {
  public:
   explicit TransformerEncoderLayer(const TransformerEncoderLayerOptions& options);
@@ -82,6 +85,8 @@ class TransformerEncoderLayer : public Module {
 
   using Module::operator();
   Tensor forward(const Tensor& src) override { return forward(src, Tensor()); }
+  // src [T, B, d_model] ([B, T, d_model] batch_first, [T, d_model] unbatched), src_mask [T, T] or
+  // [B * nhead, T, T], src_key_padding_mask bool [B, T] -> src's shape.
   Tensor forward(const Tensor& src, const Tensor& src_mask,
                  const Tensor& src_key_padding_mask = Tensor(), bool is_causal = false);
   Tensor operator()(const Tensor& src, const Tensor& src_mask,
@@ -96,6 +101,7 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2;
 };
 
+// Self-attention, cross-attention over memory, feed-forward (see the top of this file).
 class TransformerDecoderLayer : public Module {
  public:
   explicit TransformerDecoderLayer(const TransformerDecoderLayerOptions& options);
@@ -106,6 +112,8 @@ class TransformerDecoderLayer : public Module {
 
   using Module::forward;
   using Module::operator();
+  // tgt [T, B, d_model], memory [S, B, d_model] (batch-first / unbatched as src), tgt_mask [T, T],
+  // memory_mask [T, S], key padding masks bool [B, T] / [B, S] -> tgt's shape.
   Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = Tensor(),
                  const Tensor& memory_mask = Tensor(),
                  const Tensor& tgt_key_padding_mask = Tensor(),
@@ -151,6 +159,7 @@ struct TransformerEncoderOptions {
   }
 };
 
+// As TransformerEncoderOptions, for decoder layers.
 struct TransformerDecoderOptions {
   TransformerDecoderOptions(std::shared_ptr<TransformerDecoderLayer> decoder_layer,
                             int64_t num_layers)
@@ -165,6 +174,7 @@ struct TransformerDecoderOptions {
   MINIDL_ARG(std::shared_ptr<TransformerDecoderLayer>, decoder_layer);
   MINIDL_ARG(int64_t, num_layers);
   MINIDL_ARG(std::shared_ptr<LayerNorm>, norm) = nullptr;  // null: no final norm
+  // norm(nn::LayerNorm(...)) with a module handle.
   TransformerDecoderOptions& norm(const ModuleHolder<LayerNorm>& layer_norm) {
     norm_ = layer_norm.ptr();
     return *this;
@@ -186,6 +196,7 @@ class TransformerEncoder : public Module {
 
   using Module::operator();
   Tensor forward(const Tensor& src) override { return forward(src, Tensor()); }
+  // src and masks as TransformerEncoderLayer::forward -> src's shape.
   Tensor forward(const Tensor& src, const Tensor& mask,
                  const Tensor& src_key_padding_mask = Tensor(), bool is_causal = false);
   Tensor operator()(const Tensor& src, const Tensor& mask,
@@ -215,12 +226,14 @@ class TransformerDecoder : public Module {
                      std::shared_ptr<LayerNorm> norm = nullptr);
   explicit TransformerDecoder(const TransformerDecoderOptions& options);
 
+  // nn::generate_square_subsequent_mask: [size, size], -inf above the diagonal.
   static Tensor generate_square_subsequent_mask(int64_t size, DType dtype = kFloat32) {
     return nn::generate_square_subsequent_mask(size, dtype);
   }
 
   using Module::forward;
   using Module::operator();
+  // tgt, memory and masks as TransformerDecoderLayer::forward -> tgt's shape.
   Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = Tensor(),
                  const Tensor& memory_mask = Tensor(),
                  const Tensor& tgt_key_padding_mask = Tensor(),
@@ -235,6 +248,7 @@ class TransformerDecoder : public Module {
                    memory_key_padding_mask, tgt_is_causal, memory_is_causal);
   }
 
+  // The i-th layer (negative i counts from the end).
   std::shared_ptr<TransformerDecoderLayer> layer(int64_t i) const {
     return layers->at<TransformerDecoderLayer>(i);
   }

@@ -24,6 +24,7 @@
 
 namespace minidl::nn::transforms {
 
+// An image transform: images [C, H, W] or [N, C, H, W] (floating) and a generator -> a new tensor.
 class Transform {
  public:
   virtual ~Transform() = default;

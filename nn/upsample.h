@@ -24,6 +24,8 @@ struct UpsampleOptions {
   MINIDL_ARG(std::optional<bool>, align_corners) = std::nullopt;
 };
 
+// torch.nn.Upsample: interpolate (ops/interpolate.h) input [N, C, L] or [N, C, H, W] to `size` or
+// by scale_factor; no parameters.
 class Upsample : public Module {
  public:
   // Exactly one of size and scale_factor is non-empty (one value, or one per spatial dim).

@@ -18,6 +18,7 @@
 
 namespace minidl {
 
+// query_proj [B, Tq, U], key_proj [B, Tk, U], v [U] -> scores [B, Tq, Tk] (formula above).
 Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& key_proj, const Tensor& v);
 
 }  // namespace minidl

@@ -18,6 +18,8 @@
 
 namespace minidl {
 
+// x [d0, ..., dn] -> x's shape without `dims` (size 1 with keepdim); x's dtype. Errors: a dim out
+// of range or repeated, a reduced dim of size 0.
 Tensor amax(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 

@@ -36,8 +36,10 @@
 
 namespace minidl {
 
+// Which implementation runs (see above): Auto picks fused when it can; Math / Fused force one.
 enum class SdpaBackend { Auto, Math, Fused };
 
+// The optional arguments of scaled_dot_product_attention; defaults: no mask, no dropout, 1/sqrt(E).
 struct SdpaOptions {
   Tensor attn_mask;         // bool (true = attend) or floating additive, see above
   Tensor key_padding_mask;  // bool [B, Tk], true = padded
@@ -49,11 +51,14 @@ struct SdpaOptions {
   Generator* generator = nullptr;  // for dropout; nullptr = default_generator()
 };
 
+// What scaled_dot_product_attention(q, k, v, options) returns.
 struct SdpaResult {
   Tensor output;   // [..., Tq, Ev]
   Tensor weights;  // [..., Tq, Tk] when need_weights, else undefined
 };
 
+// q [..., Tq, E], k [..., Tk, E], v [..., Tk, Ev] -> {out [..., Tq, Ev], weights}; floating
+// dtypes. Errors on mismatched E / Tk, a mask not broadcastable to [..., Tq, Tk], Fused refused.
 SdpaResult scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                         const SdpaOptions& options);
 

@@ -17,6 +17,7 @@
 
 namespace minidl {
 
+// x [N, C, L] / [N, C, H, W] / [N, C, D, H, W], pad 2/4/6 values -> each dim grown by left + right.
 Tensor circular_pad(const Tensor& x, const std::vector<int64_t>& pad);
 
 }  // namespace minidl

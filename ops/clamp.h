@@ -22,6 +22,7 @@
 
 namespace minidl {
 
+// x, lo, hi broadcast -> the broadcast shape; errors when both bounds are absent or x is bool.
 Tensor clamp(const Tensor& x, const std::optional<Tensor>& min, const std::optional<Tensor>& max);
 // max(x, min) / min(x, max) elementwise, with a scalar or a (broadcast) tensor bound.
 Tensor clamp_min(const Tensor& x, double min);

@@ -6,12 +6,15 @@
 
 namespace minidl {
 
+// a == b, !=, <, <=, >, >= elementwise: a and b broadcast, compare in the promoted dtype, and the
+// result is a bool tensor of the broadcast shape (shapes that do not broadcast are an error).
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
+// The same against a scalar: bool, a's shape.
 Tensor eq(const Tensor& a, double b);
 Tensor ne(const Tensor& a, double b);
 Tensor lt(const Tensor& a, double b);

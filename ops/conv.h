@@ -51,10 +51,13 @@ struct ConvPadding {
   std::vector<int64_t> values;
 };
 
+// input [N, C, L] (or [C, L]), weight [O, C / groups, k], bias [O] -> [N, O, OL]; floating dtypes.
+// Errors name conv1d: channel / groups mismatch, a kernel larger than the padded input.
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
               ExpandingArray stride = 1, ConvPadding padding = 0, ExpandingArray dilation = 1,
               int64_t groups = 1);
 
+// input [N, C, H, W] (or [C, H, W]), weight [O, C / groups, kH, kW], bias [O] -> [N, O, OH, OW].
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
               ExpandingArray stride = 1, ConvPadding padding = 0, ExpandingArray dilation = 1,
               int64_t groups = 1);

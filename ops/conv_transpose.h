@@ -27,6 +27,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                         ExpandingArray output_padding = 0, int64_t groups = 1,
                         ExpandingArray dilation = 1);
 
+// input [N, Cin, L] (or [Cin, L]), weight [Cin, Cout / groups, k], bias [Cout] -> [N, Cout, OL].
 Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
                         ExpandingArray stride = 1, ExpandingArray padding = 0,
                         ExpandingArray output_padding = 0, int64_t groups = 1,

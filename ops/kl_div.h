@@ -37,6 +37,7 @@ inline constexpr KLDivReduction kBatchMean{KLDivReduction::BatchMean};
 // "none", "batchmean", "sum" or "mean", as PyTorch spells the reduction.
 const char* reduction_name(KLDivReduction reduction);
 
+// input (log-probs) and target broadcast -> the loss, reduced (None: the broadcast shape).
 Tensor kl_div(const Tensor& input, const Tensor& target, KLDivReduction reduction = Reduction::Mean,
               bool log_target = false);
 

@@ -21,6 +21,7 @@
 
 namespace minidl {
 
+// input x in [0, 1] and target: same shape, floating -> scalar (None: x's shape).
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
                             const Tensor& weight = Tensor(), Reduction reduction = Reduction::Mean);
 

@@ -15,6 +15,7 @@
 
 namespace minidl {
 
+// input1, input2, target (+1 / -1) broadcast -> scalar (None: the broadcast shape).
 Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
                            double margin = 0.0, Reduction reduction = Reduction::Mean);
 

@@ -17,6 +17,9 @@ namespace minidl {
 
 using Dims = std::vector<int64_t>;
 
+// Sum / mean over `dims` (wrapped; empty = all): x's shape without them (size 1 with keepdim).
+// sum of bool / int64 gives int64; mean needs a floating x. A dim out of range or repeated is an
+// error.
 Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 // With one integer dim, as libtorch's sum(x, 1) / mean(x, -1, true) (a braced {} or {1} still
@@ -72,6 +75,7 @@ struct ReduceGeometry {
   int64_t out_numel = 1;
   int64_t reduce_numel = 1;
 };
+// Splits x's dims into kept and reduced (normalized_dims from reduction_dims) for a kernel.
 ReduceGeometry reduce_geometry(const Tensor& x, const Dims& normalized_dims, bool keepdim);
 
 // One row of a reduction: the n elements that reduce into one output element, in row-major
@@ -160,6 +164,7 @@ struct ReduceRow {
     return {best, where};
   }
 
+  // Whether v is NaN (false for integral T); beats: v wins over best, NaN first.
   static bool is_nan(T v) {
     if constexpr (std::is_floating_point<T>::value) {
       return std::isnan(v);

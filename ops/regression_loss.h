@@ -26,9 +26,11 @@
 
 namespace minidl {
 
+// input, target broadcast (same floating dtype) -> scalar (None: the broadcast shape); delta > 0.
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
                   double delta = 1.0);
 
+// The same shapes as huber_loss; beta >= 0 (0 is l1_loss).
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
                       Reduction reduction = Reduction::Mean, double beta = 1.0);
 

@@ -15,10 +15,10 @@
 // each sequence's h_n is its state at its own last valid step, and in the reverse direction each
 // sequence starts (from h0) at its own last valid step. Empty batch_sizes: all rows valid.
 //
-// Threads split the hidden units: each runs the whole recurrence for its block in one parallel
-// region (a single-threaded GEMM slice plus the gate kernel per step, one barrier per step), so
-// a step costs no fork/join. float32 gate nonlinearities use a vectorized exp (abs. error
-// ~1e-7); float64 uses libm.
+// Threads split the batch: each chunk of rows runs the whole recurrence on its own in one
+// parallel region (a single-threaded GEMM plus the gate kernel per step), so a step costs no
+// fork/join and no barrier (ops/rnn.cpp says why not the hidden units). float32 gate nonlinearities
+// use a vectorized exp (abs. error ~1e-7); float64 uses libm.
 //
 // Backward is computed by kernels, not by differentiable ops: gradients of gradients (double
 // backward) are not supported through these ops.

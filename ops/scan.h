@@ -23,6 +23,7 @@
 
 namespace minidl {
 
+// x [...] -> y of x's shape, scanned along dim (wrapped); int64 / bool give int64.
 Tensor cumsum(const Tensor& x, int64_t dim);
 Tensor cumprod(const Tensor& x, int64_t dim);
 

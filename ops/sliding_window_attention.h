@@ -34,6 +34,7 @@
 
 namespace minidl {
 
+// What sliding_window_attention returns.
 struct SlidingWindowResult {
   Tensor output;   // [..., T, Ev]
   Tensor weights;  // band weights [..., T, W] when need_weights (detached: for heat maps)

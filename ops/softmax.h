@@ -41,6 +41,7 @@ struct RowGeometry {
   int64_t outer = 1, size = 1, inner = 1;
   int64_t numel() const { return outer * size * inner; }
 };
+// shape seen around dim wrapped_dim (already wrapped): outer = prod(dims before), size, inner.
 RowGeometry row_geometry(const Shape& shape, int64_t wrapped_dim);
 
 // Inner columns processed together when the dim is not last (one running value per column).

@@ -21,6 +21,7 @@ namespace minidl::models {
 // `quadrant` (0 .. 3), relative to the map's total (0 when the map is all zero).
 double quadrant_mass(const Tensor& attention, int64_t quadrant);
 
+// The running counts behind the metrics above; add() one caption at a time.
 struct CaptionScores {
   int64_t captions = 0, exact = 0;
   int64_t words = 0, words_correct = 0;  // reference words (4 per caption) and those matched
@@ -32,6 +33,7 @@ struct CaptionScores {
   void add(const std::vector<int64_t>& generated, const std::vector<int64_t>& reference,
            const Tensor& attention);
 
+  // words_correct / words and exact / captions (0 when nothing was added).
   double word_accuracy() const;
   double exact_match() const;
   // The mean quadrant mass over every generated word at a position < 4 / at position `quadrant`.

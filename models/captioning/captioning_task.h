@@ -30,6 +30,8 @@
 
 namespace minidl::models {
 
+// What distinguishes the two registered captioning tasks: the model (full and smoke sizes),
+// training defaults and augmentation.
 struct CaptioningConfig {
   std::string name;                 // the registry name, for messages
   AttentionCaptionerOptions model;  // vocab_size is set by setup
@@ -39,6 +41,7 @@ struct CaptioningConfig {
   bool flip = true;          // RandomHorizontalFlip(0.5) of each tile
 };
 
+// The Task (models/common/task.h) described above.
 class CaptioningTask : public Task {
  public:
   explicit CaptioningTask(CaptioningConfig config);
@@ -53,6 +56,7 @@ class CaptioningTask : public Task {
   std::vector<std::string> example_inputs() const override;
 
   const std::vector<std::string>& vocabulary() const { return vocabulary_; }
+  // The model (after setup; before it is an error).
   AttentionCaptioner& captioner();
 
   // A set of mosaics: the single images, and which four make each mosaic.
@@ -60,6 +64,7 @@ class CaptioningTask : public Task {
     ImageSplit images;
     Tensor table;  // [N, 4] int64 indices into images
   };
+  // "train", "valid" or "test" (another name is an error).
   const MosaicSplit& split(const std::string& name) const;
   // Mosaics rows [begin, end) of a split as the model sees them: [n, 1, 56, 56], normalised
   // (augmented tile by tile when `augment` is given), and their captions [n, 6].

@@ -26,6 +26,7 @@
 
 namespace minidl::models {
 
+// The strategy interface (see above): hidden_size H, feature_dim D, units A.
 class GridAttention : public nn::Module {
  public:
   GridAttention(const std::string& type_name, int64_t hidden_size, int64_t feature_dim,
@@ -47,6 +48,7 @@ class GridAttention : public nn::Module {
              const Tensor& keys = Tensor()) const;
 };
 
+// score_g = vᵀ tanh(W1 h + W2 f_g), through nn::BahdanauAttention.
 class AdditiveGridAttention : public GridAttention {
  public:
   AdditiveGridAttention(int64_t hidden_size, int64_t feature_dim, int64_t units);
@@ -56,6 +58,7 @@ class AdditiveGridAttention : public GridAttention {
   std::shared_ptr<nn::BahdanauAttention> additive;
 };
 
+// score_g = tanh(W_q h + b_q)ᵀ (W_k f_g + b_k).
 class TanhDotGridAttention : public GridAttention {
  public:
   TanhDotGridAttention(int64_t hidden_size, int64_t feature_dim, int64_t units);

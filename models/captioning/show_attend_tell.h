@@ -43,6 +43,7 @@
 
 namespace minidl::models {
 
+// The model's sizes (defaults: the registered tasks').
 struct AttentionCaptionerOptions {
   std::string attention = "additive";  // models/captioning/grid_attention.h: additive | tanh-dot
   int64_t vocab_size = 13;             // <pad>, <start>, <end> and the 10 classes
@@ -53,6 +54,7 @@ struct AttentionCaptionerOptions {
   double dropout = 0.1;  // before the output layer
 };
 
+// The encoder-decoder above: images [B, 1, S, S] -> word logits and attention maps.
 class AttentionCaptioner : public nn::Module {
  public:
   explicit AttentionCaptioner(const AttentionCaptionerOptions& options);
@@ -65,6 +67,7 @@ class AttentionCaptioner : public nn::Module {
   // reference) -> (logits [B, T, V], attention weights [B, T, G]).
   std::pair<Tensor, Tensor> forward(const Tensor& images, const Tensor& caption_input);
 
+  // One greedy caption and its attention maps.
   struct Caption {
     std::vector<int64_t> tokens;  // without <end>
     Tensor attention;             // [tokens, grid_h, grid_w]: the weights of each token's step

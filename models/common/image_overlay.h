@@ -28,6 +28,8 @@ std::vector<double> upsample_attention(const Tensor& attention, int height, int 
 // ("hot"); each pixel drawn scale x scale, below a white band of kOverlayTitleHeight pixels
 // holding `title` (no band when it is empty). Size: (W * scale) x (H * scale + band).
 constexpr int kOverlayTitleHeight = 20;
+// image [H, W] / [1, H, W] / [3, H, W] and attention [grid_h, grid_w] -> the overlay described
+// above.
 Image attention_overlay(const Tensor& image, const Tensor& attention, int scale = 4,
                         const std::string& title = "");
 // The same in the terminal: `title`, then the image (left, its mean brightness per grid cell)

@@ -38,6 +38,7 @@ struct InteractionStep {
   int64_t episode_length = 0;
 };
 
+// The interface of such a task: Task's setup / model / evaluate / predict, plus the hooks below.
 class InteractiveTask : public Task {
  public:
   InteractiveTask* interactive() final { return this; }

@@ -31,6 +31,8 @@
 
 namespace minidl::models {
 
+// Trains `task` for options.epochs epochs of task.steps_per_epoch() environment steps (resuming
+// from checkpoint_dir when options.resume); the result counts steps, updates and episodes.
 TrainResult train_interactive(InteractiveTask& task, const TrainOptions& options);
 
 }  // namespace minidl::models

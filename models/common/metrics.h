@@ -25,6 +25,8 @@ struct G2PScores {
   int64_t words = 0, word_errors = 0;
   int64_t phoneme_errors = 0, reference_phonemes = 0;
 };
+// All the scores above; word_error_rate / phoneme_error_rate return one. hypotheses and
+// references must have equal lengths (an error otherwise).
 G2PScores g2p_scores(const std::vector<Tokens>& hypotheses,
                      const std::vector<std::vector<Tokens>>& references);
 double word_error_rate(const std::vector<Tokens>& hypotheses,
@@ -50,6 +52,7 @@ struct BleuScore {
   double brevity_penalty = 0;
   int64_t hypothesis_length = 0, reference_length = 0;
 };
+// hypotheses[i] against its references[i] (one or more); max_order in [1, 4].
 BleuScore corpus_bleu(const std::vector<Tokens>& hypotheses,
                       const std::vector<std::vector<Tokens>>& references, int max_order = 4);
 BleuScore bleu_from_text(const std::vector<std::string>& hypotheses,

@@ -19,6 +19,7 @@
 
 namespace minidl::models {
 
+// One 8-bit RGB colour.
 struct Rgb {
   uint8_t r = 0, g = 0, b = 0;
   bool operator==(const Rgb& o) const { return r == o.r && g == o.g && b == o.b; }

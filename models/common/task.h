@@ -31,6 +31,7 @@ namespace minidl::models {
 
 class InteractiveTask;
 
+// What Task::setup reads: the data location, the seed of the splits and the model, smoke size.
 struct TaskOptions {
   std::string data_path;  // "" = the task's default (a Debian path, or generated in code)
   uint64_t seed = 0;
@@ -84,6 +85,7 @@ struct Prediction {
 // One metric: a name ("exact_match", "loss", "wer", ...) and its value.
 using Metrics = std::vector<std::pair<std::string, double>>;
 
+// A trainable model with its data (see above): setup, batch losses per epoch, evaluate, predict.
 class Task {
  public:
   virtual ~Task() = default;

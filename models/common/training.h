@@ -44,6 +44,7 @@ enum class ProgressStyle {
   kBar,    // a bar redrawn in place with '\r' (terminals)
 };
 
+// tools/train's command line: what train() runs and where it writes (see the fields).
 struct TrainOptions {
   std::string model;  // registry name, stored in the checkpoints (informational for train())
   // Zero / empty / negative = the task's TrainDefaults (when resuming: the checkpoint's).
@@ -87,6 +88,7 @@ struct EpochRecord {
   double elapsed_seconds = 0;  // training time so far, across resumed runs
 };
 
+// What train() / train_interactive() did in this run, and the best validation seen.
 struct TrainResult {
   TrainDefaults settings;            // what was used (defaults overridden by the options)
   std::vector<double> losses;        // every batch loss of this run, in order
@@ -144,6 +146,7 @@ void validate_options(const TrainOptions& options);
 
 // The run description stored as "user.*" metadata in every checkpoint, and back.
 nn::Metadata checkpoint_metadata(const TrainOptions& options, const TrainDefaults& settings);
+// The registry name and task options a checkpoint was trained with.
 struct CheckpointConfig {
   std::string model;
   TaskOptions task;

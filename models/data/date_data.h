@@ -13,11 +13,13 @@
 
 namespace minidl::models {
 
+// One example: the human-written date and its ISO form.
 struct DatePair {
   std::string human;  // e.g. "thu 3 may 1979"
   std::string iso;    // "1979-05-03"
 };
 
+// A calendar date.
 struct CivilDate {
   int year, month, day;  // month 1..12, day 1..31
 };

@@ -24,6 +24,7 @@ namespace minidl::models {
 // The committed snapshot, relative to the repository root (where build/train runs).
 constexpr const char* kDebianGraphPath = "data/debian_packages_graph.txt.gz";
 
+// The snapshot in memory (the invariants validate_debian_graph checks are in the comments).
 struct DebianGraph {
   std::string source;                              // provenance (the "source" line)
   std::vector<std::string> sections;               // class names

@@ -20,6 +20,7 @@
 
 namespace minidl::models {
 
+// One package stanza, reduced to what the graph uses.
 struct DumpavailPackage {
   std::string name, section, description;  // description: the synopsis line (and any long text)
   std::vector<std::string> related;        // package names of the chosen relation fields
@@ -34,6 +35,7 @@ std::vector<DumpavailPackage> parse_dumpavail(const std::string& text,
 // The sections of the committed snapshot, and why (see the .cpp).
 const std::vector<std::string>& default_debian_sections();
 
+// Which sections, relations and how many nodes; min_word_packages bounds the vocabulary.
 struct DebianGraphOptions {
   std::vector<std::string> sections = default_debian_sections();
   std::vector<std::string> relations = {"Depends", "Pre-Depends", "Recommends", "Suggests"};

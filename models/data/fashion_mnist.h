@@ -12,11 +12,13 @@ namespace minidl::models {
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+// Images and their labels.
 struct ImageSplit {
   Tensor images;  // [N, 1, 28, 28] float32 in [0, 1]
   Tensor labels;  // [N] int64, 0 .. 9
 };
 
+// Both splits and the ten class names.
 struct FashionMnist {
   ImageSplit train, test;
   std::vector<std::string> class_names;  // "T-shirt/top", "Trouser", ..., "Ankle boot"
@@ -33,6 +35,8 @@ struct SplitIndex {
   std::string split;
   int64_t index = 0;
 };
+// text ("test:17" or "17") -> {split, index}; an index that is not a number is an error naming
+// `op` (the split name is the caller's to check).
 SplitIndex parse_split_index(const std::string& text, const std::string& op, const char* what);
 
 }  // namespace minidl::models

@@ -28,6 +28,7 @@
 
 namespace minidl::models {
 
+// A German phrase and its English translations.
 struct TranslationPair {
   std::string german;
   std::vector<std::string> english;  // english[0]: the target; all: references
@@ -37,6 +38,7 @@ struct TranslationPair {
 // significant digit first.
 int64_t decode_dictd_number(const std::string& digits);
 
+// One line of a dictd .index file: the headword and where its entry lies in the .dict file.
 struct DictdIndexEntry {
   std::string headword;
   int64_t offset, length;
@@ -49,6 +51,7 @@ std::vector<DictdIndexEntry> parse_dictd_index(const std::string& content);
 std::string read_gzip_file(const std::string& path, const std::string& who,
                            const std::string& package);
 
+// Where the dictionary is, which pairs to extract, and the seeded split fractions.
 struct FreeDictOptions {
   std::string dict_path = "/usr/share/dictd/freedict-deu-eng.dict.dz";
   std::string index_path;        // "" = dict_path with ".dict.dz" (or ".dict") replaced by ".index"
@@ -64,6 +67,7 @@ struct FreeDictOptions {
 std::vector<TranslationPair> parse_freedict_entry(const std::string& entry,
                                                   const FreeDictOptions& options = {});
 
+// The split pairs and counts of what was read.
 struct FreeDictData {
   std::vector<TranslationPair> train, valid, test;
   int64_t entries = 0;         // dictionary entries read

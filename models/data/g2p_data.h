@@ -19,11 +19,13 @@
 
 namespace minidl::models {
 
+// A word and its pronunciations (ARPAbet phonemes without stress digits).
 struct G2PExample {
   std::string word;                                      // e.g. "tomato"
   std::vector<std::vector<std::string>> pronunciations;  // {{"T","AH","M","EY","T","OW"}, ...}
 };
 
+// The parsed dictionary and counts of what was read.
 struct G2PDictionary {
   std::vector<G2PExample> words;      // sorted by word
   int64_t lines = 0;                  // pronunciation lines read (not blank, not comments)
@@ -41,6 +43,7 @@ G2PDictionary parse_cmudict(const std::string& content);
 // path and the package pocketsphinx-en-us.
 G2PDictionary load_cmudict(const std::string& path = "");
 
+// Disjoint word lists for training, validation and test.
 struct G2PSplits {
   std::vector<G2PExample> train, valid, test;
 };

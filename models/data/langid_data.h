@@ -20,11 +20,13 @@
 
 namespace minidl::models {
 
+// A word and its language label.
 struct LangIdExample {
   std::string word;  // UTF-8, lower case
   int64_t label;     // index into the language names
 };
 
+// Where one language's word list comes from.
 struct WordListSource {
   std::string language;  // "english"
   std::string file;      // file name under the dictionary directory, "american-english"
@@ -42,6 +44,7 @@ std::string normalize_langid_word(const std::string& word);
 // The normalized, deduplicated words of one list's text (one word a line), in first-seen order.
 std::vector<std::string> parse_word_list(const std::string& content, bool latin1);
 
+// The dictionary directory, words per language and the seeded split fractions.
 struct LangIdOptions {
   std::string dict_dir = "/usr/share/dict";
   int64_t per_language = 20000;
@@ -49,6 +52,7 @@ struct LangIdOptions {
   double valid_fraction = 0.1, test_fraction = 0.1;
 };
 
+// The split examples and counts of what was read.
 struct LangIdData {
   std::vector<std::string> languages;  // label -> name
   std::vector<LangIdExample> train, valid, test;

@@ -46,6 +46,7 @@ std::string read_text_file(const std::string& path, const std::string& who,
 // std::mt19937_64 directly, not by std::shuffle, whose draws are implementation-defined).
 std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed);
 
+// How many of n items go to each split.
 struct SplitSizes {
   int64_t train, valid, test;
 };
@@ -57,6 +58,7 @@ SplitSizes split_sizes(int64_t n, double valid_fraction, double test_fraction, c
 // The cleaned entries of one strfile source text (see the top of this file).
 std::vector<std::string> parse_fortunes(const std::string& content);
 
+// Where the fortune files are, which to read, and the seeded split fractions.
 struct FortuneOptions {
   std::string dir = "/usr/share/games/fortunes";
   // File names to read; empty = every file of `dir` (sorted by name) except the excluded ones.
@@ -66,6 +68,7 @@ struct FortuneOptions {
   double valid_fraction = 0.05, test_fraction = 0.05;
 };
 
+// The entries of the fortune files, split.
 struct TextCorpus {
   std::vector<std::string> files;               // the file names read, sorted
   std::vector<std::string> train, valid, test;  // entries, split by entry (seeded)

@@ -12,6 +12,7 @@
 
 namespace minidl::models {
 
+// The GAT's sizes (the paper's Cora settings by default).
 struct GATClassifierOptions {
   int64_t hidden = 8;  // features per head of layer 1
   int64_t heads = 8;
@@ -20,6 +21,7 @@ struct GATClassifierOptions {
   bool dense = false;  // the dense adjacency form instead of the edge list
 };
 
+// node_logits: features [N, in_features] and the edges -> logits [N, classes].
 class GATNodeClassifier : public NodeClassifier {
  public:
   GATNodeClassifier(int64_t in_features, int64_t classes, GATClassifierOptions options = {});

@@ -10,6 +10,7 @@
 
 namespace minidl::models {
 
+// node_logits: features [N, in_features] -> logits [N, classes]; the edges are not read.
 class MLPNodeClassifier : public NodeClassifier {
  public:
   MLPNodeClassifier(int64_t in_features, int64_t classes, int64_t hidden = 64,

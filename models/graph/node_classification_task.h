@@ -40,6 +40,7 @@ struct NodeSplit {
 NodeSplit planetoid_split(const NodeGraph& graph, int64_t per_class, int64_t valid, int64_t test,
                           uint64_t seed);
 
+// One registered node-classification task: how to load the graph, split it and build the model.
 struct NodeClassificationConfig {
   std::string name;  // the registry name, for messages
   std::function<NodeGraph(const TaskOptions&)> load;
@@ -51,6 +52,7 @@ struct NodeClassificationConfig {
   int64_t shown_neighbours = 12;  // columns of predict's attention map
 };
 
+// The Task described above.
 class NodeClassificationTask : public Task {
  public:
   explicit NodeClassificationTask(NodeClassificationConfig config);
@@ -68,6 +70,7 @@ class NodeClassificationTask : public Task {
 
   const NodeGraph& graph() const { return graph_; }
   const NodeSplit& node_split() const { return split_; }
+  // The model (after setup; before it is an error).
   NodeClassifier& classifier();
   // The node of a name or an index ("vim", "17"); an error if there is none.
   int64_t node_index(const std::string& input) const;

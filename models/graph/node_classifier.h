@@ -13,6 +13,7 @@
 
 namespace minidl::models {
 
+// A graph with features and labels on its N nodes.
 struct NodeGraph {
   std::vector<std::string> names;        // node names ("0".."33", package names)
   std::vector<std::string> class_names;  // label names
@@ -41,6 +42,7 @@ struct NodeAttention {
   std::vector<std::vector<double>> weights;
 };
 
+// The interface: a full-batch model over a NodeGraph.
 class NodeClassifier : public nn::Module {
  public:
   using nn::Module::Module;

@@ -1,6 +1,7 @@
 // Tutorial model: "BiLSTMAttentionNER" -- character Embedding, bidirectional LSTM, attention
 // pooling over time, Linear -- used as a word classifier (cross-entropy, Adam).
-// Dataset: language identification of words from eight Debian word lists (models/data/langid_data.h).
+// Dataset: language identification of words from eight Debian word lists
+// (models/data/langid_data.h).
 //
 //   h        = BiLSTM(Dropout(Embedding(ids)))      [B, T, 2H]   (packed: padding never enters)
 //   score_t  = vᵀ tanh(W h_t)                        [B, T]       (W: 2H -> A, v: A -> 1)
@@ -24,6 +25,7 @@
 
 namespace minidl::models {
 
+// The model above: character ids [B, T] and lengths -> (logits [B, C], attention [B, T]).
 class BiLSTMAttentionClassifier : public WordClassifier {
  public:
   BiLSTMAttentionClassifier(int64_t vocab_size, int64_t num_classes, int64_t embedding_dim = 64,

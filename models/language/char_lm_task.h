@@ -1,6 +1,7 @@
-// The character language-model task shared by models/language/char_rnn_lm.h and models/language/gpt_lm.h: English
-// prose from Debian's fortunes (models/data/text_corpus.h), one UTF-8 character per token (nn::Vocab
-// at the Character level, built on the training text), next-character prediction.
+// The character language-model task shared by models/language/char_rnn_lm.h and
+// models/language/gpt_lm.h: English prose from Debian's fortunes (models/data/text_corpus.h), one
+// UTF-8 character per token (nn::Vocab at the Character level, built on the training text),
+// next-character prediction.
 //
 // Text: the entries of each split joined with the fortune files' own separator "\n%\n" (so the
 // models learn where a fortune ends). Training: an "epoch" is windows_per_epoch windows of
@@ -33,6 +34,7 @@
 
 namespace minidl::models {
 
+// The interface of a character language model (see above).
 class CharLanguageModel : public nn::Module {
  public:
   using nn::Module::Module;
@@ -54,6 +56,7 @@ class CharLanguageModel : public nn::Module {
   Tensor last_logits();
 };
 
+// One registered character-LM task: window sizes, sampling, training defaults and the model.
 struct CharLMConfig {
   std::string name;                  // the task's name ("gpt-fortunes")
   int64_t context = 128;             // characters per window
@@ -74,6 +77,7 @@ extern const char* const kFortuneSeparator;
 // so tests need no Debian file.
 TextCorpus smoke_fortunes();
 
+// The Task described above: next-character prediction over the fortune corpus.
 class CharLMTask : public Task {
  public:
   explicit CharLMTask(CharLMConfig config);
@@ -98,6 +102,7 @@ class CharLMTask : public Task {
   // seeded; stops early where the model writes the separator (which is not returned).
   std::string sample(const std::string& prompt, int64_t length, double temperature, uint64_t seed);
 
+  // The model (after setup; before it is an error).
   CharLanguageModel& language_model();
   const nn::Vocab& vocab() const { return vocab_; }
   int64_t context() const { return context_; }

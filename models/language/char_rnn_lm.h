@@ -1,6 +1,7 @@
 // Tutorial model: the SimpleRNN character language model (Embedding, a tanh nn::RNN, a Dense
 // softmax over the characters, as the Keras / PyTorch char-RNN tutorials).
-// Dataset: English prose from Debian's fortunes, one token per character (models/language/char_lm_task.h).
+// Dataset: English prose from Debian's fortunes, one token per character
+// (models/language/char_lm_task.h).
 //
 //   e      = Embedding(ids)                                     [B, T, E]
 //   h_t    = tanh(W_ih e_t + b_ih + W_hh h_{t-1} + b_hh)         [B, T, H]   (h_0 = 0 per window)
@@ -22,6 +23,7 @@
 
 namespace minidl::models {
 
+// The model above: ids [B, T] -> logits [B, T, vocab_size]; the RNN state carries while sampling.
 class CharRNNLanguageModel : public CharLanguageModel {
  public:
   CharRNNLanguageModel(int64_t vocab_size, int64_t embedding_dim = 64, int64_t hidden_size = 512,

@@ -1,7 +1,8 @@
 // Tutorial model: a small GPT-style causal Transformer language model (token + learned position
 // embeddings, pre-norm Transformer blocks with causal fused self-attention and a GELU MLP, a final
 // LayerNorm and a linear head; Radford et al. 2018/2019, as in minGPT / nanoGPT).
-// Dataset: English prose from Debian's fortunes, one token per character (models/language/char_lm_task.h).
+// Dataset: English prose from Debian's fortunes, one token per character
+// (models/language/char_lm_task.h).
 //
 //   x      = tok_embedding(ids) + pos_embedding(0..T-1)                   [B, T, D]
 //   x      = x + SelfAttn(LN1(x), is_causal)   ;   x = x + MLP(LN2(x))    (num_layers times)
@@ -26,6 +27,7 @@
 
 namespace minidl::models {
 
+// The model above: ids [B, T] (T <= context) -> logits [B, T, vocab_size], causal.
 class GPTLanguageModel : public CharLanguageModel {
  public:
   GPTLanguageModel(int64_t vocab_size, int64_t context, int64_t d_model = 128, int64_t nhead = 4,

@@ -1,6 +1,6 @@
 // The language-identification task shared by the word classifiers of models/bilstm_attention_
-// classifier.h and models/language/transformer_classifier.h: one word (UTF-8 characters, nn::Vocab at the
-// Character level) -> one of the eight languages of models/data/langid_data.h.
+// classifier.h and models/language/transformer_classifier.h: one word (UTF-8 characters, nn::Vocab
+// at the Character level) -> one of the eight languages of models/data/langid_data.h.
 //
 // A model is a WordClassifier: character ids [B, T] (right-padded with 0) and the real lengths
 // in; logits [B, C] and pooling weights over the characters [B, T] out (rows sum to 1 over the
@@ -16,13 +16,14 @@
 #include <utility>
 #include <vector>
 
-#include "models/data/langid_data.h"
 #include "models/common/task.h"
+#include "models/data/langid_data.h"
 #include "nn/data.h"
 #include "nn/module.h"
 
 namespace minidl::models {
 
+// The interface of a language-identification model (see above).
 class WordClassifier : public nn::Module {
  public:
   using nn::Module::Module;
@@ -31,6 +32,7 @@ class WordClassifier : public nn::Module {
                                              const std::vector<int64_t>& lengths) = 0;
 };
 
+// One registered language-identification task: data size, training defaults and the model.
 struct LangIdConfig {
   std::string name;              // the task's name ("bilstm-attention-langid")
   int64_t per_language = 20000;  // words sampled per language
@@ -44,6 +46,7 @@ struct LangIdConfig {
 // the smoke data (TaskOptions::smoke), so tests need no Debian files.
 std::vector<std::vector<std::string>> smoke_word_lists(int64_t per_language);
 
+// The Task described above.
 class LangIdTask : public Task {
  public:
   explicit LangIdTask(LangIdConfig config);
@@ -60,14 +63,17 @@ class LangIdTask : public Task {
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 
+  // The model (after setup; before it is an error).
   WordClassifier& classifier();
   const LangIdData& data() const { return data_; }
   const nn::Vocab& vocab() const { return vocab_; }
 
+  // Words as character ids [B, T] (right-padded with 0), their lengths, and labels [B].
   struct Batch {
     Tensor ids, labels;  // [B, T], [B]
     std::vector<int64_t> lengths;
   };
+  // The examples as one Batch, T = the longest word's length.
   Batch make_batch(const std::vector<const LangIdExample*>& examples) const;
 
  private:

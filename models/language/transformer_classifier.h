@@ -1,6 +1,7 @@
 // Tutorial model: the tutorial's TransformerEncoderBlock stack as a word classifier (character
 // Embedding + sinusoidal positional encoding, TransformerEncoder, masked pooling, Linear).
-// Dataset: language identification of words from eight Debian word lists (models/data/langid_data.h).
+// Dataset: language identification of words from eight Debian word lists
+// (models/data/langid_data.h).
 //
 //   tokens  = [BOS] c_1 ... c_L [EOS] padding     (boundary_tokens; else c_1 ... c_L padding)
 //   x       = PositionalEncoding(Embedding(tokens))                      [B, T', D]
@@ -35,6 +36,7 @@
 
 namespace minidl::models {
 
+// The model above: character ids [B, T] and lengths -> (logits [B, C], pooling weights [B, T]).
 class TransformerClassifier : public WordClassifier {
  public:
   TransformerClassifier(int64_t vocab_size, int64_t num_classes, int64_t d_model = 128,

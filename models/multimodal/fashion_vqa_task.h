@@ -35,12 +35,14 @@
 
 namespace minidl::models {
 
+// One registered VQA task: which modalities the model uses, and the training defaults.
 struct FashionVqaConfig {
   std::string name;  // the registry name, for messages
   bool use_text = true, use_image = true;
   TrainDefaults defaults;
 };
 
+// The Task described above.
 class FashionVqaTask : public Task {
  public:
   explicit FashionVqaTask(FashionVqaConfig config);
@@ -54,6 +56,7 @@ class FashionVqaTask : public Task {
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 
+  // One split's images and the questions asked about them.
   struct Split {
     ImageSplit images;
     std::vector<int64_t> labels;       // the images' classes
@@ -64,6 +67,7 @@ class FashionVqaTask : public Task {
   MultimodalAttentionVqa& vqa_model();
   const nn::Vocab& vocab() const { return vocab_; }
 
+  // One batch of examples as the model reads them.
   struct Batch {
     Tensor images, ids, labels;  // [B, 1, 28, 28] (normalised; undefined for the text-only
                                  // model), [B, T], [B] (1 = yes)

@@ -44,6 +44,7 @@
 
 namespace minidl::models {
 
+// The model's sizes; with the text branch vocab_size must be at least 2 (an error otherwise).
 struct MultimodalAttentionOptions {
   int64_t vocab_size = 0;  // question words (id 0 = padding)
   bool use_text = true, use_image = true;
@@ -53,11 +54,13 @@ struct MultimodalAttentionOptions {
   double dropout = 0.1;
 };
 
+// What answer() returns.
 struct VqaOutput {
   Tensor logits;     // [B, 2]: no, yes
   Tensor attention;  // [B, queries, keys], averaged over the heads
 };
 
+// The model above: (images [B, 1, 28, 28], question ids [B, T]) -> logits [B, 2] and attention.
 class MultimodalAttentionVqa : public nn::Module {
  public:
   explicit MultimodalAttentionVqa(const MultimodalAttentionOptions& options);

@@ -39,6 +39,7 @@ constexpr int kQuestionTypes = 4;
 // "class", "or", "category", "not" (the suffixes of the per-type metrics).
 const char* question_type_name(QuestionType type);
 
+// One question string of the grammar and the classes it is answered yes for.
 struct VqaQuestion {
   std::string text;                 // "is this a sneaker or a sandal?"
   std::vector<std::string> tokens;  // "is", "this", "a", ..., "?"
@@ -58,6 +59,7 @@ std::vector<std::string> question_tokens(const std::string& text);
 // naming the word / the question.
 int64_t find_question(const std::string& text);
 
+// One (image, question, answer) example.
 struct VqaExample {
   int64_t image;     // row of the split's images
   int64_t question;  // index into vqa_questions()

@@ -27,16 +27,19 @@
 
 namespace minidl::models::rl {
 
+// The network's sizes: V = state_dim variables, one Q-value per action.
 struct AttentionQNetworkOptions {
   int64_t state_dim = 4, actions = 2;
   int64_t d_model = 32, heads = 4, dim_feedforward = 64;
 };
 
+// Q-values, and the attention weights when asked for.
 struct QOutput {
   Tensor q;        // [B, actions]
   Tensor weights;  // [B, V, V] attention weights (averaged over heads), or undefined
 };
 
+// The network above: states [B, V] -> Q-values [B, actions].
 class AttentionQNetwork : public nn::Module {
  public:
   explicit AttentionQNetwork(const AttentionQNetworkOptions& options);

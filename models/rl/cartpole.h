@@ -22,6 +22,7 @@
 
 namespace minidl::models::rl {
 
+// What one environment step returns (Gym's (observation, reward, terminated, truncated)).
 struct CartPoleStep {
   std::array<double, 4> observation;  // the state after the step
   double reward = 0;
@@ -30,6 +31,7 @@ struct CartPoleStep {
   bool done() const { return terminated || truncated; }
 };
 
+// Gym's CartPole-v0 / v1 dynamics, seeded (see above).
 class CartPole {
  public:
   static constexpr double kGravity = 9.8, kCartMass = 1.0, kPoleMass = 0.1;

@@ -19,6 +19,7 @@
 
 namespace minidl::models::rl {
 
+// The registered task's settings: network, DQN, training and evaluation sizes.
 struct CartPoleDQNConfig {
   std::string name;  // the registry name, for messages
   AttentionQNetworkOptions network;
@@ -31,9 +32,11 @@ struct CartPoleDQNConfig {
 // The result of greedy episodes: their returns, in seed order.
 struct EpisodeReturns {
   std::vector<double> returns;
+  // The mean return (0 for no episodes).
   double mean() const;
 };
 
+// CartPole learnt by DQN with the attention Q-network, as an InteractiveTask.
 class CartPoleDQNTask : public InteractiveTask {
  public:
   CartPoleDQNTask(CartPoleDQNConfig config, CartPoleDQNConfig smoke_config);

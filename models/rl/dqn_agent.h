@@ -29,6 +29,7 @@
 
 namespace minidl::models::rl {
 
+// DQN's hyper-parameters (defaults: the registered task's).
 struct DQNOptions {
   double gamma = 0.99;
   int64_t buffer_capacity = 50000;
@@ -43,6 +44,8 @@ struct DQNOptions {
   int64_t max_episode_steps = CartPole::kV1Steps;  // the training episodes' time limit
 };
 
+// Acts epsilon-greedily in its own CartPole, stores transitions, and returns TD losses to learn
+// from.
 class DQNAgent {
  public:
   // `online` is trained; `target` must have the same architecture (it is overwritten with

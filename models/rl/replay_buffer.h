@@ -26,6 +26,7 @@ struct TransitionBatch {
   Tensor terminated;   // [B] float32, 1 = the episode failed at this step
 };
 
+// A ring buffer of the last `capacity` transitions with state_dim-float states.
 class ReplayBuffer {
  public:
   ReplayBuffer(int64_t capacity, int64_t state_dim);

@@ -1,7 +1,7 @@
 // Tutorial model: the Bahdanau-attention encoder-decoder of the Keras tutorials (Embedding, LSTM
 // encoder and decoder, additive attention, Dense softmax; RMSprop, categorical cross-entropy).
-// Datasets: date normalization (models/data/date_data.h: human-written dates -> ISO 8601, generated)
-// and CMUdict grapheme-to-phoneme conversion (models/data/g2p_data.h, `bahdanau-g2p`).
+// Datasets: date normalization (models/data/date_data.h: human-written dates -> ISO 8601,
+// generated) and CMUdict grapheme-to-phoneme conversion (models/data/g2p_data.h, `bahdanau-g2p`).
 //
 // The model, for a source [B, Ts] and a target [B, Tt] of token ids (0 = padding):
 //
@@ -11,7 +11,8 @@
 //   logits       = Dense([out; context])                              [B, Tt, V]
 //
 // With score = "dot" the attention is instead the parameter-free softmax(out keysᵀ) keys of the
-// Keras "From Theory to Code" seq2seq (models/sequence/dot_attention_seq2seq.h); the rest is the same.
+// Keras "From Theory to Code" seq2seq (models/sequence/dot_attention_seq2seq.h); the rest is the
+// same.
 //
 // The decoder's input does not depend on the attention (the context joins the decoder's output,
 // not its input), so under teacher forcing the whole target runs at once: one LSTM call, one
@@ -36,6 +37,8 @@
 
 namespace minidl::models {
 
+// The model above: source [B, Ts], lengths, target_in [B, Tt] -> (logits [B, Tt, V], weights
+// [B, Tt, Ts]); score "additive" or "dot".
 class BahdanauSeq2Seq : public Seq2SeqModel {
  public:
   // score: "additive" (BahdanauAttention with attention_units) or "dot" (DotProductAttention,
@@ -104,6 +107,8 @@ class BahdanauDatesTask : public Seq2SeqTask {
   BahdanauDatesConfig dates_config_;
 };
 
+// `bahdanau-dates`: the model on date normalization (exact_match), registered in
+// models/registry.cpp.
 std::unique_ptr<Task> make_bahdanau_dates_task();
 // The same model on CMUdict grapheme-to-phoneme conversion (wer, per): `bahdanau-g2p`.
 std::unique_ptr<Task> make_bahdanau_g2p_task();

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "models/sequence/seq2seq_model.h"
 #include "models/common/task.h"
+#include "models/sequence/seq2seq_model.h"
 #include "nn/attention/luong.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -32,6 +32,7 @@
 
 namespace minidl::models {
 
+// The model's sizes (defaults: the registered task's).
 struct BiLSTMSeq2SeqOptions {
   int64_t embedding_dim = 64;
   int64_t hidden_size = 128;  // per encoder direction; the decoder has 2 * hidden_size
@@ -39,6 +40,8 @@ struct BiLSTMSeq2SeqOptions {
   double dropout = 0.2;       // between encoder layers, on embeddings and before the output
 };
 
+// The model above: source [B, Ts], lengths, target_in [B, Tt] -> (logits [B, Tt, V], weights
+// [B, Tt, Ts]).
 class BiLSTMSeq2Seq : public Seq2SeqModel {
  public:
   BiLSTMSeq2Seq(int64_t source_vocab, int64_t target_vocab,
@@ -69,6 +72,8 @@ class BiLSTMSeq2Seq : public Seq2SeqModel {
   std::pair<Tensor, Tensor> attend_and_predict(const Tensor& decoded, const State& state);
 };
 
+// `bilstm-g2p`: the model on CMUdict grapheme-to-phoneme (wer, per), registered in
+// models/registry.cpp.
 std::unique_ptr<Task> make_bilstm_g2p_task();
 
 }  // namespace minidl::models

@@ -1,5 +1,5 @@
-// The data sets of the encoder-decoders as Seq2SeqData (models/sequence/seq2seq_task.h), and the task
-// configurations that go with them:
+// The data sets of the encoder-decoders as Seq2SeqData (models/sequence/seq2seq_task.h), and the
+// task configurations that go with them:
 //  - dates (models/data/date_data.h): characters -> characters, generated in code;
 //  - CMUdict grapheme-to-phoneme (models/data/g2p_data.h): letters -> phonemes (words of the target
 //    vocabulary), every listed pronunciation a reference; split 90/5/5 by unique word with the
@@ -16,6 +16,7 @@
 
 namespace minidl::models {
 
+// Date pairs (make_date_splits) as characters -> characters, one reference each.
 Seq2SeqData date_seq2seq_data(int64_t train, int64_t valid, int64_t test, uint64_t seed);
 
 // TaskOptions::smoke: a 60-word in-memory dictionary (no file needed); otherwise the CMUdict at

@@ -23,10 +23,12 @@
 
 namespace minidl::models {
 
+// The interface above, with greedy and beam decoding built on start() and step().
 class Seq2SeqModel : public nn::Module {
  public:
   using nn::Module::Module;
 
+  // The decoder's state: per-row tensors (reordered by select) and shared ones.
   struct State {
     std::vector<Tensor> rows;    // each [N, ...] (one row per sequence) or undefined
     std::vector<Tensor> shared;  // the same for every row

@@ -10,7 +10,8 @@
 //
 // A task is a Seq2SeqConfig: a loader for the data, a factory for the model, the training
 // defaults and the metric. Models 1, 3 and 4 of issue 5 on dates, CMUdict and FreeDict are all
-// such configurations (models/sequence/bahdanau_seq2seq.h, translation_seq2seq.h, bilstm_seq2seq.h).
+// such configurations (models/sequence/bahdanau_seq2seq.h, translation_seq2seq.h,
+// bilstm_seq2seq.h).
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "models/sequence/seq2seq_model.h"
 #include "models/common/task.h"
+#include "models/sequence/seq2seq_model.h"
 #include "nn/data.h"
 
 namespace minidl::models {
@@ -32,6 +33,7 @@ struct Seq2SeqExample {
   std::vector<std::string> references;
 };
 
+// The split text pairs and the vocabulary levels of each side.
 struct Seq2SeqData {
   std::vector<Seq2SeqExample> train, valid, test;
   // How each side is tokenized (nn::Vocab): characters, or whitespace-separated words.
@@ -41,6 +43,7 @@ struct Seq2SeqData {
 
 enum class Seq2SeqMetric { ExactMatch, G2P, Bleu };
 
+// One registered encoder-decoder task (see above).
 struct Seq2SeqConfig {
   std::string name;  // the task's name (in errors and reports)
   // The data for the options (TaskOptions::smoke: a few in-memory examples).
@@ -57,6 +60,7 @@ struct Seq2SeqConfig {
   std::vector<std::string> examples;  // inputs shown in reports, before a few test sources
 };
 
+// The Task described above.
 class Seq2SeqTask : public Task {
  public:
   explicit Seq2SeqTask(Seq2SeqConfig config);

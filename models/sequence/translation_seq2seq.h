@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "models/sequence/seq2seq_model.h"
 #include "models/common/task.h"
+#include "models/sequence/seq2seq_model.h"
 #include "nn/attention/bahdanau.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -35,11 +35,14 @@
 
 namespace minidl::models {
 
+// The model's sizes (defaults: the registered tasks').
 struct TranslationSeq2SeqOptions {
   int64_t embedding_dim = 64, hidden_size = 256, num_layers = 2, attention_units = 128;
   double dropout = 0.1;  // between encoder layers, on embeddings and before the output layer
 };
 
+// The model above: source [B, Ts], lengths, target_in [B, Tt] -> (logits [B, Tt, V], weights
+// [B, Tt, Ts]).
 class TranslationSeq2Seq : public Seq2SeqModel {
  public:
   TranslationSeq2Seq(int64_t source_vocab, int64_t target_vocab,

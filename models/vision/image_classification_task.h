@@ -20,6 +20,7 @@
 
 namespace minidl::models {
 
+// One registered image classifier: the model factory, training defaults and augmentation.
 struct ImageClassificationConfig {
   std::string name;  // the registry name, for messages
   // The model for `classes` classes: a Module whose forward maps [N, 1, 28, 28] to [N, classes].
@@ -29,6 +30,7 @@ struct ImageClassificationConfig {
   bool flip = true;          // RandomHorizontalFlip(0.5)
 };
 
+// Fashion-MNIST classification as a Task (see above).
 class ImageClassificationTask : public Task {
  public:
   explicit ImageClassificationTask(ImageClassificationConfig config);

@@ -17,6 +17,7 @@
 
 namespace minidl::models {
 
+// The model's sizes; image_size must be a multiple of patch_size.
 struct ViTOptions {
   int64_t image_size = 28, channels = 1, patch_size = 4, classes = 10;
   int64_t d_model = 64, heads = 4, layers = 6, dim_feedforward = 128;
@@ -26,6 +27,7 @@ struct ViTOptions {
   double dropout = 0.0;
 };
 
+// The model above: images [B, channels, image_size, image_size] -> logits [B, classes].
 class VisionTransformer : public nn::Module {
  public:
   explicit VisionTransformer(const ViTOptions& options);

@@ -30,12 +30,15 @@
 
 namespace minidl::nn {
 
+// Additive attention with `units` hidden units over query_dim-sized queries and key_dim-sized keys.
 class BahdanauAttention : public Module {
  public:
   BahdanauAttention(int64_t units, int64_t query_dim, int64_t key_dim);
 
   using Module::forward;
   using Module::operator();
+  // query [B, Dq] or [B, Tq, Dq], keys [B, Tk, Dk], values [B, Tk, Dv] (default: keys), mask bool
+  // [B, Tk] -> {context [B, Dv] or [B, Tq, Dv], weights [B, Tk] or [B, Tq, Tk]}.
   AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values = Tensor(),
                           const Tensor& key_padding_mask = Tensor());
   AttentionOutput operator()(const Tensor& query, const Tensor& keys,

@@ -14,6 +14,7 @@
 
 namespace minidl::nn {
 
+// An attention module's result: the context vectors and, when computed, the weights.
 struct AttentionOutput {
   AttentionOutput() = default;
   AttentionOutput(Tensor output, Tensor weights)

@@ -26,12 +26,15 @@
 
 namespace minidl::nn {
 
+// softmax(Q Kᵀ s) V without parameters; s = 1, or 1/sqrt(Dk) when `scaled`.
 class DotProductAttention : public Module {
  public:
   explicit DotProductAttention(bool scaled = false);
 
   using Module::forward;
   using Module::operator();
+  // q [B, Tq, D], k [B, Tk, D], v [B, Tk, Dv], masks as above -> {output [B, Tq, Dv],
+  // weights [B, Tq, Tk]}. Mismatched batch, D or Tk is an error.
   AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                           const Tensor& key_padding_mask = Tensor(),
                           const Tensor& attn_mask = Tensor(), bool is_causal = false);
@@ -45,6 +48,7 @@ class DotProductAttention : public Module {
   bool scaled;
 };
 
+// One learned attention head: Linear query / key / value maps to embed_dim, then dot products.
 class ProjectedDotProductAttention : public Module {
  public:
   // kdim, vdim: the feature sizes of key and value (-1: embed_dim).
@@ -53,6 +57,8 @@ class ProjectedDotProductAttention : public Module {
 
   using Module::forward;
   using Module::operator();
+  // q [B, Tq, embed_dim], k [B, Tk, kdim], v [B, Tk, vdim] -> {output [B, Tq, embed_dim],
+  // weights [B, Tq, Tk]}.
   AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                           const Tensor& key_padding_mask = Tensor(),
                           const Tensor& attn_mask = Tensor(), bool is_causal = false);

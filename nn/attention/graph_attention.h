@@ -43,6 +43,7 @@
 
 namespace minidl::nn {
 
+// One GAT layer (GATConv): `heads` attention heads of out_features each, over a graph's edges.
 class GraphAttention : public Module {
  public:
   GraphAttention(int64_t in_features, int64_t out_features, int64_t heads = 1, bool concat = true,
@@ -92,6 +93,8 @@ class GAT : public Module {
 
   using Module::forward;
   using Module::operator();
+  // x [N, in_features], adj [N, N] -> logits [N, num_classes]; forward_sparse takes edge_index
+  // [2, E] int64 (row 0 = source, row 1 = target) instead of adj.
   Tensor forward(const Tensor& x, const Tensor& adj);
   Tensor operator()(const Tensor& x, const Tensor& adj) { return forward(x, adj); }
   Tensor forward_sparse(const Tensor& x, const Tensor& edge_index);

@@ -26,6 +26,7 @@
 
 namespace minidl::nn {
 
+// Multi-head linear attention of embed_dim features in num_heads heads (formula above).
 class LinearAttention : public Module {
  public:
   LinearAttention(int64_t embed_dim, int64_t num_heads, bool causal = false, bool bias = true,

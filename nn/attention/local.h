@@ -31,10 +31,12 @@
 
 namespace minidl::nn {
 
+// LocalAttention's result: output and weights, plus the aligned positions.
 struct LocalAttentionOutput : AttentionOutput {
   Tensor positions;  // the aligned positions p_t: [B, Tq] or [B]
 };
 
+// Luong local-m / local-p attention over a window of 2 * window + 1 source positions.
 class LocalAttention : public LuongAttention {
  public:
   LocalAttention(int64_t hidden_size, int64_t window, const std::string& mode = "local-p",

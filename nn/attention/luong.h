@@ -30,12 +30,15 @@
 
 namespace minidl::nn {
 
+// Global attention with Luong's `score` ("dot", "general" or "concat"; others are an error).
 class LuongAttention : public Module {
  public:
   explicit LuongAttention(int64_t hidden_size, const std::string& score = "dot", bool bias = false);
 
   using Module::forward;
   using Module::operator();
+  // query [B, H] or [B, Tq, H], keys [B, Tk, H], values [B, Tk, Hv] (default: keys), mask bool
+  // [B, Tk] -> {context [B, (Tq,) Hv], weights [B, (Tq,) Tk]}.
   AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values = Tensor(),
                           const Tensor& key_padding_mask = Tensor());
   AttentionOutput operator()(const Tensor& query, const Tensor& keys,
@@ -67,6 +70,7 @@ class LuongAttentionalHidden : public Module {
   LuongAttentionalHidden(int64_t hidden_size, int64_t context_size = -1, bool bias = false);
   using Module::forward;
   using Module::operator();
+  // context [..., Hc], hidden [..., H] -> tanh(W_c [context; hidden]) [..., H].
   Tensor forward(const Tensor& context, const Tensor& hidden);
   Tensor operator()(const Tensor& context, const Tensor& hidden) {
     return forward(context, hidden);

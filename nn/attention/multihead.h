@@ -65,6 +65,7 @@ struct MultiheadAttentionOptions {
   MINIDL_ARG(bool, batch_first) = false;
 };
 
+// torch.nn.MultiheadAttention (see the top of this file); the options or PyTorch's arguments.
 class MultiheadAttention : public Module {
  public:
   explicit MultiheadAttention(const MultiheadAttentionOptions& options);

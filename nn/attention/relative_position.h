@@ -30,6 +30,7 @@
 
 namespace minidl::nn {
 
+// Multi-head self-attention with clipped relative positions |j - i| <= max_relative_position.
 class RelativeMultiheadAttention : public Module {
  public:
   RelativeMultiheadAttention(int64_t embed_dim, int64_t num_heads, int64_t max_relative_position,
@@ -47,6 +48,8 @@ class RelativeMultiheadAttention : public Module {
   // Dropout (training mode, p > 0) is applied to the weights used for both Σ α v and Σ α a^V.
   using Module::forward;
   using Module::operator();
+  // x [B, T, E] (batch_first) or [T, B, E], masks as above -> {output of x's shape, weights
+  // [B, T, T] averaged over heads or [B, num_heads, T, T]}.
   AttentionOutput forward(const Tensor& x, const Tensor& key_padding_mask,
                           const Tensor& attn_mask = Tensor(), bool is_causal = false,
                           bool need_weights = true, bool average_attn_weights = true);

@@ -23,12 +23,15 @@
 
 namespace minidl::nn {
 
+// Parameter-free scaled dot-product attention; dropout on the weights while training.
 class ScaledDotProductAttention : public Module {
  public:
   explicit ScaledDotProductAttention(double dropout = 0.0);
 
   using Module::forward;
   using Module::operator();
+  // q [..., Tq, E], k [..., Tk, E], v [..., Tk, Ev] -> {output [..., Tq, Ev], weights [..., Tq, Tk]
+  // or undefined when !need_weights}.
   AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                           const Tensor& attn_mask = Tensor(),
                           const Tensor& key_padding_mask = Tensor(), bool need_weights = true,

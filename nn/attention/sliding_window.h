@@ -24,6 +24,7 @@
 
 namespace minidl::nn {
 
+// Multi-head self-attention of each position over +-window neighbours (window before only, causal).
 class SlidingWindowAttention : public Module {
  public:
   SlidingWindowAttention(int64_t embed_dim, int64_t num_heads, int64_t window, bool causal = false,

@@ -29,6 +29,7 @@ namespace minidl::data::datasets {
 
 template <typename SourceDataset, typename AppliedTransform>
 class MapDataset;
+// Wraps a dataset so every batch it returns goes through transform.apply_batch (defined below).
 template <typename DatasetType, typename TransformType>
 MapDataset<DatasetType, TransformType> map(DatasetType dataset, TransformType transform);
 
@@ -115,6 +116,8 @@ class MapDataset : public BatchDataset<MapDataset<SourceDataset, AppliedTransfor
   AppliedTransform transform_;
 };
 
+// dataset.map(transform) as a free function; the transform's InputBatchType must be the
+// dataset's BatchType (a compile-time error otherwise).
 template <typename DatasetType, typename TransformType>
 MapDataset<DatasetType, TransformType> map(DatasetType dataset, TransformType transform) {
   static_assert(

@@ -14,6 +14,7 @@ namespace example {
 using NoTarget = void;
 }  // namespace example
 
+// An (input, target) pair; Target = NoTarget gives a data-only example (specialized below).
 template <typename Data = Tensor, typename Target = Tensor>
 struct Example {
   using DataType = Data;

@@ -21,6 +21,7 @@
 
 namespace minidl::data::samplers {
 
+// The sampler interface: reset(new_size) starts an epoch, next(n) returns up to n indices.
 template <typename BatchRequest = std::vector<size_t>>
 class Sampler {
  public:

@@ -30,6 +30,7 @@ class BatchTransform {
   using OutputBatchType = OutputBatch;
 
   virtual ~BatchTransform() = default;
+  // The transformed batch.
   virtual OutputBatch apply_batch(InputBatch input_batch) = 0;
 };
 
@@ -40,6 +41,7 @@ class Transform : public BatchTransform<std::vector<Input>, std::vector<Output>>
   using InputType = Input;
   using OutputType = Output;
 
+  // The transformed example (apply_batch maps it over the batch, in order).
   virtual OutputType apply(InputType input) = 0;
 
   std::vector<Output> apply_batch(std::vector<Input> input_batch) override {
@@ -155,11 +157,13 @@ using Collate = BatchLambda<T, Target>;
 template <typename ExampleType = Example<>>
 struct Stack;
 
+// Example<> batch: data [B, ...] and target [B, ...] stacked from the examples'.
 template <>
 struct Stack<Example<>> : public Collation<Example<>> {
   Example<> apply_batch(std::vector<Example<>> examples) override;
 };
 
+// TensorExample batch: data [B, ...] stacked from the examples'.
 template <>
 struct Stack<TensorExample> : public Collation<TensorExample> {
   TensorExample apply_batch(std::vector<TensorExample> examples) override;

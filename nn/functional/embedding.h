@@ -14,6 +14,7 @@
 
 namespace minidl::nn::functional {
 
+// The options listed above; only padding_idx is supported.
 struct EmbeddingFuncOptions {
   MINIDL_ARG(std::optional<int64_t>, padding_idx) = std::nullopt;
   MINIDL_ARG(std::optional<double>, max_norm) = std::nullopt;
@@ -22,6 +23,8 @@ struct EmbeddingFuncOptions {
   MINIDL_ARG(bool, sparse) = false;
 };
 
+// int64 indices [*] into weight [V, E] -> [*, E]; padding_idx's row gets no gradient. Errors: an
+// index or padding_idx out of range, an unsupported option.
 inline Tensor embedding(const Tensor& input, const Tensor& weight,
                         const EmbeddingFuncOptions& options = {}) {
   MINIDL_CHECK(!options.max_norm() && !options.scale_grad_by_freq() && !options.sparse(),

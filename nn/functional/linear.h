@@ -5,6 +5,7 @@
 
 namespace minidl::nn::functional {
 
+// x [..., in], weight [out, in], bias [out] (optional) -> [..., out].
 inline Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}) {
   return minidl::linear(input, weight, bias);
 }

@@ -48,6 +48,7 @@ struct kSame {
   static constexpr const char* name = "same";
   operator ConvPadding() const { return ConvPadding(name); }  // NOLINT: implicit, as libtorch's
 };
+// A convolution's padding "valid": no padding.
 struct kValid {
   static constexpr const char* name = "valid";
   operator ConvPadding() const { return ConvPadding(name); }  // NOLINT

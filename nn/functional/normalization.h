@@ -16,6 +16,7 @@
 
 namespace minidl::nn::functional {
 
+// normalized_shape (required), weight / bias of that shape (optional), eps (1e-5).
 struct LayerNormFuncOptions {
   LayerNormFuncOptions(std::vector<int64_t> normalized_shape)  // NOLINT: implicit, as libtorch's
       : normalized_shape_(std::move(normalized_shape)) {}
@@ -25,6 +26,7 @@ struct LayerNormFuncOptions {
   MINIDL_ARG(double, eps) = 1e-5;
 };
 
+// input [*, normalized_shape] -> input's shape, normalized over the trailing normalized_shape.
 inline Tensor layer_norm(const Tensor& input, const LayerNormFuncOptions& options) {
   return minidl::layer_norm(input, Shape(options.normalized_shape()), options.weight(),
                             options.bias(), options.eps());
@@ -40,6 +42,7 @@ struct BatchNormFuncOptions {
   MINIDL_ARG(double, eps) = 1e-5;
 };
 
+// input [N, C, *], running_mean / running_var [C] -> input's shape (ops/norm.h's batch_norm).
 inline Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                          const BatchNormFuncOptions& options = {}) {
   MINIDL_CHECK(options.momentum().has_value(), "batch_norm",
@@ -49,12 +52,14 @@ inline Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const 
                             options.training(), *options.momentum(), options.eps());
 }
 
+// p (2), dim (1), eps (1e-12).
 struct NormalizeFuncOptions {
   MINIDL_ARG(double, p) = 2.0;
   MINIDL_ARG(int64_t, dim) = 1;
   MINIDL_ARG(double, eps) = 1e-12;
 };
 
+// x / max(||x||_p, eps) along dim: x's shape.
 inline Tensor normalize(const Tensor& input, const NormalizeFuncOptions& options = {}) {
   return minidl::normalize(input, options.p(), options.dim(), options.eps());
 }

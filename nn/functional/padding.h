@@ -17,6 +17,7 @@
 
 namespace minidl::nn::functional {
 
+// pad (required, (before, after) pairs from the last dim), mode (kConstant), value (0).
 struct PadFuncOptions {
   PadFuncOptions(std::vector<int64_t> pad) : pad_(std::move(pad)) {}  // NOLINT: as libtorch's
   MINIDL_ARG(std::vector<int64_t>, pad);
@@ -24,6 +25,8 @@ struct PadFuncOptions {
   MINIDL_ARG(double, value) = 0.0;
 };
 
+// x [*] -> each padded dim grown by before + after (negative pads crop); circular needs
+// [N, C, L] / [N, C, H, W] / [N, C, D, H, W].
 inline Tensor pad(const Tensor& input, const PadFuncOptions& options) {
   if (std::string(options.mode().name) == enumtype::kCircular::name)
     return minidl::circular_pad(input, options.pad());

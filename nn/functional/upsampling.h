@@ -16,6 +16,7 @@
 
 namespace minidl::nn::functional {
 
+// size or scale_factor (exactly one), mode (kNearest), align_corners, recompute_scale_factor.
 struct InterpolateFuncOptions {
   MINIDL_ARG(std::optional<std::vector<int64_t>>, size) = std::nullopt;
   MINIDL_ARG(std::optional<std::vector<double>>, scale_factor) = std::nullopt;
@@ -25,6 +26,7 @@ struct InterpolateFuncOptions {
   MINIDL_ARG(bool, antialias) = false;
 };
 
+// input [N, C, L] or [N, C, H, W] -> [N, C, size...]; antialias is an error (ops/interpolate.h).
 inline Tensor interpolate(const Tensor& input, const InterpolateFuncOptions& options = {}) {
   MINIDL_CHECK(!options.antialias(), "interpolate",
                "antialias=true is not supported (mode " << options.mode().name << ")");

@@ -22,6 +22,7 @@
 
 namespace minidl::data::datasets {
 
+// The MNIST / IDX dataset: images [N, 1, 28, 28] float32 in [0, 1], targets [N] int64.
 class MNIST : public Dataset<MNIST> {
  public:
   enum class Mode { kTrain, kTest };

@@ -17,6 +17,7 @@
 
 namespace minidl::data::datasets {
 
+// Example i is tensor[i] (a view) for a tensor [N, ...]; size() is N.
 struct TensorDataset : public Dataset<TensorDataset, TensorExample> {
   // The tensors stacked along a new dim 0 (equal shapes).
   explicit TensorDataset(const std::vector<Tensor>& tensors) : TensorDataset(stack(tensors)) {}
