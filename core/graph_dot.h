@@ -30,10 +30,12 @@
 
 namespace minidl {
 
+// What to_dot draws besides the entries: names, saved tensors, gradients, a caption.
 struct DotOptions {
   // Display names of leaves, e.g. "encoder.layers.0.linear1.weight"; a named leaf is drawn as a
   // parameter.
   std::unordered_map<const TensorImpl*, std::string> names;
+  // Names one leaf (an undefined tensor is ignored).
   void name(const Tensor& t, const std::string& display_name) {
     if (t.defined()) names[t.impl()] = display_name;
   }
@@ -60,9 +62,11 @@ struct TapeSummary {
   std::vector<std::pair<std::string, size_t>> op_counts;
 };
 
+// The counts of the entries and leaves that lead to the roots (each counted once).
 TapeSummary summarize_tape(const std::vector<Tensor>& roots, const DotOptions& options = {});
 TapeSummary summarize_tape(const Tensor& root, const DotOptions& options = {});
 
+// The DOT text of the tape leading to the roots: a `digraph` to render with `dot -Tsvg`.
 std::string to_dot(const std::vector<Tensor>& roots, const DotOptions& options = {});
 std::string to_dot(const Tensor& root, const DotOptions& options = {});
 // to_dot into a file (an error naming the path if it cannot be written).

@@ -32,9 +32,11 @@ namespace trace_detail {
 // Starts with bit 1 set when MINIDL_TRACE is set to anything but "" or "0" (read once).
 extern std::atomic<unsigned> flags;
 constexpr unsigned kPrint = 1, kSaved = 2;
+// Whether anything is on (the one branch record() pays while tracing is off).
 inline bool any() {
   return flags.load(std::memory_order_relaxed) != 0;
 }
+// Whether trace lines are printed.
 inline bool printing() {
   return (flags.load(std::memory_order_relaxed) & kPrint) != 0;
 }

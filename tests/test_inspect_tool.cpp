@@ -72,7 +72,8 @@ TEST_CASE("inspect tool: every built-in net and activation runs", "[inspect][too
                                                         {"gelu", "GeluBackward0"},
                                                         {"sigmoid", "SigmoidBackward0"},
                                                         {"elu", "EluBackward0"},
-                                                        {"softplus", "SoftplusBackward0"}}) {
+                                                        {"softplus", "SoftplusBackward0"},
+                                                        {"mish", "MishBackward0"}}) {
     const std::string path = dir.file(activation + ".dot");
     const auto r = run_command(inspect_binary() + " --net mlp --activation " + activation +
                                " --out " + path + " 2>&1");

@@ -42,6 +42,7 @@
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/loss.h"
+#include "ops/mish.h"
 #include "ops/pool.h"
 #include "ops/softmax.h"
 
@@ -67,6 +68,7 @@ const std::vector<std::pair<std::string, Activation>> kActivations = {
     {"softplus", [](const Tensor& x) { return softplus(x); }},
     {"hardtanh", [](const Tensor& x) { return hardtanh(x); }},
     {"relu6", [](const Tensor& x) { return relu6(x); }},
+    {"mish", [](const Tensor& x) { return mish(x); }},
 };
 
 // A tiny net: its module (for the parameter names) and one step's loss.
