@@ -9,14 +9,9 @@ using minidl::testing::allclose;
 using minidl::testing::check_against;
 using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
+using minidl::testing::fresh;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
-
-namespace {
-Tensor fresh(const Tensor& t) {
-  return t.clone().detach().requires_grad_();
-}
-}  // namespace
 
 TEST_CASE("silu, hardtanh and relu6 match PyTorch, kinks included", "[activation_extra]") {
   Fixtures fx("functional.txt");

@@ -8,13 +8,8 @@ using minidl::testing::allclose;
 using minidl::testing::check_against;
 using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
+using minidl::testing::fresh;
 using minidl::testing::transposed_leaf;
-
-namespace {
-Tensor fresh(const Tensor& t) {
-  return t.clone().detach().requires_grad_();
-}
-}  // namespace
 
 TEST_CASE("circular_pad matches PyTorch", "[circular_pad]") {
   Fixtures fx("functional.txt");

@@ -9,7 +9,9 @@
 #include "test_util.h"
 
 using namespace minidl;
+using minidl::testing::read_text;
 using minidl::testing::run_command;
+using minidl::testing::source_root;
 using minidl::testing::TempDir;
 
 namespace {
@@ -19,30 +21,21 @@ std::string derivatives_tool() {
   return std::string(build ? build : "build") + "/derivatives";
 }
 
-std::string source_root() {
-  return std::string(MINIDL_FIXTURE_DIR) + "/../..";
-}
-
 void write(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << text;
-}
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
 
 TEST_CASE("derivatives: every recorded op has a formula and docs/derivatives.md is current",
           "[derivatives]") {
-  auto r = run_command(derivatives_tool() + " --check --root " + source_root() + " 2>&1");
+  auto r = run_command(derivatives_tool() + " --check --root " + source_root().string() + " 2>&1");
   INFO(r.output);
   CHECK(r.status == 0);
   CHECK_THAT(r.output, Catch::Contains("table up to date"));
   // The table holds the ops everyone uses, with their gradients.
-  const std::string table = read(std::filesystem::path(source_root()) / "docs/derivatives.md");
+  const std::string table = read_text(source_root() / "docs/derivatives.md");
   CHECK_THAT(table, Catch::Contains("| MulBackward0 | `out = a * b` | `da = dout * b`<br>`db = "
                                     "dout * a` | [ops/binary.cpp:"));
   CHECK_THAT(table, Catch::Contains("| NativeLayerNormBackward0 |"));
@@ -69,7 +62,7 @@ TEST_CASE("derivatives: parses formulas, continuation lines and derivation block
       run_command(derivatives_tool() + " --root " + dir.path.string() + " --out " + out + " 2>&1");
   INFO(r.output);
   REQUIRE(r.status == 0);
-  const std::string table = read(out);
+  const std::string table = read_text(out);
   // One row for the record site; the dispatch label (the same name) is no record site.
   CHECK_THAT(table, Catch::Contains("| ToyBackward0 | `out = a * f(b, c)` | `da = dout * f(b, "
                                     "c)`<br>`db = dout * a * f'(b, c)`<br>`dc[i, j] = dout * "
@@ -84,7 +77,7 @@ TEST_CASE("derivatives: parses formulas, continuation lines and derivation block
   r = run_command(derivatives_tool() + " --check --root " + dir.path.string() + " --out " + out +
                   " 2>&1");
   CHECK(r.status == 0);
-  std::string source = read(dir.path / "ops/toy.cpp");
+  std::string source = read_text(dir.path / "ops/toy.cpp");
   source.replace(source.find("db = dout * a"), 13, "db = dout * 2");
   write(dir.path / "ops/toy.cpp", source);
   r = run_command(derivatives_tool() + " --check --root " + dir.path.string() + " --out " + out +

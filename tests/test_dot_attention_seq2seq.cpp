@@ -2,8 +2,8 @@
 // a smoke run (shapes, padding gets no attention, Adam lowers the loss, greedy and beam decoding
 // agree at width 1, attention rows sum to 1), and the registry entry.
 #include "core/factories.h"
-#include "models/sequence/dot_attention_seq2seq.h"
 #include "models/registry.h"
+#include "models/sequence/dot_attention_seq2seq.h"
 #include "nn/optim.h"
 #include "tests/task_test_util.h"
 #include "tests/test_util.h"

@@ -41,16 +41,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_util.h"
+
+using minidl::testing::read_text;
+using minidl::testing::source_root;
+
 namespace {
-
-std::filesystem::path source_root() {
-  return std::filesystem::path(MINIDL_FIXTURE_DIR).parent_path().parent_path();
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 struct Finding {
   int line;          // 1-based

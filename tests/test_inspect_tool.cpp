@@ -9,6 +9,7 @@
 #include "tests/test_util.h"
 
 using namespace minidl;
+using minidl::testing::read_text;
 using minidl::testing::run_command;
 using minidl::testing::TempDir;
 
@@ -22,11 +23,6 @@ std::string inspect_binary() {
   INFO("the tool is missing: make " << path);
   REQUIRE(std::filesystem::exists(path));
   return path;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 int exit_code(int status) {
@@ -50,7 +46,7 @@ TEST_CASE("inspect tool: a built-in net as DOT, with parameter names and a summa
   CHECK(r.output.find("tape: 4 entries, 7 edges, 4 leaves requiring grad (4 of them parameters)") !=
         std::string::npos);
   CHECK(r.output.find("wrote " + path) != std::string::npos);
-  const std::string dot = read_all(path);
+  const std::string dot = read_text(path);
   INFO(dot);
   CHECK(dot.rfind("digraph tape {", 0) == 0);
   for (const char* name : {"AddmmBackward0", "TanhBackward0", "CrossEntropyBackward0", "fc1.weight",
@@ -79,7 +75,7 @@ TEST_CASE("inspect tool: every built-in net and activation runs", "[inspect][too
                                " --out " + path + " 2>&1");
     INFO(activation << ": " << r.output);
     CHECK(exit_code(r.status) == 0);
-    CHECK(read_all(path).find(node) != std::string::npos);
+    CHECK(read_text(path).find(node) != std::string::npos);
   }
 }
 
@@ -90,7 +86,7 @@ TEST_CASE("inspect tool: a registered model, named as in its state dict", "[insp
   INFO(r.output);
   REQUIRE(exit_code(r.status) == 0);
   CHECK(r.output.find("inspect bahdanau-dates: loss ") != std::string::npos);
-  const std::string dot = read_all(path);
+  const std::string dot = read_text(path);
   for (const char* name : {"encoder.weight_ih_l0", "decoder.weight_hh_l0",
                            "source_embedding.weight", "EmbeddingBackward0", "LstmBackward0"})
     CHECK(dot.find(name) != std::string::npos);
@@ -105,8 +101,8 @@ TEST_CASE("inspect tool: svg through Graphviz, or a .dot and directions without 
     const auto r = run_command(inspect_binary() + " --net mlp --out " + svg + " 2>&1");
     INFO(r.output);
     REQUIRE(exit_code(r.status) == 0);
-    CHECK(read_all(svg).find("<svg") != std::string::npos);
-    CHECK(read_all(svg).find("AddmmBackward0") != std::string::npos);
+    CHECK(read_text(svg).find("<svg") != std::string::npos);
+    CHECK(read_text(svg).find("AddmmBackward0") != std::string::npos);
     CHECK(std::filesystem::exists(dir.file("mlp.dot")));
   }
   // No dot on PATH: the .dot is written and the message says how to render it.

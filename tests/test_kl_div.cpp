@@ -9,6 +9,7 @@ using minidl::testing::allclose;
 using minidl::testing::check_against;
 using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
+using minidl::testing::fresh;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
@@ -17,10 +18,6 @@ namespace {
 
 const std::vector<std::pair<std::string, KLDivReduction>> kReductions = {
     {"none", kNone}, {"mean", kMean}, {"sum", kSum}, {"batchmean", kBatchMean}};
-
-Tensor fresh(const Tensor& t) {
-  return t.clone().detach().requires_grad_();
-}
 
 }  // namespace
 

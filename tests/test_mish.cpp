@@ -12,15 +12,10 @@ using minidl::testing::check_against;
 using minidl::testing::check_gradients;
 using minidl::testing::cos_upstream;
 using minidl::testing::Fixtures;
+using minidl::testing::fresh;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
-
-namespace {
-Tensor fresh(const Tensor& t) {
-  return t.clone().detach().requires_grad_();
-}
-}  // namespace
 
 TEST_CASE("mish matches PyTorch: values and gradient, both tails and zero", "[mish]") {
   Fixtures fx("mish.txt");

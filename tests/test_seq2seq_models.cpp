@@ -3,10 +3,10 @@
 // falls, greedy == beam width 1, the metrics, a checkpoint round trip), the data adapters, and
 // error paths.
 #include "core/factories.h"
-#include "models/sequence/bahdanau_seq2seq.h"
 #include "models/common/batching.h"
-#include "models/sequence/bilstm_seq2seq.h"
 #include "models/registry.h"
+#include "models/sequence/bahdanau_seq2seq.h"
+#include "models/sequence/bilstm_seq2seq.h"
 #include "models/sequence/seq2seq_data.h"
 #include "models/sequence/translation_seq2seq.h"
 #include "nn/optim.h"

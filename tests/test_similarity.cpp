@@ -9,15 +9,10 @@ using minidl::testing::allclose;
 using minidl::testing::check_against;
 using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
+using minidl::testing::fresh;
 using minidl::testing::leaf;
 using minidl::testing::strided_leaf;
 using minidl::testing::transposed_leaf;
-
-namespace {
-Tensor fresh(const Tensor& t) {
-  return t.clone().detach().requires_grad_();
-}
-}  // namespace
 
 TEST_CASE("normalize matches PyTorch for several p, dims and eps", "[similarity]") {
   Fixtures fx("functional.txt");

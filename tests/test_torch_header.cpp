@@ -8,17 +8,10 @@
 
 #include "tests/test_util.h"
 
+using minidl::testing::read_text;
+using minidl::testing::source_root;
+
 namespace {
-
-// The repository's root (the fixtures live in <root>/tests/fixtures).
-std::filesystem::path source_root() {
-  return std::filesystem::path(MINIDL_FIXTURE_DIR).parent_path().parent_path();
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // Helpers that are minidl's own machinery (kernel loops, stride arithmetic, the tape's recording
 // API, UTF-8, threading internals), not functions a libtorch program calls on tensors.

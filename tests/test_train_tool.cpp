@@ -16,6 +16,7 @@
 #include "tests/test_util.h"
 
 using namespace minidl;
+using minidl::testing::read_text;
 using minidl::testing::TempDir;
 
 namespace {
@@ -68,11 +69,6 @@ std::vector<float> model_values(const std::string& checkpoint) {
   return values;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 TEST_CASE("train tool: kills at random points never lose the run", "[tools][interrupt]") {
@@ -100,7 +96,7 @@ TEST_CASE("train tool: kills at random points never lose the run", "[tools][inte
       }
     }
     if (!reaped) code = wait_for(pid);
-    const std::string out = read_all(killed.file("out.txt"));
+    const std::string out = read_text(killed.file("out.txt"));
     INFO(out);
     // Killed after its last checkpoint but before it exited: the run is complete, and resuming
     // it says so.
@@ -123,11 +119,11 @@ TEST_CASE("train tool: Ctrl-C saves the checkpoint and says how to continue",
   const pid_t pid = start_train(args, stopped.file("out.txt"));
   // Interrupt once training has started (the first progress line is out).
   for (int i = 0;
-       i < 2000 && read_all(stopped.file("out.txt")).find("epoch 1/400") == std::string::npos; ++i)
+       i < 2000 && read_text(stopped.file("out.txt")).find("epoch 1/400") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   kill(pid, SIGINT);
   const int code = wait_for(pid);
-  const std::string out = read_all(stopped.file("out.txt"));
+  const std::string out = read_text(stopped.file("out.txt"));
   INFO(out);
   if (code == 0) return;  // the run was so fast it finished before the signal: nothing to check
   CHECK(code == 130);
@@ -146,7 +142,7 @@ TEST_CASE("train tool: option values with no meaning are refused in the user's w
     std::vector<std::string> args = {"--model", "bahdanau-dates",   "--smoke",        option,
                                      "0",       "--checkpoint-dir", dir.path.string()};
     const int code = wait_for(start_train(args, dir.file("out.txt")));
-    const std::string out = read_all(dir.file("out.txt"));
+    const std::string out = read_text(dir.file("out.txt"));
     INFO(option << ": " << out);
     CHECK(code != 0);
     CHECK_THAT(out, Catch::Contains(std::string(option) + " must be a positive number") &&

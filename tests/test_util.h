@@ -94,6 +94,23 @@ struct TempDir {
   std::filesystem::path path;
 };
 
+// A leaf copy of t (same values, no history) that requires grad: a fixture's input made
+// trainable.
+inline Tensor fresh(const Tensor& t) {
+  return t.clone().detach().requires_grad_();
+}
+
+// The repository's root (the fixtures live in <root>/tests/fixtures).
+inline std::filesystem::path source_root() {
+  return std::filesystem::path(MINIDL_FIXTURE_DIR).parent_path().parent_path();
+}
+
+// A whole file as a string ("" if it cannot be opened).
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // Writes `bytes` to `path` as they are (for hand-made, possibly malformed files).
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
