@@ -122,9 +122,13 @@ Tensor SavedTensor::get() const {
 
 Node::~Node() {
   // A chain of a million entries would recurse a million deep through shared_ptr destructors.
-  // Instead, take over the entries only this one keeps alive, and free them in a loop.
+  // Instead, take over the entries only this one keeps alive, and free them in a loop. The
+  // closure goes first: its saved inputs hold their producing entries too (SavedTensor keeps an
+  // input's grad_fn), so until it is gone an input's entry looks shared and would be freed
+  // recursively by the closure's destructor.
   std::vector<std::shared_ptr<Node>> orphans;
   auto adopt = [&orphans](Node& node) {
+    node.backward = nullptr;
     for (Edge& e : node.next_edges)
       if (e.node && e.node.use_count() == 1) orphans.push_back(std::move(e.node));
   };
