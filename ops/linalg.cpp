@@ -504,7 +504,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   MINIDL_DISPATCH_FLOATING(
       x.dtype(), "linear",
       matmul_kernel<scalar_t>(out_rows, x_rows, transposed(weight), bias.defined(), "linear"));
-  // out = x W^T + b ;  dx = dout W ,  dweight = dout^T x ,  dbias = dout summed over the leading dims
+  // out = x W^T + b ;  dx = dout W ,  dweight = dout^T x ,
+  //   dbias = dout summed over the leading dims
   if (needs_grad({x, weight, bias})) {
     const bool gx = x.requires_grad(), gw = weight.requires_grad();
     const bool gbias = bias.defined() && bias.requires_grad();
