@@ -16,8 +16,7 @@ namespace {
 using Run = minidl::testing::CommandResult;
 
 Run run_bench(const std::string& args) {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  const std::string command = std::string(build ? build : "build") + "/bench " + args + " 2>&1";
+  const std::string command = minidl::testing::build_dir() + "/bench " + args + " 2>&1";
   return minidl::testing::run_command(command);
 }
 

@@ -133,8 +133,7 @@ TEST_CASE("caption-dot-attention smoke: the tanh-dot attention trains through th
 }
 
 TEST_CASE("captioning task: tools/predict writes one overlay PNG per word", "[captioning]") {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  const std::string predict = std::string(build ? build : "build") + "/predict";
+  const std::string predict = minidl::testing::build_dir() + "/predict";
   if (!std::filesystem::exists(predict)) {
     WARN("skipped: " << predict << " is not built");
     return;

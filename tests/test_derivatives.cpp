@@ -17,8 +17,7 @@ using minidl::testing::TempDir;
 namespace {
 
 std::string derivatives_tool() {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  return std::string(build ? build : "build") + "/derivatives";
+  return minidl::testing::build_dir() + "/derivatives";
 }
 
 void write(const std::filesystem::path& path, const std::string& text) {

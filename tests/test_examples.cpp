@@ -25,8 +25,7 @@ const std::map<std::string, std::string> kExamples = {
 };
 
 std::filesystem::path examples_dir() {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  return std::filesystem::path(build ? build : "build") / "examples";
+  return std::filesystem::path(minidl::testing::build_dir()) / "examples";
 }
 
 }  // namespace

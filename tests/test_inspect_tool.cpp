@@ -18,8 +18,7 @@ namespace {
 // The tool (built by `make test`; a build directory of its own, such as the sanitizers', must
 // build BUILD/inspect too).
 std::string inspect_binary() {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  const std::string path = std::string(build ? build : "build") + "/inspect";
+  const std::string path = minidl::testing::build_dir() + "/inspect";
   INFO("the tool is missing: make " << path);
   REQUIRE(std::filesystem::exists(path));
   return path;

@@ -2,8 +2,7 @@
 #include "tests/test_util.h"
 
 TEST_CASE("a program builds and runs against an installed copy", "[install]") {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  std::string command = std::string("tests/install_test.sh ") + (build ? build : "build") + " 2>&1";
+  std::string command = "tests/install_test.sh " + minidl::testing::build_dir() + " 2>&1";
   const auto [status, output] = minidl::testing::run_command(command);
   INFO(output);
   CHECK(status == 0);

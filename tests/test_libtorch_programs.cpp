@@ -8,8 +8,7 @@ namespace {
 
 // Runs tests/libtorch_test.sh for these programs; returns its output, checks its exit status.
 std::string run_programs(const std::string& programs) {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  const std::string command = std::string("tests/libtorch_test.sh ") + (build ? build : "build") +
+  const std::string command = "tests/libtorch_test.sh " + minidl::testing::build_dir() +
                               " /usr/share/datasets/fashion-mnist " + programs + " 2>&1";
   const auto [status, output] = minidl::testing::run_command(command);
   INFO(output);

@@ -22,8 +22,7 @@ using minidl::testing::TempDir;
 namespace {
 
 std::string train_binary() {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  return std::string(build ? build : "build") + "/train";
+  return minidl::testing::build_dir() + "/train";
 }
 
 // Starts build/train with these arguments, its output in `log`; returns the pid.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -98,6 +99,13 @@ struct TempDir {
 // trainable.
 inline Tensor fresh(const Tensor& t) {
   return t.clone().detach().requires_grad_();
+}
+
+// Where the tools and examples under test were built: $MINIDL_BUILD_DIR (make test sets it; the
+// sanitizer builds use their own directories), else "build".
+inline std::string build_dir() {
+  const char* build = std::getenv("MINIDL_BUILD_DIR");
+  return build ? build : "build";
 }
 
 // The repository's root (the fixtures live in <root>/tests/fixtures).
