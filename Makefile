@@ -20,10 +20,10 @@ CXXFLAGS_BASE = -std=c++17 $(OPENMP) -Wall -Wextra $(WERROR) -I. -MMD -MP
 CXXFLAGS ?= -O3 -march=native
 TEST_CXXFLAGS ?= -O2 -march=native
 TEST_DEFS = -DMINIDL_FIXTURE_DIR=\"$(CURDIR)/tests/fixtures\"
-LDLIBS = $(BLAS_LIBS) $(OPENMP) -lz -lpng -lpthread
+LDLIBS = $(BLAS_LIBS) $(OPENMP) -lz -lpng -lpthread $(MPI_LIBS)
 
 LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp nn/data/*.cpp \
-               nn/data/datasets/*.cpp models/*.cpp models/*/*.cpp)
+               nn/data/datasets/*.cpp nn/distributed/*.cpp models/*.cpp models/*/*.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
@@ -37,6 +37,28 @@ EXAMPLES     := $(EXAMPLE_SRCS:docs/examples/%.cpp=%)
 EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/examples/%)
 EXAMPLE_OBJS := $(EXAMPLE_SRCS:%.cpp=$(BUILD)/%.o)
 DEPS_STAMP := $(BUILD)/.deps-installed
+
+# ---- MPI (minidl::distributed, nn/distributed/): off unless `make MPI=1`. Then nn/distributed/
+# compiles with Open MPI's flags (mpicxx --showme:compile) and -DMINIDL_WITH_MPI, everything
+# links with --showme:link, and tests/distributed/NAME.cpp -> $(BUILD)/distributed/NAME (the
+# programs tests/test_distributed.cpp runs under mpirun) are built. Without it the API is the
+# same on a world of one. Not detected from mpicxx on PATH: which libraries libminidl.a needs
+# (and so every program and pkg-config user linking it) should not change with what happens to
+# be installed on the build machine; opting in is one word. Only nn/distributed/ sees mpi.h, so
+# switching MPI in one build directory recompiles only those objects (the mode file below).
+MPI ?= 0
+ifeq ($(MPI),1)
+  ifeq ($(shell command -v mpicxx),)
+    $(error MPI=1 needs Open MPI's mpicxx: run tools/install_deps.sh --mpi)
+  endif
+  # (the C API only: the deprecated C++ bindings do not compile warning-free)
+  MPI_CFLAGS := $(shell mpicxx --showme:compile) -DMINIDL_WITH_MPI -DOMPI_SKIP_MPICXX -DMPICH_SKIP_MPICXX
+  MPI_LIBS   := $(filter-out -lmpi_cxx,$(shell mpicxx --showme:link))
+  DIST_SRCS  := $(wildcard tests/distributed/*.cpp)
+endif
+DIST_BINS := $(DIST_SRCS:tests/distributed/%.cpp=$(BUILD)/distributed/%)
+DIST_OBJS := $(DIST_SRCS:%.cpp=$(BUILD)/%.o)
+MPI_MODE  := $(BUILD)/nn/distributed/mpi-mode.txt
 
 .PHONY: all lib test demo bench install uninstall clean format deps FORCE test-sanitize fuzz \
         examples
@@ -52,6 +74,19 @@ $(DEPS_STAMP): tools/install_deps.sh
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
+
+# nn/distributed/ alone is compiled with MPI's flags (when MPI=1), and again when MPI changes.
+$(MPI_MODE): FORCE
+	@mkdir -p $(dir $@)
+	@echo 'MPI=$(MPI) $(MPI_CFLAGS)' | cmp -s - $@ || echo 'MPI=$(MPI) $(MPI_CFLAGS)' > $@
+$(BUILD)/nn/distributed/%.o: nn/distributed/%.cpp $(MPI_MODE) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS) $(BLAS_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+
+# The programs tests/test_distributed.cpp runs under mpirun (MPI=1 only).
+$(BUILD)/distributed/%: $(BUILD)/tests/distributed/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/tests/%.o: tests/%.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -89,7 +124,7 @@ $(BUILD)/minidl_tests: $(TEST_OBJS) $(LIB) $(TEST_LIST)
 # The whole suite (Catch2; one case installs the library and builds a program against it, one
 # runs build/bench). The tools are built too: the README's next steps use them; so are the
 # examples, which the suite runs.
-test: $(BUILD)/minidl_tests $(TOOL_BINS) $(EXAMPLE_BINS)
+test: $(BUILD)/minidl_tests $(TOOL_BINS) $(EXAMPLE_BINS) $(DIST_BINS)
 	MINIDL_BUILD_DIR=$(BUILD) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/minidl_tests $(TEST_ARGS)
 
 demo: $(TOOL_BINS)
@@ -100,7 +135,8 @@ bench: $(BUILD)/bench
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BUILD)/bench $(BENCH_ARGS)
 
 HEADERS := minidl.h $(wildcard core/*.h ops/*.h nn/*.h nn/functional/*.h nn/attention/*.h \
-                               nn/data/*.h nn/data/datasets/*.h models/*.h models/*/*.h)
+                               nn/data/*.h nn/data/datasets/*.h nn/distributed/*.h models/*.h \
+                               models/*/*.h)
 # libtorch's <torch/torch.h> over minidl, for `pkg-config minidl-torch` (its own include folder, so
 # plain minidl users never see a torch/ directory).
 TORCH_HEADERS := $(wildcard compat/torch/*.h)
@@ -188,13 +224,14 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(LIB)
 format:
 	clang-format -i $(wildcard *.h core/*.h core/*.cpp ops/*.h ops/*.cpp nn/*.h nn/*.cpp \
 	  nn/functional/*.h nn/attention/*.h nn/attention/*.cpp nn/data/*.h nn/data/*.cpp \
-	  nn/data/datasets/*.h nn/data/datasets/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
+	  nn/data/datasets/*.h nn/data/datasets/*.cpp nn/distributed/*.h nn/distributed/*.cpp \
+	  tests/distributed/*.cpp models/*.h models/*.cpp models/*/*.h models/*/*.cpp \
 	  tests/*.cpp tests/*.h tests/fuzz/*.cpp tests/fuzz/*.h tests/libtorch/*.cpp tools/*.cpp tools/*.h \
 	  compat/torch/*.h docs/examples/*.cpp)
 
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS) $(EXAMPLE_OBJS)
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS) $(EXAMPLE_OBJS) $(DIST_OBJS)
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d) \
-         $(EXAMPLE_OBJS:.o=.d)
+         $(EXAMPLE_OBJS:.o=.d) $(DIST_OBJS:.o=.d)

@@ -9,12 +9,15 @@
 #                                    word lists, fortunes, FreeDict German-English, Fashion-MNIST
 #   tools/install_deps.sh --fuzz     also clang with libFuzzer and OpenMP headers (make fuzz) and
 #                                    valgrind (make test-sanitize)
+#   tools/install_deps.sh --mpi      also Open MPI (mpicxx, mpirun) for `make MPI=1`: the
+#                                    data-parallel minidl::distributed (nn/distributed/)
 set -e
 packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox dataset-fashion-mnist graphviz"
 for option in "$@"; do
   case "$option" in
     --torch) packages="$packages python3-torch python3-numpy" ;;
     --fuzz) packages="$packages clang libclang-rt-dev libomp-dev valgrind" ;;
+    --mpi) packages="$packages libopenmpi-dev openmpi-bin" ;;
     --data) packages="$packages pocketsphinx-en-us wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish fortunes fortunes-min dict-freedict-deu-eng dataset-fashion-mnist" ;;
     *) echo "install_deps.sh: unknown option $option" >&2; exit 2 ;;
   esac

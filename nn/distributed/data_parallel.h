@@ -1,0 +1,106 @@
+// DistributedDataParallel: every rank trains a replica of the same model on its own share of
+// each batch; after backward the gradients are averaged over the ranks, so every replica takes
+// the same optimizer step (torch.nn.parallel.DistributedDataParallel, MPI backend).
+//
+//   distributed::Guard mpi(argc, argv);
+//   auto model = make_model();
+//   distributed::DistributedDataParallel ddp(*model);   // broadcasts rank 0's weights first
+//   for (...) {
+//     optimizer.zero_grad();
+//     loss_fn(model->forward(x_of_this_rank), y_of_this_rank).backward();
+//     ddp.finish();          // .grad := mean over ranks of each rank's .grad
+//     optimizer.step();
+//   }
+//
+// Buckets: the parameters (those requiring grad) are packed, in REVERSE registration order --
+// roughly the order backward produces their gradients -- into buckets of at most bucket_cap_mb
+// megabytes (a parameter larger than that gets a bucket of its own; a bucket holds one dtype).
+// Each bucket travels as one flat all-reduce, so many small gradients cost one message latency.
+//
+// Overlap: a gradient hook on each parameter copies its gradient into the bucket (plus the .grad
+// it already holds, so gradient accumulation averages what PyTorch's DDP averages); when a
+// bucket is full it starts a non-blocking all-reduce (MPI_Iallreduce), in bucket order on every
+// rank (MPI needs every rank to start collectives in the same order), and each hook polls the
+// running ones so Open MPI moves them along. finish() starts what is left, waits, and writes
+// sum / world_size into every parameter's .grad. How much this overlaps depends on when the
+// autograd engine runs a leaf's hooks: see finish()'s note.
+//
+// Unused parameters: a parameter whose hook did not run in this step (its output did not reach
+// the loss, on this rank) contributes its current .grad, or zeros, at finish(); no rank waits
+// for a gradient that will never come. So every parameter leaves finish() with a defined .grad,
+// the same on every rank (zeros for one no rank used) -- unlike PyTorch, which leaves a globally
+// unused parameter's grad None at the cost of an extra all-reduce of a usage bitmap each step.
+// With optimizers that move a parameter on a zero gradient (momentum, weight decay) this
+// differs; the replicas stay identical either way.
+//
+// On a world of one (no MPI, or mpirun -np 1) no hook is installed and finish() does nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+#include "nn/distributed/distributed.h"
+
+namespace minidl::nn {
+class Module;
+}
+
+namespace minidl::distributed {
+
+// DistributedDataParallel's settings, builder-style: DDPOptions().bucket_cap_mb(4).
+struct DDPOptions {
+  // The most megabytes (2^20 bytes) of gradients one bucket holds (PyTorch's default: 25).
+  DDPOptions& bucket_cap_mb(double mb) {
+    bucket_cap_mb_ = mb;
+    return *this;
+  }
+  // Whether the constructor copies rank 0's parameters and buffers into every replica.
+  DDPOptions& broadcast_parameters(bool on) {
+    broadcast_parameters_ = on;
+    return *this;
+  }
+  double bucket_cap_mb_ = 25.0;
+  bool broadcast_parameters_ = true;
+};
+
+// Averages a module's gradients over the ranks in buckets, overlapped with backward.
+class DistributedDataParallel {
+ public:
+  // Installs the hooks on module's parameters (the module must outlive this object and keep its
+  // parameters: build it after the model is complete). A collective: every rank constructs it.
+  explicit DistributedDataParallel(nn::Module& module, DDPOptions options = {});
+  ~DistributedDataParallel();
+  DistributedDataParallel(const DistributedDataParallel&) = delete;
+  DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;
+
+  // After backward, before the optimizer step: starts the buckets not yet started (unused
+  // parameters contribute their .grad or zeros), waits for all, and sets each parameter's
+  // .grad to the mean over ranks. Note: minidl's engine runs a leaf's hooks when backward has
+  // visited every entry (it cannot know sooner that a leaf's gradient is complete), so today
+  // the buckets start one after another at the end of backward -- they overlap with each
+  // other's copying and reduction, not yet with the backward compute.
+  void finish();
+
+  // The buckets, each a list of indices into parameters() (for tests and tuning).
+  std::vector<std::vector<size_t>> bucket_assignment() const;
+  // The parameters this object averages, in registration order.
+  const std::vector<Tensor>& parameters() const { return params_; }
+  // How many buckets were started before finish() in the last step (overlap diagnostics).
+  int64_t buckets_started_early() const { return started_early_; }
+
+ private:
+  struct Bucket;
+  void on_gradient(size_t param, const Tensor& grad);
+  void start_ready_buckets(bool force);
+
+  std::vector<Tensor> params_;
+  std::vector<uint64_t> hook_handles_;
+  std::vector<std::unique_ptr<Bucket>> buckets_;
+  std::vector<size_t> bucket_of_, slot_of_;  // per parameter: its bucket and place in it
+  size_t next_bucket_ = 0;                   // buckets start in this order on every rank
+  int64_t started_early_ = 0;
+};
+
+}  // namespace minidl::distributed

@@ -1,0 +1,104 @@
+// Run by tests/test_distributed.cpp as `mpirun -np N build/distributed/ddp_check`: trains a tiny
+// MLP with DistributedDataParallel (per-rank batch B, small buckets so there are several, and a
+// registered layer that never gets a gradient) and, on every rank, the same MLP alone with batch
+// N B on the same data order; the loss curves (the DDP loss is the mean of the ranks' losses)
+// must agree to float-summation tolerance, and so must the final weights. Rank 0 prints one loss
+// per line ("loss STEP VALUE", %.9g, for the determinism check) and "ddp_check: ok".
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "minidl.h"
+
+using namespace minidl;
+
+namespace {
+
+struct Mlp : nn::Module {
+  Mlp() : nn::Module("Mlp") {
+    fc1 = register_module("fc1", std::make_shared<nn::Linear>(8, 16));
+    fc2 = register_module("fc2", std::make_shared<nn::Linear>(16, 2));
+    unused = register_module("unused", std::make_shared<nn::Linear>(3, 3));
+  }
+  Tensor forward(const Tensor& x) { return fc2->forward(tanh(fc1->forward(x))); }
+  std::shared_ptr<nn::Linear> fc1, fc2, unused;
+};
+
+Tensor rows(const Tensor& t, const std::vector<size_t>& indices) {
+  std::vector<int64_t> idx(indices.begin(), indices.end());
+  return t.index_select(0, from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, kInt64).clone());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  distributed::Guard mpi(argc, argv);
+  const int n = distributed::world_size(), r = distributed::rank();
+  const size_t per_rank_batch = 4, examples = 64;
+  const int epochs = 2;
+
+  manual_seed(7);
+  const Tensor x = randn({static_cast<int64_t>(examples), 8});
+  const Tensor y = randn({static_cast<int64_t>(examples), 2});
+
+  manual_seed(100 + static_cast<uint64_t>(r));  // different initial weights per rank: DDP
+  auto model = std::make_shared<Mlp>();         // must broadcast rank 0's
+  distributed::DistributedDataParallel ddp(*model, distributed::DDPOptions().bucket_cap_mb(0.0002));
+  optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1));
+
+  manual_seed(100);  // the reference starts from rank 0's weights
+  auto reference = std::make_shared<Mlp>();
+  optim::SGD reference_optimizer(reference->parameters(), optim::SGDOptions(0.1));
+
+  distributed::DistributedSampler sampler(examples, static_cast<size_t>(n), static_cast<size_t>(r),
+                                          true, 3);
+  distributed::DistributedSampler whole(examples, 1, 0, true, 3);
+  double worst = 0;
+  int step = 0;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    sampler.set_epoch(static_cast<uint64_t>(epoch));
+    whole.set_epoch(static_cast<uint64_t>(epoch));
+    while (auto batch = sampler.next(per_rank_batch)) {
+      auto global = whole.next(per_rank_batch * static_cast<size_t>(n));
+      if (!global) break;
+
+      optimizer.zero_grad();
+      Tensor loss = nn::functional::mse_loss(model->forward(rows(x, *batch)), rows(y, *batch));
+      loss.backward();
+      ddp.finish();
+      optimizer.step();
+      Tensor mean_loss = loss.detach().clone();
+      distributed::all_reduce_mean(mean_loss);
+
+      reference_optimizer.zero_grad();
+      Tensor ref_loss =
+          nn::functional::mse_loss(reference->forward(rows(x, *global)), rows(y, *global));
+      ref_loss.backward();
+      reference_optimizer.step();
+
+      const double a = mean_loss.item<double>(), b = ref_loss.item<double>();
+      worst = std::max(worst, std::abs(a - b) / std::max(1e-12, std::abs(b)));
+      if (r == 0) std::printf("loss %d %.9g %.9g\n", step, a, b);
+      ++step;
+    }
+  }
+  double weight_diff = 0;
+  const auto mine = model->parameters(), ref = reference->parameters();
+  for (size_t i = 0; i < mine.size(); ++i)
+    weight_diff = std::max(weight_diff, (mine[i] - ref[i]).abs().max().item<double>());
+  const Tensor unused_grad = model->unused->weight.grad();
+  // (a world of one installs no hooks: the unused layer's grad stays undefined, as without DDP)
+  const bool unused_ok = n == 1 ? !unused_grad.defined()
+                                : unused_grad.defined() && unused_grad.abs().max().item<double>() == 0.0;
+  const bool ok = worst < 1e-5 && weight_diff < 1e-5 && unused_ok && step > 0;
+  if (!ok || r == 0)
+    std::printf("rank %d of %d: %d steps, %zu buckets, worst relative loss difference %.3g, "
+                "largest weight difference %.3g, unused layer's grad %s: %s\n",
+                r, n, step, ddp.bucket_assignment().size(), worst, weight_diff,
+                unused_ok ? "as expected" : "WRONG", ok ? "ok" : "MISMATCH");
+  if (ok && r == 0) std::printf("ddp_check: ok\n");
+  return ok ? 0 : 1;
+}
