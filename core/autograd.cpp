@@ -380,13 +380,43 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
   std::sort(entries.begin(), entries.end(),
             [](const Node* a, const Node* b) { return a->sequence_nr > b->sequence_nr; });
 
+  // A leaf with hooks gets its hooks run on the summed gradient, so they wait until every entry
+  // with an edge into it has run -- but no longer: counting those edges lets the hooks fire the
+  // moment the last one is done, while backward goes on with the earlier layers. That is what
+  // lets a hook start work that overlaps the rest of backward (DistributedDataParallel starts a
+  // bucket's all-reduce there). Leaves without hooks need no count: they accumulate as they go.
+  std::unordered_map<TensorImpl*, size_t> hooked_edges;
+  for (Node* node : entries)
+    for (const Edge& e : node->next_edges)
+      if (!e.node && e.leaf && e.leaf->hooks && !e.leaf->hooks->hooks.empty())
+        ++hooked_edges[e.leaf.get()];
+  // After `node` ran (or was skipped: no gradient reached it), its hooked leaves lose one edge;
+  // one that has no edge left is complete, so its hooks run now.
+  auto release_hooked_leaves = [&](const Node* node) {
+    for (const Edge& e : node->next_edges) {
+      if (e.node || !e.leaf) continue;
+      auto count = hooked_edges.find(e.leaf.get());
+      if (count == hooked_edges.end() || --count->second > 0) continue;
+      for (size_t k = 0; k < sink.hooked_leaves.size(); ++k) {
+        if (sink.hooked_leaves[k].first != e.leaf.get()) continue;
+        auto [leaf, g] = std::move(sink.hooked_leaves[k]);
+        sink.hooked_leaves.erase(sink.hooked_leaves.begin() + static_cast<std::ptrdiff_t>(k));
+        finish_leaf(leaf, std::move(g), sink);
+        break;
+      }
+    }
+  };
+
   size_t done = 0;
   try {
     for (; done < entries.size(); ++done) {
       Node* node = entries[done];
       Tensor g = std::move(node->pending_grad);
       node->pending_grad = Tensor();
-      if (!g.defined()) continue;  // no gradient reached this entry
+      if (!g.defined()) {  // no gradient reached this entry
+        if (!hooked_edges.empty()) release_hooked_leaves(node);
+        continue;
+      }
       MINIDL_CHECK(!node->freed, node->name_,
                    "trying to backward through the graph a second time: its saved tensors "
                    "were freed by the first backward; pass retain_graph=true to the first call");
@@ -438,7 +468,9 @@ void run_engine(const std::vector<Tensor>& outputs, const std::vector<Tensor>& g
         node->backward = nullptr;  // frees the saved tensors
         node->freed = true;
       }
+      if (!hooked_edges.empty()) release_hooked_leaves(node);
     }
+    // What is left: hooked leaves that were themselves outputs of this backward.
     for (auto& [leaf, g] : sink.hooked_leaves) finish_leaf(leaf, g, sink);
   } catch (...) {
     running_node = nullptr;

@@ -75,3 +75,44 @@ TEST_CASE("a leaf used twice has its hook called once, with the summed gradient"
   CHECK(calls == 1);
   CHECK(x.grad().item() == 49.0);
 }
+
+TEST_CASE("a leaf's hooks run as soon as its gradient is complete, before earlier entries",
+          "[hooks]") {
+  // out = sum((x * w1) * w2): backward runs sum, then the second mul (which completes w2), then
+  // the first mul (which completes w1). w2's hook must not wait for the whole backward -- that
+  // is what lets DistributedDataParallel overlap its all-reduce with the rest of backward.
+  Tensor x = tensor({1.0, 2.0}, kFloat64);
+  Tensor w1 = tensor({3.0, 4.0}, kFloat64).requires_grad_();
+  Tensor w2 = tensor({5.0, 6.0}, kFloat64).requires_grad_();
+  std::vector<std::string> order;
+  w1.register_hook([&order](Tensor) { order.push_back("w1"); });
+  w2.register_hook([&order](Tensor) { order.push_back("w2"); });
+  Tensor h = x * w1;
+  h.register_hook([&order](Tensor) { order.push_back("h"); });
+  (h * w2).sum().backward();
+  CHECK(order == std::vector<std::string>{"w2", "h", "w1"});
+  CHECK(allclose(w1.grad(), tensor({5.0, 12.0}, kFloat64)));
+  CHECK(allclose(w2.grad(), tensor({3.0, 8.0}, kFloat64)));
+}
+
+TEST_CASE("an early hook still sees every use of its leaf, summed", "[hooks]") {
+  // w is used by the first and the last entry: its hook may only run after the first one.
+  Tensor x = tensor({1.0, 2.0}, kFloat64);
+  Tensor w = tensor({3.0, 4.0}, kFloat64).requires_grad_();
+  Tensor v = tensor({0.5, 0.25}, kFloat64).requires_grad_();
+  std::vector<std::string> order;
+  Tensor seen;
+  w.register_hook([&](Tensor g) {
+    order.push_back("w");
+    seen = g;
+  });
+  v.register_hook([&order](Tensor) { order.push_back("v"); });
+  Tensor h = (x * w) * v;       // entries: mul#0 (x, w), mul#1 (., v)
+  Tensor out = (h * w).sum();   // mul#2 (h, w), sum#3
+  out.backward();
+  // d out / d w = x * v * w (through mul#0) + h (through mul#2) = 2 x v w.
+  CHECK(order == std::vector<std::string>{"v", "w"});
+  REQUIRE(seen.defined());
+  CHECK(allclose(seen, tensor({3.0, 4.0}, kFloat64)));
+  CHECK(allclose(w.grad(), tensor({3.0, 4.0}, kFloat64)));
+}
