@@ -1,8 +1,12 @@
 // minidl::distributed over MPI (with MINIDL_WITH_MPI, from `make MPI=1`), or a world of one.
 #include "nn/distributed/distributed.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,6 +25,20 @@ namespace {
 
 bool g_initialized = false;  // init() ran and finalize() has not
 bool g_finalized = false;    // finalize() ended MPI (it cannot start again)
+double g_timeout = 300;      // seconds a collective may wait (set_timeout)
+int g_local_size = 1;        // ranks on this machine
+
+// The timeout from MINIDL_DISTRIBUTED_TIMEOUT, if set (an error names a bad value).
+void read_timeout_from_environment() {
+  const char* text = std::getenv("MINIDL_DISTRIBUTED_TIMEOUT");
+  if (!text || !*text) return;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  MINIDL_CHECK(
+      end && *end == 0 && seconds > 0, "distributed::init",
+      "MINIDL_DISTRIBUTED_TIMEOUT must be a positive number of seconds, got \"" << text << "\"");
+  g_timeout = seconds;
+}
 
 // A tensor a collective can work on in place: defined, contiguous, of one of `allowed` dtypes.
 void check_tensor(const Tensor& t, const char* op, bool allow_int64) {
@@ -66,8 +84,125 @@ int mpi_count(const Tensor& t, const char* op) {
   return static_cast<int>(t.numel());
 }
 
+// ---- the watchdog (see set_timeout in the header)
+//
+// Every collective gets a number, the same on every rank (they start collectives in the same
+// order). A rank that has waited kAnnounceAfter seconds in collective #c sends c to every other
+// rank on g_watch, a communicator of its own (so these messages never meet the program's). Each
+// rank keeps one receive posted per peer and records the highest number heard: at the timeout,
+// the peers last heard from in a collective before #c are the ones that never arrived.
+constexpr double kAnnounceAfter = 1.0;
+constexpr int kArrivalTag = 1;
+MPI_Comm g_watch = MPI_COMM_NULL;
+int64_t g_collectives = 0;               // collectives this rank has started
+std::vector<int64_t> g_heard;            // per rank: the latest collective it said it waits in
+std::vector<int64_t> g_inbox, g_outbox;  // per rank: receive / send buffers
+std::vector<MPI_Request> g_receives, g_sends;
+
+void post_receive(int peer) {
+  MPI_Irecv(&g_inbox[peer], 1, MPI_INT64_T, peer, kArrivalTag, g_watch, &g_receives[peer]);
+}
+
+void start_watchdog() {
+  const int n = world_size(), me = rank();
+  MPI_Comm_dup(MPI_COMM_WORLD, &g_watch);
+  g_heard.assign(n, -1);
+  g_inbox.assign(n, 0);
+  g_outbox.assign(n, 0);
+  g_receives.assign(n, MPI_REQUEST_NULL);
+  g_sends.assign(n, MPI_REQUEST_NULL);
+  for (int peer = 0; peer < n; ++peer)
+    if (peer != me) post_receive(peer);
+}
+
+// Records what the peers have said so far.
+void poll_arrivals() {
+  for (size_t peer = 0; peer < g_receives.size(); ++peer) {
+    if (g_receives[peer] == MPI_REQUEST_NULL) continue;
+    int done = 0;
+    MPI_Test(&g_receives[peer], &done, MPI_STATUS_IGNORE);
+    if (!done) continue;
+    if (g_inbox[peer] > g_heard[peer]) g_heard[peer] = g_inbox[peer];
+    post_receive(static_cast<int>(peer));
+  }
+}
+
+// Tells every peer that this rank waits in collective `number`.
+void announce(int64_t number) {
+  const int n = world_size(), me = rank();
+  for (int peer = 0; peer < n; ++peer) {
+    if (peer == me) continue;
+    int done = 1;
+    if (g_sends[peer] != MPI_REQUEST_NULL) MPI_Test(&g_sends[peer], &done, MPI_STATUS_IGNORE);
+    if (!done) continue;  // the last one has not left: that peer is not listening anyway
+    g_outbox[peer] = number;
+    MPI_Isend(&g_outbox[peer], 1, MPI_INT64_T, peer, kArrivalTag, g_watch, &g_sends[peer]);
+  }
+}
+
+// Collective `number` (`call`) has waited past the timeout: names the ranks that never arrived
+// and stops the run.
+[[noreturn]] void stuck(int64_t number, const char* call, double waited) {
+  poll_arrivals();
+  std::string missing;
+  int count = 0;
+  for (size_t peer = 0; peer < g_heard.size(); ++peer) {
+    if (static_cast<int>(peer) == rank() || g_heard[peer] >= number) continue;
+    missing += (missing.empty() ? "" : ", ") + std::to_string(peer);
+    ++count;
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.0f", waited);
+  std::string why = std::string("waited ") + seconds + " s in " + call + " (collective #" +
+                    std::to_string(number) + ") for the other ranks; ";
+  why += count == 0 ? std::string("every rank said it was waiting too, so MPI itself is stuck")
+                    : (count == 1 ? "rank " : "ranks ") + missing +
+                          (count == 1 ? " never arrived: it hung, or died"
+                                      : " never arrived: they hung, or died");
+  why += " (the limit is MINIDL_DISTRIBUTED_TIMEOUT or distributed::set_timeout)";
+  abort_all(75, why);
+}
+
+// Waits for a started collective, bounded by the timeout (see above). Spins briefly -- a
+// collective among ranks that are all there finishes in microseconds -- then sleeps between
+// tests, so a rank waiting for a slower one leaves the cores to it. Open MPI moves a non-blocking
+// collective forward only inside MPI calls, so each test also does a bit of its work.
+void wait_request(MPI_Request& request, int64_t number, const char* call) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  bool announced = false;
+  int spins = 0;
+  while (true) {
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), call);
+    if (done) return;
+    if (++spins < 2000) continue;
+    const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!announced && waited >= std::min(kAnnounceAfter, g_timeout / 4)) {
+      announce(number);
+      announced = true;
+    }
+    if (announced) poll_arrivals();
+    if (waited >= g_timeout) stuck(number, call, waited);
+    std::this_thread::sleep_for(std::chrono::microseconds(waited < 0.01 ? 20 : 200));
+  }
+}
+
+void stop_watchdog() {
+  if (g_watch == MPI_COMM_NULL) return;
+  for (MPI_Request& r : g_sends)
+    if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);
+  for (MPI_Request& r : g_receives) {
+    if (r == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&r);
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+  }
+  MPI_Comm_free(&g_watch);
+}
+
 void start_mpi(int* argc, char*** argv) {
   MINIDL_CHECK(!g_finalized, "distributed::init", "MPI was finalized and cannot start again");
+  read_timeout_from_environment();
   int already = 0;
   MPI_Initialized(&already);
   if (!already) {
@@ -76,6 +211,11 @@ void start_mpi(int* argc, char*** argv) {
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_initialized = true;
+  MPI_Comm local = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
+  MPI_Comm_size(local, &g_local_size);
+  MPI_Comm_free(&local);
+  start_watchdog();
 }
 #else
 // A launcher's world size from its environment (0 when there is none).
@@ -87,6 +227,7 @@ long launcher_world_size() {
 }
 
 void start_mpi(int*, char***) {
+  read_timeout_from_environment();
   const long size = launcher_world_size();
   MINIDL_CHECK(size <= 1, "distributed::init",
                "this program was launched as one of "
@@ -118,19 +259,31 @@ void init() {
 
 void finalize() {
   if (!g_initialized) return;
-  g_initialized = false;
-  g_finalized = true;
 #ifdef MINIDL_WITH_MPI
   int done = 0;
   MPI_Finalized(&done);
-  if (!done) MPI_Finalize();
+  if (!done) {
+    // Every rank is past its last collective before the watchdog's receives are cancelled, so
+    // no announcement is left in flight (and a rank that is missing is named, not waited for).
+    barrier();
+    stop_watchdog();
+    MPI_Finalize();
+  }
 #endif
+  g_initialized = false;
+  g_finalized = true;
 }
 
-bool is_initialized() noexcept { return g_initialized; }
+bool is_initialized() noexcept {
+  return g_initialized;
+}
 
-Guard::Guard(int& argc, char**& argv) { init(argc, argv); }
-Guard::Guard() { init(); }
+Guard::Guard(int& argc, char**& argv) {
+  init(argc, argv);
+}
+Guard::Guard() {
+  init();
+}
 Guard::~Guard() {
   if (std::uncaught_exceptions() == 0) finalize();
 }
@@ -157,9 +310,39 @@ int world_size() noexcept {
 #endif
 }
 
+int local_world_size() noexcept {
+  return g_initialized ? g_local_size : 1;
+}
+
+void set_timeout(double seconds) {
+  MINIDL_CHECK(seconds > 0 && seconds < 1e9, "distributed::set_timeout",
+               "the timeout must be a positive number of seconds, got " << seconds);
+  g_timeout = seconds;
+}
+
+double timeout() noexcept {
+  return g_timeout;
+}
+
+void abort_all(int exit_code, const std::string& why) noexcept {
+  std::fflush(stdout);
+  std::fprintf(stderr, "\nminidl distributed: rank %d of %d: %s; stopping every process\n", rank(),
+               world_size(), why.c_str());
+  std::fflush(stderr);
+#ifdef MINIDL_WITH_MPI
+  if (world_size() > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
+#endif
+  std::_Exit(exit_code);
+}
+
+// Every collective below is started non-blocking and finished by wait_request, so that none
+// waits past the timeout.
 void barrier() {
 #ifdef MINIDL_WITH_MPI
-  if (world_size() > 1) check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  if (world_size() == 1) return;
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier");
+  wait_request(request, g_collectives++, "MPI_Ibarrier");
 #endif
 }
 
@@ -167,10 +350,12 @@ void all_reduce_sum(const Tensor& tensor) {
   check_tensor(tensor, "distributed::all_reduce_sum", false);
 #ifdef MINIDL_WITH_MPI
   if (world_size() == 1 || tensor.numel() == 0) return;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, tensor.raw_data(),
-                          mpi_count(tensor, "distributed::all_reduce_sum"),
-                          mpi_type(tensor.dtype()), MPI_SUM, MPI_COMM_WORLD),
-            "MPI_Allreduce");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, tensor.raw_data(),
+                           mpi_count(tensor, "distributed::all_reduce_sum"),
+                           mpi_type(tensor.dtype()), MPI_SUM, MPI_COMM_WORLD, &request),
+            "MPI_Iallreduce");
+  wait_request(request, g_collectives++, "MPI_Iallreduce (all_reduce_sum)");
 #endif
 }
 
@@ -187,6 +372,7 @@ void all_reduce_mean(const Tensor& tensor) {
 struct Work::Impl {
 #ifdef MINIDL_WITH_MPI
   MPI_Request request = MPI_REQUEST_NULL;
+  int64_t number = 0;  // the collective's number (the watchdog's)
 #endif
 };
 
@@ -223,7 +409,7 @@ bool Work::test() {
 void Work::wait() {
 #ifdef MINIDL_WITH_MPI
   if (!impl_ || impl_->request == MPI_REQUEST_NULL) return;
-  check_mpi(MPI_Wait(&impl_->request, MPI_STATUS_IGNORE), "MPI_Wait");
+  wait_request(impl_->request, impl_->number, "MPI_Iallreduce (all_reduce_sum_async)");
 #endif
 }
 
@@ -231,11 +417,13 @@ Work all_reduce_sum_async(const Tensor& tensor) {
   check_tensor(tensor, "distributed::all_reduce_sum_async", false);
   auto impl = std::make_unique<Work::Impl>();
 #ifdef MINIDL_WITH_MPI
-  if (world_size() > 1 && tensor.numel() > 0)
+  if (world_size() > 1 && tensor.numel() > 0) {
     check_mpi(MPI_Iallreduce(MPI_IN_PLACE, tensor.raw_data(),
                              mpi_count(tensor, "distributed::all_reduce_sum_async"),
                              mpi_type(tensor.dtype()), MPI_SUM, MPI_COMM_WORLD, &impl->request),
               "MPI_Iallreduce");
+    impl->number = g_collectives++;
+  }
 #endif
   return Work(std::move(impl));
 }
@@ -249,9 +437,11 @@ void broadcast(const Tensor& tensor, int root) {
                "root " << root << " is not a rank of a world of " << n);
 #ifdef MINIDL_WITH_MPI
   if (n == 1 || tensor.numel() == 0) return;
-  check_mpi(MPI_Bcast(tensor.raw_data(), mpi_count(tensor, "distributed::broadcast"),
-                      mpi_type(tensor.dtype()), root, MPI_COMM_WORLD),
-            "MPI_Bcast");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ibcast(tensor.raw_data(), mpi_count(tensor, "distributed::broadcast"),
+                       mpi_type(tensor.dtype()), root, MPI_COMM_WORLD, &request),
+            "MPI_Ibcast");
+  wait_request(request, g_collectives++, "MPI_Ibcast (broadcast)");
 #endif
 }
 
@@ -267,15 +457,18 @@ void broadcast_parameters(nn::Module& module, int root) {
   for (const Tensor& t : tensors) elements += t.numel();
   // Every rank compares its module with root's: a mismatch anywhere stops every rank (a rank
   // that went on to broadcast alone would wait forever).
-  Tensor signature = minidl::tensor<int64_t>({static_cast<int64_t>(tensors.size()), elements}, kInt64);
+  Tensor signature =
+      minidl::tensor<int64_t>({static_cast<int64_t>(tensors.size()), elements}, kInt64);
   const Tensor mine = signature.clone();
   broadcast(signature, root);
   const bool same = signature.to_vector<int64_t>() == mine.to_vector<int64_t>();
   Tensor bad_rank = minidl::tensor<double>({same ? -1.0 : static_cast<double>(rank())}, kFloat64);
 #ifdef MINIDL_WITH_MPI
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, bad_rank.raw_data(), 1, MPI_DOUBLE, MPI_MAX,
-                          MPI_COMM_WORLD),
-            "MPI_Allreduce");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, bad_rank.raw_data(), 1, MPI_DOUBLE, MPI_MAX,
+                           MPI_COMM_WORLD, &request),
+            "MPI_Iallreduce");
+  wait_request(request, g_collectives++, "MPI_Iallreduce (broadcast_parameters)");
 #endif
   const auto root_sig = signature.to_vector<int64_t>();
   MINIDL_CHECK(bad_rank.item<double>() < 0, "distributed::broadcast_parameters",

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "core/tensor.h"
 
@@ -64,8 +65,25 @@ class Guard {
 int rank() noexcept;
 // How many processes train together (1 outside an MPI world).
 int world_size() noexcept;
+// How many of the ranks run on this machine (this one included; 1 outside an MPI world): they
+// share its cores, so each should use about its share of threads.
+int local_world_size() noexcept;
 // Waits until every rank has called barrier().
 void barrier();
+
+// Faults. A collective waits at most timeout() seconds for the other ranks (300 by default, or
+// the environment variable MINIDL_DISTRIBUTED_TIMEOUT read by init()). Past it, the rank prints
+// which ranks never arrived at that collective -- it hung, or died in a way mpirun has not
+// noticed yet -- and stops every process of the run (MPI_Abort), so no rank waits forever. To
+// know whom to name, a rank that has waited a second tells the others which collective it is
+// in (an 8-byte message each, on a communicator of its own). A rank that dies is noticed by
+// mpirun, which ends the others and names it.
+void set_timeout(double seconds);
+double timeout() noexcept;
+// Stops every process of the run at once (MPI_Abort) with this exit code, after printing
+// "rank R: <why>" to stderr; for a rank that hit an error the others cannot know about (they
+// would wait for it in the next collective). Outside an MPI world: prints and exits.
+[[noreturn]] void abort_all(int exit_code, const std::string& why) noexcept;
 
 // tensor := the elementwise sum of every rank's tensor (MPI_Allreduce, MPI_SUM), in place.
 // tensor: any shape, contiguous, float32 or float64, the same shape and dtype on every rank.
