@@ -12,6 +12,7 @@
 #include "core/generator.h"
 #include "models/captioning/caption_metrics.h"
 #include "models/captioning/mosaic_data.h"
+#include "ops/elementwise.h"
 #include "ops/index_ops.h"
 #include "ops/loss.h"
 
@@ -128,13 +129,20 @@ Tensor CaptioningTask::batch_loss(int64_t index, int64_t* items) {
   const int64_t begin = index * batch_size_, end = std::min(n, begin + batch_size_);
   Generator gen(nn::transforms::batch_seed(options_.seed, epoch_, index));
   auto [images, captions] = mosaics(train_, begin, end, &gen);
+  // The whole batch is augmented (its random draws are the batch's), then this process keeps
+  // its part (models/common/shard.h; all of it on one process). Captions have one length, so
+  // the mean over the part's tokens weighted by its example count is exact.
+  const ShardPart part = shard_part(shard_, end - begin);
+  images = images.narrow(0, part.begin, part.end - part.begin);
+  captions = captions.narrow(0, part.begin, part.end - part.begin);
   model_->train();
-  if (items) *items = end - begin;
+  if (items) *items = part.items();
   const int64_t steps = captions.size(1) - 1;
   auto [logits, weights] = model_->forward(images, captions.narrow(1, 0, steps));
-  const int64_t count = (end - begin) * steps;
-  return cross_entropy(logits.reshape({count, logits.size(2)}),
-                       captions.narrow(1, 1, steps).reshape({count}));
+  const int64_t count = (part.end - part.begin) * steps;
+  Tensor loss = cross_entropy(logits.reshape({count, logits.size(2)}),
+                              captions.narrow(1, 1, steps).reshape({count}));
+  return part.weight == 1 ? loss : loss * part.weight;
 }
 
 const CaptioningTask::MosaicSplit& CaptioningTask::split(const std::string& name) const {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "models/common/shard.h"
 #include "nn/module.h"
 
 namespace minidl::models {
@@ -111,6 +112,28 @@ class Task {
   // This task as an interactive one (trained by acting in an environment), or nullptr when it
   // trains on epochs of batches.
   virtual InteractiveTask* interactive() { return nullptr; }
+
+  // Data parallelism (models/common/shard.h). After set_shard, a task whose shards_batches() is
+  // true computes in batch_loss(i) only this process's part of batch i: the part's mean loss
+  // times its weight, with `items` the part's count. A task that cannot cut its batches computes
+  // whole batches on every rank -- the same averaged gradient, only no faster. Batch numbering
+  // and the epoch's shuffle do not change: they depend on (seed, epoch, batch size) only, so N
+  // processes with batch size B take the same steps as one process with B.
+  void set_shard(Shard shard) { shard_ = shard; }
+  const Shard& shard() const { return shard_; }
+  virtual bool shards_batches() const { return false; }
+  // Sharded evaluation: the number of examples evaluate(split) averages its metrics over, when
+  // every metric is a mean over those examples and, in a shard, evaluate() computes only this
+  // process's part (shard_part of that number) -- so the ranks' metrics weighted by their
+  // parts' sizes give the whole split's. 0 (the default): evaluate() does the whole split on
+  // every rank.
+  virtual int64_t sharded_evaluation_size(const std::string& split) const {
+    (void)split;
+    return 0;
+  }
+
+ protected:
+  Shard shard_;
 };
 
 }  // namespace minidl::models

@@ -90,9 +90,16 @@ Tensor NodeClassificationTask::batch_loss(int64_t index, int64_t* items) {
   MINIDL_CHECK(index == 0, config_.name,
                "an epoch is one full-graph batch (index 0), asked for batch " << index);
   model_->train();
+  // The whole graph goes forward (a node's logits need its neighbours), and the loss is over
+  // this process's part of the training nodes (models/common/shard.h; all of them on one
+  // process). Dropout's masks are drawn for the whole graph, so they are the same on every rank
+  // as in a single process.
   Tensor logits = model_->node_logits(graph_);
-  Tensor loss = cross_entropy(index_select(logits, 0, split_.train),
-                              index_select(graph_.labels, 0, split_.train));
+  const ShardPart part = shard_part(shard_, split_.train.numel());
+  const Tensor nodes = split_.train.narrow(0, part.begin, part.end - part.begin);
+  Tensor loss =
+      cross_entropy(index_select(logits, 0, nodes), index_select(graph_.labels, 0, nodes));
+  if (part.weight != 1) loss = loss * part.weight;
   if (config_.weight_decay > 0) {
     Tensor squares;
     for (const Tensor& p : model_->parameters()) {
@@ -101,7 +108,7 @@ Tensor NodeClassificationTask::batch_loss(int64_t index, int64_t* items) {
     }
     if (squares.defined()) loss = loss + squares * (config_.weight_decay / 2);
   }
-  if (items) *items = split_.train.numel();
+  if (items) *items = part.items();
   return loss;
 }
 

@@ -65,6 +65,7 @@ class NodeClassificationTask : public Task {
   Tensor batch_loss(int64_t index, int64_t* items) override;
   // "train", "valid" or "test".
   Metrics evaluate(const std::string& split) override;
+  bool shards_batches() const override { return true; }
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 

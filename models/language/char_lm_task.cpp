@@ -9,6 +9,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "ops/elementwise.h"
 #include "ops/loss.h"
 
 namespace minidl::models {
@@ -170,15 +171,20 @@ Tensor CharLMTask::batch_loss(int64_t index, int64_t* items) {
                "batch " << index << " out of range [0, " << batches << ")");
   const int64_t first = index * batch_size_;
   const int64_t last = std::min<int64_t>(first + batch_size_, static_cast<int64_t>(starts_.size()));
-  std::vector<int64_t> starts(starts_.begin() + first, starts_.begin() + last);
+  // This process's part of the batch's windows (all of them on one process).
+  const ShardPart part = shard_part(shard_, last - first);
+  std::vector<int64_t> starts(starts_.begin() + first + part.begin,
+                              starts_.begin() + first + part.end);
   auto [input, target] = make_batch(train_, starts, context_);
-  if (items) *items = input.numel();
+  if (items) *items = part.weight == 0 ? 0 : input.numel();
   Tensor logits = model_->logits(input);  // [B, T, V]
-  return cross_entropy(logits.reshape({input.numel(), logits.size(-1)}), target.reshape({-1}));
+  Tensor loss =
+      cross_entropy(logits.reshape({input.numel(), logits.size(-1)}), target.reshape({-1}));
+  return part.weight == 1 ? loss : loss * part.weight;
 }
 
-Metrics CharLMTask::evaluate(const std::string& split) {
-  MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
+std::pair<std::vector<int64_t>, int64_t> CharLMTask::evaluation_windows(
+    const std::string& split) const {
   const std::vector<int64_t>& ids = split_ids(split);
   const int64_t total = static_cast<int64_t>(ids.size());
   MINIDL_CHECK(total >= 2, config_.name,
@@ -192,15 +198,30 @@ Metrics CharLMTask::evaluate(const std::string& split) {
     starts.push_back(count == available
                          ? k * length
                          : (count == 1 ? 0 : k * (total - 1 - length) / (count - 1)));
+  return {starts, length};
+}
+
+int64_t CharLMTask::sharded_evaluation_size(const std::string& split) const {
+  return static_cast<int64_t>(evaluation_windows(split).first.size());
+}
+
+Metrics CharLMTask::evaluate(const std::string& split) {
+  MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
+  const std::vector<int64_t>& ids = split_ids(split);
+  auto [all_starts, length] = evaluation_windows(split);
+  // This process's part of the windows (all of them on one process); the metrics are its means.
+  const ShardPart part = shard_part(shard_, static_cast<int64_t>(all_starts.size()));
+  const std::vector<int64_t> starts(all_starts.begin() + part.begin, all_starts.begin() + part.end);
+  const int64_t count = part.end - part.begin;
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
   double nats = 0;
   const int64_t chunk = 32;
   for (int64_t first = 0; first < count; first += chunk) {
-    std::vector<int64_t> part(starts.begin() + first,
-                              starts.begin() + std::min(count, first + chunk));
-    auto [input, target] = make_batch(ids, part, length);
+    std::vector<int64_t> windows(starts.begin() + first,
+                                 starts.begin() + std::min(count, first + chunk));
+    auto [input, target] = make_batch(ids, windows, length);
     Tensor logits = model_->logits(input);
     nats += cross_entropy(logits.reshape({input.numel(), logits.size(-1)}), target.reshape({-1}))
                 .item<double>() *

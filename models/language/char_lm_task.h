@@ -94,6 +94,10 @@ class CharLMTask : public Task {
   Tensor batch_loss(int64_t index, int64_t* items) override;
   // nats_per_char, bits_per_char, loss (= nats_per_char) on the split's fixed windows.
   Metrics evaluate(const std::string& split) override;
+  // Windows all have one length, so a mean over windows is a mean over characters: batches and
+  // evaluations both cut by window (models/common/shard.h).
+  bool shards_batches() const override { return true; }
+  int64_t sharded_evaluation_size(const std::string& split) const override;
   // output = a sampled continuation of the prompt (see the top of this file).
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
@@ -122,6 +126,8 @@ class CharLMTask : public Task {
   std::shared_ptr<CharLanguageModel> model_;
   std::vector<int64_t> starts_;  // the current epoch's window offsets
   int64_t batch_size_ = 0;
+  // The evaluation windows of a split: their offsets and their common length.
+  std::pair<std::vector<int64_t>, int64_t> evaluation_windows(const std::string& split) const;
 };
 
 }  // namespace minidl::models

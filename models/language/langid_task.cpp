@@ -12,6 +12,7 @@
 #include "core/generator.h"
 #include "models/common/batching.h"
 #include "models/data/text_corpus.h"
+#include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/reduction.h"
 
@@ -109,11 +110,15 @@ Tensor LangIdTask::batch_loss(int64_t index, int64_t* items) {
   MINIDL_CHECK(!batches_.empty(), config_.name, "call start_epoch before batch_loss");
   MINIDL_CHECK(index >= 0 && index < static_cast<int64_t>(batches_.size()), config_.name,
                "batch " << index << " out of range [0, " << batches_.size() << ")");
+  // This process's part of the batch (models/common/shard.h; all of it on one process).
+  const std::vector<int64_t>& ids = batches_[index];
+  const ShardPart part = shard_part(shard_, static_cast<int64_t>(ids.size()));
   std::vector<const LangIdExample*> examples;
-  for (int64_t i : batches_[index]) examples.push_back(&data_.train[i]);
-  if (items) *items = static_cast<int64_t>(examples.size());
+  for (int64_t k = part.begin; k < part.end; ++k) examples.push_back(&data_.train[ids[k]]);
+  if (items) *items = part.items();
   Batch batch = make_batch(examples);
-  return cross_entropy(model_->classify(batch.ids, batch.lengths).first, batch.labels);
+  Tensor loss = cross_entropy(model_->classify(batch.ids, batch.lengths).first, batch.labels);
+  return part.weight == 1 ? loss : loss * part.weight;
 }
 
 const std::vector<LangIdExample>& LangIdTask::split(const std::string& name) const {

@@ -58,6 +58,7 @@ class LangIdTask : public Task {
   Tensor batch_loss(int64_t index, int64_t* items) override;
   // accuracy, loss, accuracy_<language> for each language.
   Metrics evaluate(const std::string& split) override;
+  bool shards_batches() const override { return true; }
   // output = the language; target_tokens = {language}; source_tokens = the characters;
   // attention [1, chars] = the model's pooling weights.
   Prediction predict(const std::string& input) override;

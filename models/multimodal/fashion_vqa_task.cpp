@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/generator.h"
+#include "ops/elementwise.h"
 #include "ops/index_ops.h"
 #include "ops/loss.h"
 #include "ops/reduction.h"
@@ -171,9 +172,22 @@ Tensor FashionVqaTask::batch_loss(int64_t index, int64_t* items) {
   const int64_t begin = index * batch_size_, end = std::min(n, begin + batch_size_);
   Generator gen(nn::transforms::batch_seed(options_.seed, epoch_, index));
   Batch batch = make_batch(train_, order_, begin, end, &gen);
+  // The whole batch is augmented (its random draws are the batch's), then this process keeps
+  // its part (models/common/shard.h; all of it on one process).
+  const ShardPart part = shard_part(shard_, end - begin);
+  if (part.end - part.begin < end - begin) {
+    const int64_t count = part.end - part.begin;
+    if (batch.images.defined()) batch.images = batch.images.narrow(0, part.begin, count);
+    batch.ids = batch.ids.narrow(0, part.begin, count);
+    batch.labels = batch.labels.narrow(0, part.begin, count);
+    batch.lengths =
+        std::vector<int64_t>(batch.lengths.begin() + part.begin, batch.lengths.begin() + part.end);
+  }
   model_->train();
-  if (items) *items = end - begin;
-  return cross_entropy(model_->answer(batch.images, batch.ids, batch.lengths).logits, batch.labels);
+  if (items) *items = part.items();
+  Tensor loss =
+      cross_entropy(model_->answer(batch.images, batch.ids, batch.lengths).logits, batch.labels);
+  return part.weight == 1 ? loss : loss * part.weight;
 }
 
 const FashionVqaTask::Split& FashionVqaTask::split(const std::string& name) const {

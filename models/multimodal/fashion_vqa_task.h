@@ -53,6 +53,7 @@ class FashionVqaTask : public Task {
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
   Metrics evaluate(const std::string& split) override;
+  bool shards_batches() const override { return true; }
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 

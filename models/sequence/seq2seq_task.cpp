@@ -1,5 +1,5 @@
-// The encoder-decoder task (models/sequence/seq2seq_task.h): vocabularies, bucketed batches, teacher-
-// forced loss, decoding and the data set's metric.
+// The encoder-decoder task (models/sequence/seq2seq_task.h): vocabularies, bucketed batches,
+// teacher- forced loss, decoding and the data set's metric.
 #include "models/sequence/seq2seq_task.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "core/generator.h"
 #include "models/common/batching.h"
 #include "models/common/metrics.h"
+#include "ops/elementwise.h"
 
 namespace minidl::models {
 
@@ -108,12 +109,30 @@ Tensor Seq2SeqTask::batch_loss(int64_t index, int64_t* items) {
   MINIDL_CHECK(!batches_.empty(), config_.name, "call start_epoch before batch_loss");
   MINIDL_CHECK(index >= 0 && index < static_cast<int64_t>(batches_.size()), config_.name,
                "batch " << index << " out of range [0, " << batches_.size() << ")");
+  const std::vector<int64_t>& ids = batches_[index];
+  // This process's part of the batch (models/common/shard.h; all of it on one process). The
+  // loss is a mean over target tokens (each example's words and EOS), so the part's weight
+  // counts tokens, not examples: world * part tokens / batch tokens. Then the mean over ranks
+  // of the weighted part means is the whole batch's token mean, exactly.
+  const ShardPart part = shard_part(shard_, static_cast<int64_t>(ids.size()));
   std::vector<const Example*> examples;
-  for (int64_t i : batches_[index]) examples.push_back(&train_[i]);
+  for (int64_t k = part.begin; k < part.end; ++k) examples.push_back(&train_[ids[k]]);
+  double weight = part.weight;
+  if (shard_.world > 1 && weight > 0) {
+    auto tokens = [&](int64_t begin, int64_t end) {
+      double count = 0;
+      for (int64_t k = begin; k < end; ++k)
+        count += static_cast<double>(train_[ids[k]].target.size() + 1);
+      return count;
+    };
+    weight = static_cast<double>(shard_.world) * tokens(part.begin, part.end) /
+             tokens(0, static_cast<int64_t>(ids.size()));
+  }
   Batch batch = make_batch(examples);
-  if (items) *items = static_cast<int64_t>(examples.size());
+  if (items) *items = part.items();
   Tensor logits = model_->forward(batch.source, batch.lengths, batch.target_input).first;
-  return sequence_loss(logits, batch.target_output);
+  Tensor loss = sequence_loss(logits, batch.target_output);
+  return weight == 1 ? loss : loss * weight;
 }
 
 const std::vector<Seq2SeqExample>& Seq2SeqTask::split(const std::string& name) const {

@@ -71,6 +71,7 @@ class Seq2SeqTask : public Task {
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
   Metrics evaluate(const std::string& split) override;
+  bool shards_batches() const override { return true; }
   Prediction predict(const std::string& input) override { return predict(input, 1); }
   // beam_width 1 = greedy decoding.
   Prediction predict(const std::string& input, int64_t beam_width);

@@ -96,13 +96,23 @@ Tensor ImageClassificationTask::training_images(int64_t index) const {
 }
 
 Tensor ImageClassificationTask::batch_loss(int64_t index, int64_t* items) {
+  // The whole batch is augmented (its random draws are the batch's, whoever computes it), then
+  // this process keeps its part (models/common/shard.h; all of it on one process).
   Tensor images = training_images(index);
   const int64_t begin = index * batch_size_;
   const int64_t end = std::min(order_.numel(), begin + batch_size_);
   Tensor labels = rows(train_.labels, order_, begin, end);
+  const ShardPart part = shard_part(shard_, end - begin);
+  images = images.narrow(0, part.begin, part.end - part.begin);
+  labels = labels.narrow(0, part.begin, part.end - part.begin);
   model_->train();
-  if (items) *items = end - begin;
-  return cross_entropy((*model_)(images), labels);
+  if (items) *items = part.items();
+  Tensor loss = cross_entropy((*model_)(images), labels);
+  return part.weight == 1 ? loss : loss * part.weight;
+}
+
+int64_t ImageClassificationTask::sharded_evaluation_size(const std::string& name) const {
+  return split(name).images.size(0);
 }
 
 const ImageSplit& ImageClassificationTask::split(const std::string& name) const {
@@ -119,11 +129,13 @@ Metrics ImageClassificationTask::evaluate(const std::string& name) {
   NoGradGuard no_grad;
   model_->eval();
   Generator unused(0);
-  const int64_t n = data.images.size(0);
+  // This process's part of the split (all of it on one process); the metrics are its means.
+  const ShardPart part = shard_part(shard_, data.images.size(0));
+  const int64_t n = part.end - part.begin;
   int64_t correct = 0;
   double loss_sum = 0;
-  for (int64_t begin = 0; begin < n; begin += kEvalBatch) {
-    const int64_t count = std::min(kEvalBatch, n - begin);
+  for (int64_t begin = part.begin; begin < part.end; begin += kEvalBatch) {
+    const int64_t count = std::min(kEvalBatch, part.end - begin);
     Tensor logits = (*model_)((*normalize_)(data.images.narrow(0, begin, count), unused));
     Tensor labels = data.labels.narrow(0, begin, count);
     loss_sum += cross_entropy(logits, labels).item<double>() * static_cast<double>(count);

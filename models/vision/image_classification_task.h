@@ -41,6 +41,8 @@ class ImageClassificationTask : public Task {
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
   Metrics evaluate(const std::string& split) override;
+  bool shards_batches() const override { return true; }
+  int64_t sharded_evaluation_size(const std::string& split) const override;
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 
