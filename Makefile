@@ -144,7 +144,8 @@ install: $(LIB)
 	@for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/minidl/$$h; done
 	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libminidl.a
 	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	sed -e 's|@PREFIX@|$(PREFIX)|' tools/minidl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_REQUIRES@|$(if $(filter 1,$(MPI)), ompi-c,)|' \
+	  tools/minidl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/minidl.pc
 	@for h in $(TORCH_HEADERS); do \
 	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/minidl-torch/$${h#compat/}; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/minidl-torch.pc.in \

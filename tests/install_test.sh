@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 build="${1:-build}"
 prefix="$(pwd)/$build/install-test"
 rm -rf "$prefix"
-make -s install PREFIX="$prefix" BUILD="$build" > /dev/null
+# Install what this build directory holds: with MPI if it was built with `make MPI=1` (then
+# minidl.pc requires Open MPI's ompi-c, and the programs link against it through pkg-config).
+mpi=$(sed -n 's/^MPI=\([01]\).*/\1/p' "$build/nn/distributed/mpi-mode.txt" 2>/dev/null)
+make -s install PREFIX="$prefix" BUILD="$build" MPI="${mpi:-0}" > /dev/null
+echo "installed with MPI=${mpi:-0}: $(grep '^Requires' "$prefix/lib/pkgconfig/minidl.pc")"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 g++ tests/install/app.cpp $(pkg-config --cflags --libs minidl) -o "$prefix/app"
 "$prefix/app"

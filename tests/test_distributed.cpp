@@ -7,13 +7,13 @@
 #include <string>
 
 #include "minidl.h"
+#include "tests/mpi_util.h"
 #include "tests/test_util.h"
 
 using namespace minidl;
 using minidl::testing::run_command;
 
-TEST_CASE("distributed: outside an MPI world every collective is the identity",
-          "[distributed]") {
+TEST_CASE("distributed: outside an MPI world every collective is the identity", "[distributed]") {
   CHECK(distributed::world_size() == 1);
   CHECK(distributed::rank() == 0);
   distributed::barrier();
@@ -28,25 +28,26 @@ TEST_CASE("distributed: outside an MPI world every collective is the identity",
   CHECK(d.to_vector<double>() == std::vector<double>{0, 1, 2, 3, 4, 5});
   Tensor counts = tensor<int64_t>({4, 5}, kInt64);
   distributed::broadcast(counts);  // int64 broadcasts (buffers); it does not all-reduce
-  CHECK_THROWS_WITH(distributed::all_reduce_sum(counts),
-                    Catch::Contains("float32 or float64") && Catch::Contains("int64") &&
-                        Catch::Contains("[2]"));
+  CHECK_THROWS_WITH(distributed::all_reduce_sum(counts), Catch::Contains("float32 or float64") &&
+                                                             Catch::Contains("int64") &&
+                                                             Catch::Contains("[2]"));
   CHECK_THROWS_WITH(distributed::all_reduce_mean(d.t()),
                     Catch::Contains("contiguous") && Catch::Contains("[3, 2]"));
   CHECK_THROWS_WITH(distributed::broadcast(t, 1), Catch::Contains("root 1"));
 }
 
-TEST_CASE("distributed: DDP buckets parameters in reverse order under the cap",
-          "[distributed]") {
+TEST_CASE("distributed: DDP buckets parameters in reverse order under the cap", "[distributed]") {
   auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(100, 50),  // 20000 B
                                                 std::make_shared<nn::Linear>(50, 10));  // 2000 B
   // parameters: 0 = weight [50, 100], 1 = bias [50], 2 = weight [10, 50], 3 = bias [10]
-  distributed::DistributedDataParallel small(*model, distributed::DDPOptions().bucket_cap_mb(0.002));
+  distributed::DistributedDataParallel small(*model,
+                                             distributed::DDPOptions().bucket_cap_mb(0.002));
   CHECK(small.bucket_assignment() == std::vector<std::vector<size_t>>{{3, 2}, {1}, {0}});
   distributed::DistributedDataParallel whole(*model);  // 25 MB: one bucket
   CHECK(whole.bucket_assignment() == std::vector<std::vector<size_t>>{{3, 2, 1, 0}});
-  CHECK_THROWS_WITH(distributed::DistributedDataParallel(*model, distributed::DDPOptions().bucket_cap_mb(0)),
-                    Catch::Contains("bucket_cap_mb"));
+  CHECK_THROWS_WITH(
+      distributed::DistributedDataParallel(*model, distributed::DDPOptions().bucket_cap_mb(0)),
+      Catch::Contains("bucket_cap_mb"));
 
   // A world of one: backward + finish leave exactly the single-process gradients.
   Tensor x = randn({4, 100});
@@ -72,20 +73,12 @@ TEST_CASE("distributed: a multi-process launch of an MPI-less build says how to 
 
 TEST_CASE("distributed: 2 ranks with batch B train as 1 process with batch 2B (mpirun)",
           "[distributed][mpi]") {
-  const char* build = std::getenv("MINIDL_BUILD_DIR");
-  const std::filesystem::path program =
-      std::filesystem::path(build ? build : "build") / "distributed" / "ddp_check";
-  if (!distributed::built_with_mpi() || run_command("command -v mpirun").status != 0 ||
-      !std::filesystem::exists(program)) {
-    WARN("skipped: needs minidl built with MPI and Open MPI's mpirun (tools/install_deps.sh "
-         "--mpi, then `make MPI=1 test`)");
+  const std::string program = testing::mpi_program("ddp_check");
+  if (program.empty()) {
+    WARN(testing::mpi_skip_message());
     return;
   }
-  // One OpenMP thread per rank (two ranks share this machine); root is allowed (containers);
-  // vader's single-copy mechanism (CMA) is often refused inside containers.
-  const std::string command = "OMP_NUM_THREADS=1 mpirun -np 2 --oversubscribe --allow-run-as-root "
-                              "--mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS " +
-                              program.string() + " 2>&1";
+  const std::string command = testing::mpirun(2) + program + " 2>&1";
   const auto first = run_command(command);
   INFO(first.output);
   REQUIRE(first.status == 0);

@@ -9,6 +9,14 @@
 // Ctrl-C (SIGINT) or SIGTERM stops training after the current batch and writes the checkpoint;
 // a second Ctrl-C quits at once. The checkpoint is also written every --checkpoint-every
 // seconds, so even a kill -9 loses about a minute of work at most.
+//
+// Data-parallel (docs/distributed.md; a `make MPI=1` build):
+//   mpirun -np 2 build/train --model cnn-fashion-mnist --epochs 2
+// Every rank computes its part of each batch (--batch-size is the whole batch, so the run takes
+// the steps one process would), the gradients are averaged, and rank 0 alone prints, logs and
+// writes checkpoints; evaluation is shared out too. SIGINT to rank 0, or SIGUSR1 to mpirun
+// (which passes it to every rank), stops all ranks after the same batch with a checkpoint; a
+// checkpoint resumes under any number of processes. An error on one rank stops them all.
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,6 +34,7 @@
 #include "models/common/plot.h"
 #include "models/common/training.h"
 #include "models/registry.h"
+#include "nn/distributed/distributed.h"
 
 using namespace minidl;
 using namespace minidl::models;
@@ -50,6 +59,7 @@ void install_stop_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGUSR1, &action, nullptr);  // what mpirun passes on to every rank
 }
 
 // A check for options where 0 or less has no meaning (leaving the option out gives the model's
@@ -125,6 +135,11 @@ int run(int argc, char** argv) {
   app.add_option("--examples", examples, "example predictions in the report")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // Under mpirun, rank 0 speaks for the run: the others' standard output goes nowhere (their
+  // errors still reach stderr).
+  const bool lead = distributed::rank() == 0;
+  if (!lead && !std::freopen("/dev/null", "w", stdout))
+    MINIDL_FAIL("train", "rank " << distributed::rank() << " could not silence its output");
 
   if (list) {
     list_models();
@@ -155,7 +170,11 @@ int run(int argc, char** argv) {
   std::cout << "minidl train: " << info.name << " -- " << info.tutorial << "\n"
             << "data: " << info.dataset
             << (options.data_path.empty() ? "" : " (" + options.data_path + ")") << "; seed "
-            << options.seed << (options.smoke ? "; smoke run" : "") << "\n";
+            << options.seed << (options.smoke ? "; smoke run" : "")
+            << (distributed::world_size() > 1
+                    ? "; " + std::to_string(distributed::world_size()) + " processes"
+                    : std::string())
+            << "\n";
   std::unique_ptr<Task> task = info.make();
   install_stop_handlers();
   options.interrupt = &stop_requested;
@@ -191,8 +210,9 @@ int run(int argc, char** argv) {
   if (!r.best_metric.empty())
     std::printf("best validation %s %.4f (epoch %.4g)\n", r.best_metric.c_str(), r.best_value,
                 r.best_epoch);
-  const Metrics test = task->evaluate("test");
+  const Metrics test = evaluate_split(*task, "test");
   std::cout << "test: " << format_metrics(test) << "\n";
+  if (!lead) return 0;  // the rest only reports (rank 0's job)
   std::vector<std::string> inputs = task->example_inputs();
   if (static_cast<int64_t>(inputs.size()) > examples) inputs.resize(std::max<int64_t>(examples, 0));
   if (!inputs.empty()) std::cout << "examples:\n";
@@ -225,11 +245,21 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int code = 1;
   try {
-    return run(argc, argv);
+    distributed::init(argc, argv);
+    code = run(argc, argv);
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    std::cerr << "\n" << (dynamic_cast<const Error*>(&e) ? "" : "train: ") << e.what() << "\n";
+    std::cerr << "\n"
+              << (distributed::world_size() > 1
+                      ? "rank " + std::to_string(distributed::rank()) + ": "
+                      : std::string())
+              << (dynamic_cast<const Error*>(&e) ? "" : "train: ") << e.what() << "\n";
+    // The other ranks would wait for this one in their next collective.
+    if (distributed::world_size() > 1) distributed::abort_all(1, "stopped by the error above");
     return 1;
   }
+  distributed::finalize();
+  return code;
 }

@@ -16,12 +16,15 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/factories.h"
 #include "core/generator.h"
 #include "core/parallel.h"
 #include "models/common/interactive_training.h"
 #include "models/common/training_util.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
+#include "nn/distributed/data_parallel.h"
+#include "nn/distributed/distributed.h"
 
 namespace minidl::models {
 
@@ -351,15 +354,34 @@ TrainDefaults checkpoint_settings(const TrainDefaults& defaults, const std::stri
   return base;
 }
 
+Metrics evaluate_split(Task& task, const std::string& split) {
+  return evaluate_untouched(task, split);
+}
+
 TrainResult train(Task& task, const TrainOptions& options) {
+  // Data parallelism (docs/distributed.md): under mpirun every rank runs this same function on
+  // its part of each batch, DistributedDataParallel averages the gradients, and rank 0 alone
+  // prints, logs and writes checkpoints. On one process all of this is a no-op.
+  const int world = distributed::world_size(), rank = distributed::rank();
+  const bool lead = rank == 0;
+  MINIDL_CHECK(world == 1 || task.interactive() == nullptr, "train",
+               (options.model.empty() ? "this task" : options.model)
+                   << " learns by acting in an environment, not from batches of data, so it does "
+                      "not train data-parallel; run it as one process (without mpirun)");
   if (InteractiveTask* interactive = task.interactive())
     return train_interactive(*interactive, options);
   validate_options(options);
-  if (options.threads > 0) set_num_threads(options.threads);
+  if (options.threads > 0) {
+    set_num_threads(options.threads);
+  } else if (world > 1) {
+    // Ranks sharing a machine share its cores.
+    set_num_threads(std::max(1, get_num_threads() / distributed::local_world_size()));
+  }
   std::ostream& out = options.out ? *options.out : std::cout;
-  Progress progress(options.progress, out);
+  Progress progress(lead ? options.progress : ProgressStyle::kQuiet, out);
 
   setup_task(task, TaskOptions{options.data_path, options.seed, options.smoke});
+  if (world > 1) task.set_shard(Shard{rank, world});
   TrainResult result;
   const std::string& dir = options.checkpoint_dir;
   const std::string last_path =
@@ -398,14 +420,20 @@ TrainResult train(Task& task, const TrainOptions& options) {
     if (s.schedule != "constant") text << ", " << s.schedule << " learning rate";
     if (s.warmup_steps > 0) text << " after " << s.warmup_steps << " warmup steps";
     if (options.time_budget > 0) text << ", time budget " << format_duration(options.time_budget);
+    if (world > 1)
+      text << "; data-parallel over " << world << " processes ("
+           << (task.shards_batches() ? "each computes its part of every batch"
+                                     : "this task cannot cut its batches: each computes all")
+           << ", " << get_num_threads() << (get_num_threads() == 1 ? " thread" : " threads")
+           << " each)";
     progress.line(text.str());
   }
 
   // Where this run starts: fresh, or the checkpoint's epoch, batch and step.
   int64_t epoch = 0, batch = 0, step = 0;
   double elapsed_before = 0;
-  if (!dir.empty()) std::filesystem::create_directories(dir);
-  remove_stale_temp_files(dir);
+  if (lead && !dir.empty()) std::filesystem::create_directories(dir);
+  if (lead) remove_stale_temp_files(dir);
   if (options.resume) {
     detail::check_resume_matches(options, last_path);
     nn::CheckpointInfo info = nn::load_checkpoint(last_path, model, *optimizer, nullptr);
@@ -431,11 +459,15 @@ TrainResult train(Task& task, const TrainOptions& options) {
     progress.line(text);
   }
   result.start_step = step;
-  CsvLog log(dir.empty() ? "" : (std::filesystem::path(dir) / "log.csv").string(), options.resume,
-             step);
+  CsvLog log(dir.empty() || !lead ? "" : (std::filesystem::path(dir) / "log.csv").string(),
+             options.resume, step);
+  // Every rank starts from rank 0's parameters (the same already: same seed, same checkpoint)
+  // and from here on leaves each backward with the gradients averaged over the ranks.
+  distributed::DistributedDataParallel ddp(model);
 
   auto save = [&](const std::string& path, double epoch_done, int64_t next_epoch,
                   int64_t next_batch, double elapsed) {
+    if (!lead) return;  // the replicas are identical: rank 0's checkpoint is everyone's
     nn::Metadata meta = run_metadata;
     meta["epoch"] = std::to_string(next_epoch);
     meta["batch"] = std::to_string(next_batch);
@@ -457,10 +489,19 @@ TrainResult train(Task& task, const TrainOptions& options) {
     return (options.time_budget > 0 && seconds_since(start) >= options.time_budget) ||
            (options.max_steps > 0 && step >= options.max_steps) || interrupted();
   };
+  // Whether any rank says so: every rank must stop at the same batch (a Ctrl-C may reach rank 0
+  // only, and each rank's clock runs on its own), or the others would wait for it forever.
+  auto any_rank = [&](bool mine) {
+    if (world == 1) return mine;
+    Tensor vote = from_vector(std::vector<double>{mine ? 1.0 : 0.0}, {1}, kFloat64);
+    distributed::all_reduce_sum(vote);
+    return vote.item<double>() > 0;
+  };
+  bool stop_votes = false, interrupt_votes = false;  // this batch's, from every rank
   while (epoch < s.epochs && !stop) {
-    if (over_budget()) {
+    if (any_rank(over_budget())) {
       stop = true;
-      result.interrupted = interrupted();
+      result.interrupted = any_rank(interrupted());
       break;
     }
     const int64_t n = task.start_epoch(epoch, s.batch_size);
@@ -475,11 +516,27 @@ TrainResult train(Task& task, const TrainOptions& options) {
       optimizer->zero_grad();
       int64_t items = 0;
       Tensor loss = task.batch_loss(i, &items);
-      const double value = loss.item<double>();
+      double value = loss.item<double>();
+      if (world > 1) {
+        // One small all-reduce per batch: the batch's loss (the mean of the ranks' weighted
+        // part losses), its items, and the votes to stop after it -- so every rank reports,
+        // checks and decides the same, before any of them starts backward.
+        Tensor sync =
+            from_vector(std::vector<double>{value, static_cast<double>(items),
+                                            over_budget() ? 1.0 : 0.0, interrupted() ? 1.0 : 0.0},
+                        {4}, kFloat64);
+        distributed::all_reduce_sum(sync);
+        const std::vector<double> sums = sync.to_vector<double>();
+        value = sums[0] / world;
+        items = static_cast<int64_t>(std::llround(sums[1]));
+        stop_votes = sums[2] > 0;
+        interrupt_votes = sums[3] > 0;
+      }
       MINIDL_CHECK(std::isfinite(value), "train",
                    "the loss is " << value << " at epoch " << epoch + 1 << ", batch " << i
                                   << " (try a smaller --lr or --clip-grad-norm)");
       loss.backward();
+      ddp.finish();
       if (s.clip_grad_norm > 0) nn::utils::clip_grad_norm_(params, s.clip_grad_norm);
       const double lr = scheduled_lr(s, step, s.epochs * n);
       for (optim::ParamGroup& group : optimizer->param_groups()) group.set_lr(lr);
@@ -495,7 +552,8 @@ TrainResult train(Task& task, const TrainOptions& options) {
       const double eta = epoch_seconds * static_cast<double>(n - i) / epoch_batches;
       progress.batch(epoch, s.epochs, i, n, loss_sum / std::max<int64_t>(epoch_items, 1), rate,
                      eta);
-      if (i < n && over_budget()) {
+      if (i < n && (world > 1 ? stop_votes || (options.max_steps > 0 && step >= options.max_steps)
+                              : over_budget())) {
         stop = true;
         break;
       }
@@ -517,7 +575,7 @@ TrainResult train(Task& task, const TrainOptions& options) {
     } else {
       batch = i;
     }
-    if (i < n && interrupted()) {  // save at once: no validation, no log row
+    if (i < n && (world > 1 ? interrupt_votes : interrupted())) {  // save now: no validation
       result.interrupted = true;
       if (!dir.empty())
         save(last_path, epoch_done, epoch, batch, elapsed_before + seconds_since(start));

@@ -8,6 +8,11 @@
 //   options.checkpoint_dir = "runs/dates";
 //   models::TrainResult result = models::train(*task, options);   // also calls task->setup
 //
+// Data parallelism: run under mpirun (a `make MPI=1` build), train() has every rank compute its
+// part of each batch (Task::set_shard; batch_size stays the whole batch, so N processes take the
+// same steps as one), averages the gradients with DistributedDataParallel, makes every rank stop
+// after the same batch, and leaves printing, the log and the checkpoints to rank 0.
+//
 // Reproducibility: train() seeds the default generator with options.seed before task->setup,
 // the task shuffles each epoch from (seed, epoch), and a checkpoint holds the model, the
 // optimizer, the generator, the epoch and the batch within it; so a run resumed from a
@@ -164,6 +169,11 @@ void check_resumable(int64_t epoch, int64_t epochs, const std::string& checkpoin
 void setup_task(Task& task, const TaskOptions& options);
 // Loads only the model's parameters from a checkpoint written by train().
 void load_model_parameters(nn::Module& model, const std::string& dir_or_path);
+
+// task.evaluate(split) as train() validates: the default generator left as it was, the model
+// back in training mode, and in a data-parallel run (every rank calls it) the split shared out
+// over the ranks when the task supports that, the metrics being the whole split's either way.
+Metrics evaluate_split(Task& task, const std::string& split);
 
 // Runs the whole training (setup included); see the file comment. An interactive task
 // (task.interactive() != nullptr) is trained by train_interactive instead.

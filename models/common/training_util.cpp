@@ -7,8 +7,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/factories.h"
 #include "core/generator.h"
+#include "models/common/shard.h"
 #include "nn/checkpoint.h"
+#include "nn/distributed/distributed.h"
 
 namespace minidl::models::detail {
 
@@ -130,6 +133,17 @@ Metrics evaluate_untouched(Task& task, const std::string& split) {
   Metrics metrics = task.evaluate(split);
   gen.set_state(state);
   task.model().train();
+  const int64_t size = distributed::world_size() > 1 ? task.sharded_evaluation_size(split) : 0;
+  if (size == 0) return metrics;
+  // Sum over the ranks of metric * part / size: the split's mean (a weight-0 stand-in counts 0).
+  const double share =
+      static_cast<double>(shard_part(task.shard(), size).items()) / static_cast<double>(size);
+  std::vector<double> values;
+  for (const auto& entry : metrics) values.push_back(entry.second * share);
+  Tensor reduced = from_vector(values, {static_cast<int64_t>(values.size())}, kFloat64);
+  distributed::all_reduce_sum(reduced);
+  const std::vector<double> sums = reduced.to_vector<double>();
+  for (size_t k = 0; k < metrics.size(); ++k) metrics[k].second = sums[k];
   return metrics;
 }
 

@@ -53,7 +53,8 @@ DistributedDataParallel::DistributedDataParallel(nn::Module& module, DDPOptions 
   double bytes = 0;
   for (size_t k = params_.size(); k-- > 0;) {
     const Tensor& p = params_[k];
-    const double size = static_cast<double>(p.numel() * static_cast<int64_t>(element_size(p.dtype())));
+    const double size =
+        static_cast<double>(p.numel() * static_cast<int64_t>(element_size(p.dtype())));
     if (buckets_.empty() || buckets_.back()->dtype != p.dtype() ||
         (!buckets_.back()->params.empty() && bytes + size > cap_bytes)) {
       buckets_.push_back(std::make_unique<Bucket>());

@@ -22,8 +22,10 @@
 // bucket is full it starts a non-blocking all-reduce (MPI_Iallreduce), in bucket order on every
 // rank (MPI needs every rank to start collectives in the same order), and each hook polls the
 // running ones so Open MPI moves them along. finish() starts what is left, waits, and writes
-// sum / world_size into every parameter's .grad. How much this overlaps depends on when the
-// autograd engine runs a leaf's hooks: see finish()'s note.
+// sum / world_size into every parameter's .grad. The autograd engine runs a leaf's hooks as
+// soon as the last tape entry with an edge into it has run (core/autograd.cpp), so a bucket
+// whose parameters are all done -- the last layers' first -- is on the wire while backward
+// computes the earlier layers' gradients.
 //
 // Unused parameters: a parameter whose hook did not run in this step (its output did not reach
 // the loss, on this rank) contributes its current .grad, or zeros, at finish(); no rank waits
@@ -77,10 +79,8 @@ class DistributedDataParallel {
 
   // After backward, before the optimizer step: starts the buckets not yet started (unused
   // parameters contribute their .grad or zeros), waits for all, and sets each parameter's
-  // .grad to the mean over ranks. Note: minidl's engine runs a leaf's hooks when backward has
-  // visited every entry (it cannot know sooner that a leaf's gradient is complete), so today
-  // the buckets start one after another at the end of backward -- they overlap with each
-  // other's copying and reduction, not yet with the backward compute.
+  // .grad to the mean over ranks. A bucket holding a parameter that got no gradient in this
+  // backward starts only here, and, as buckets start in order, so do the ones after it.
   void finish();
 
   // The buckets, each a list of indices into parameters() (for tests and tuning).

@@ -18,10 +18,12 @@ using namespace minidl;
 namespace {
 
 struct Mlp : nn::Module {
+  // `unused` first: buckets fill in reverse registration order, so it lands in the last bucket
+  // and fc2's and fc1's buckets can start while backward runs (checked below).
   Mlp() : nn::Module("Mlp") {
+    unused = register_module("unused", std::make_shared<nn::Linear>(3, 3));
     fc1 = register_module("fc1", std::make_shared<nn::Linear>(8, 16));
     fc2 = register_module("fc2", std::make_shared<nn::Linear>(16, 2));
-    unused = register_module("unused", std::make_shared<nn::Linear>(3, 3));
   }
   Tensor forward(const Tensor& x) { return fc2->forward(tanh(fc1->forward(x))); }
   std::shared_ptr<nn::Linear> fc1, fc2, unused;
@@ -29,7 +31,8 @@ struct Mlp : nn::Module {
 
 Tensor rows(const Tensor& t, const std::vector<size_t>& indices) {
   std::vector<int64_t> idx(indices.begin(), indices.end());
-  return t.index_select(0, from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, kInt64).clone());
+  return t.index_select(0,
+                        from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, kInt64).clone());
 }
 
 }  // namespace
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   distributed::DistributedSampler whole(examples, 1, 0, true, 3);
   double worst = 0;
   int step = 0;
+  int64_t fewest_early = 1 << 30;  // buckets started during backward, fewest in any step
   for (int epoch = 0; epoch < epochs; ++epoch) {
     sampler.set_epoch(static_cast<uint64_t>(epoch));
     whole.set_epoch(static_cast<uint64_t>(epoch));
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
       Tensor loss = nn::functional::mse_loss(model->forward(rows(x, *batch)), rows(y, *batch));
       loss.backward();
       ddp.finish();
+      fewest_early = std::min(fewest_early, ddp.buckets_started_early());
       optimizer.step();
       Tensor mean_loss = loss.detach().clone();
       distributed::all_reduce_mean(mean_loss);
@@ -91,14 +96,21 @@ int main(int argc, char** argv) {
     weight_diff = std::max(weight_diff, (mine[i] - ref[i]).abs().max().item<double>());
   const Tensor unused_grad = model->unused->weight.grad();
   // (a world of one installs no hooks: the unused layer's grad stays undefined, as without DDP)
-  const bool unused_ok = n == 1 ? !unused_grad.defined()
-                                : unused_grad.defined() && unused_grad.abs().max().item<double>() == 0.0;
-  const bool ok = worst < 1e-5 && weight_diff < 1e-5 && unused_ok && step > 0;
+  const bool unused_ok =
+      n == 1 ? !unused_grad.defined()
+             : unused_grad.defined() && unused_grad.abs().max().item<double>() == 0.0;
+  // Overlap: every bucket but the last (held back by `unused`) starts before finish().
+  const int64_t buckets = static_cast<int64_t>(ddp.bucket_assignment().size());
+  const bool overlap_ok = n == 1 || fewest_early == buckets - 1;
+  const bool ok = worst < 1e-5 && weight_diff < 1e-5 && unused_ok && overlap_ok && step > 0;
   if (!ok || r == 0)
-    std::printf("rank %d of %d: %d steps, %zu buckets, worst relative loss difference %.3g, "
-                "largest weight difference %.3g, unused layer's grad %s: %s\n",
-                r, n, step, ddp.bucket_assignment().size(), worst, weight_diff,
-                unused_ok ? "as expected" : "WRONG", ok ? "ok" : "MISMATCH");
+    std::printf(
+        "rank %d of %d: %d steps, %zu buckets, worst relative loss difference %.3g, "
+        "largest weight difference %.3g, unused layer's grad %s, %lld buckets started "
+        "during backward: %s\n",
+        r, n, step, ddp.bucket_assignment().size(), worst, weight_diff,
+        unused_ok ? "as expected" : "WRONG", static_cast<long long>(fewest_early),
+        ok ? "ok" : "MISMATCH");
   if (ok && r == 0) std::printf("ddp_check: ok\n");
   return ok ? 0 : 1;
 }
