@@ -38,15 +38,15 @@ EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/examples/%)
 EXAMPLE_OBJS := $(EXAMPLE_SRCS:%.cpp=$(BUILD)/%.o)
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-# ---- MPI (minidl::distributed, nn/distributed/): off unless `make MPI=1`. Then nn/distributed/
-# compiles with Open MPI's flags (mpicxx --showme:compile) and -DMINIDL_WITH_MPI, everything
-# links with --showme:link, and tests/distributed/NAME.cpp -> $(BUILD)/distributed/NAME (the
-# programs tests/test_distributed.cpp runs under mpirun) are built. Without it the API is the
-# same on a world of one. Not detected from mpicxx on PATH: which libraries libminidl.a needs
-# (and so every program and pkg-config user linking it) should not change with what happens to
-# be installed on the build machine; opting in is one word. Only nn/distributed/ sees mpi.h, so
-# switching MPI in one build directory recompiles only those objects (the mode file below).
-MPI ?= 0
+# ---- MPI (minidl::distributed, nn/distributed/): on when Open MPI's mpicxx is on PATH
+# (tools/install_deps.sh --mpi installs it), or with `make MPI=1`; `make MPI=0` turns it off. With
+# it nn/distributed/ compiles with Open MPI's flags (mpicxx --showme:compile) and
+# -DMINIDL_WITH_MPI, everything links with --showme:link, `make install` writes a minidl.pc that
+# requires ompi-c, and tests/distributed/NAME.cpp -> $(BUILD)/distributed/NAME (the programs the
+# [mpi] tests run under mpirun) are built. Without it the API is the same on a world of one. Only
+# nn/distributed/ sees mpi.h, so switching MPI in one build directory recompiles only those
+# objects (the mode file below) and relinks.
+MPI ?= $(if $(shell command -v mpicxx),1,0)
 ifeq ($(MPI),1)
   ifeq ($(shell command -v mpicxx),)
     $(error MPI=1 needs Open MPI's mpicxx: run tools/install_deps.sh --mpi)
@@ -161,7 +161,8 @@ uninstall:
 # error, leaks included -- then again under ThreadSanitizer, each in its own build directory with
 # its own build/train, build/predict, build/derivatives, build/inspect and build/examples (the
 # tool and example tests run them); then one training smoke run under Valgrind's memcheck. Nothing is
-# suppressed.
+# suppressed. These builds leave MPI out (MPI=0): they check minidl's own code, including the
+# world-of-one path of nn/distributed/, which the ordinary build skips when it has Open MPI.
 # allocator_may_return_null makes a refused huge allocation return null as glibc's does (the
 # suite checks that minidl then raises an error), instead of the sanitizer aborting first.
 # WERROR is off in these builds: GCC's flow analysis under -fsanitize warns falsely inside
@@ -177,20 +178,20 @@ VALGRIND_FLAGS := -O2 -g -march=x86-64-v3
 SANITIZE_TESTS := "~[install]~[bench]"
 test-sanitize: $(DEPS_STAMP)
 	@tools/install_deps.sh --fuzz
-	$(MAKE) BUILD=$(BUILD)/asan CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" WERROR= \
+	$(MAKE) BUILD=$(BUILD)/asan MPI=0 CXXFLAGS="$(ASAN_FLAGS)" TEST_CXXFLAGS="$(ASAN_FLAGS)" WERROR= \
 	  $(BUILD)/asan/minidl_tests $(BUILD)/asan/train $(BUILD)/asan/predict $(BUILD)/asan/derivatives \
 	  $(BUILD)/asan/inspect \
 	  $(EXAMPLES:%=$(BUILD)/asan/examples/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/asan $(BUILD)/asan/minidl_tests $(SANITIZE_TESTS)
-	$(MAKE) BUILD=$(BUILD)/tsan CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" WERROR= \
+	$(MAKE) BUILD=$(BUILD)/tsan MPI=0 CXXFLAGS="$(TSAN_FLAGS)" TEST_CXXFLAGS="$(TSAN_FLAGS)" WERROR= \
 	  $(BUILD)/tsan/minidl_tests $(BUILD)/tsan/train $(BUILD)/tsan/predict $(BUILD)/tsan/derivatives \
 	  $(BUILD)/tsan/inspect \
 	  $(EXAMPLES:%=$(BUILD)/tsan/examples/%)
 	TSAN_OPTIONS=halt_on_error=1:allocator_may_return_null=1 OMP_NUM_THREADS=2 \
 	  MINIDL_BUILD_DIR=$(BUILD)/tsan $(BUILD)/tsan/minidl_tests $(SANITIZE_TESTS)
-	$(MAKE) BUILD=$(BUILD)/valgrind CXXFLAGS="$(VALGRIND_FLAGS)" $(BUILD)/valgrind/train
+	$(MAKE) BUILD=$(BUILD)/valgrind MPI=0 CXXFLAGS="$(VALGRIND_FLAGS)" $(BUILD)/valgrind/train
 	rm -rf $(BUILD)/valgrind-run
 	OMP_NUM_THREADS=2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 	  --show-possibly-lost=no --quiet $(BUILD)/valgrind/train --model bahdanau-dates --smoke \
@@ -208,7 +209,7 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 fuzz: $(DEPS_STAMP)
 	@tools/install_deps.sh --fuzz
-	$(MAKE) BUILD=$(BUILD)/fuzz CXX=clang++ OPENMP=-fopenmp=libgomp WERROR= \
+	$(MAKE) BUILD=$(BUILD)/fuzz MPI=0 CXX=clang++ OPENMP=-fopenmp=libgomp WERROR= \
 	  CXXFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_BINS)
 	@for f in $(FUZZERS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$f; \

@@ -9,8 +9,8 @@
 #                                    word lists, fortunes, FreeDict German-English, Fashion-MNIST
 #   tools/install_deps.sh --fuzz     also clang with libFuzzer and OpenMP headers (make fuzz) and
 #                                    valgrind (make test-sanitize)
-#   tools/install_deps.sh --mpi      also Open MPI (mpicxx, mpirun) for `make MPI=1`: the
-#                                    data-parallel minidl::distributed (nn/distributed/)
+#   tools/install_deps.sh --mpi      also Open MPI (mpicxx, mpirun), which make then builds into
+#                                    the data-parallel minidl::distributed (nn/distributed/)
 set -e
 packages="g++ make pkg-config libopenblas-openmp-dev catch2 zlib1g-dev libcli11-dev nlohmann-json3-dev libpng-dev gnuplot-nox dataset-fashion-mnist graphviz"
 for option in "$@"; do

@@ -247,7 +247,8 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   int code = 1;
   try {
-    distributed::init(argc, argv);
+    // MPI only under a launcher: a lone process is a world of one anyway.
+    if (distributed::launcher_world_size() > 0) distributed::init(argc, argv);
     code = run(argc, argv);
   } catch (const std::exception& e) {
     std::fflush(stdout);

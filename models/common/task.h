@@ -122,6 +122,11 @@ class Task {
   void set_shard(Shard shard) { shard_ = shard; }
   const Shard& shard() const { return shard_; }
   virtual bool shards_batches() const { return false; }
+  // Whether, in a shard, every rank still runs the model forward on the whole batch and only the
+  // loss is cut (a graph task: a node's output needs its neighbours). Then the ranks draw the
+  // same random numbers in the model (dropout masks for the whole batch, as one process draws
+  // them); otherwise train() gives each rank a stream of its own for its part.
+  virtual bool shard_runs_whole_forward() const { return false; }
   // Sharded evaluation: the number of examples evaluate(split) averages its metrics over, when
   // every metric is a mean over those examples and, in a shard, evaluate() computes only this
   // process's part (shard_part of that number) -- so the ranks' metrics weighted by their

@@ -464,6 +464,17 @@ TrainResult train(Task& task, const TrainOptions& options) {
   // Every rank starts from rank 0's parameters (the same already: same seed, same checkpoint)
   // and from here on leaves each backward with the gradients averaged over the ranks.
   distributed::DistributedDataParallel ddp(model);
+  // Randomness inside the model (dropout) must differ between the ranks' parts of a batch, as it
+  // does between a batch's examples in one process: rank r > 0 reseeds its default generator
+  // from the number rank 0's would draw next, mixed with r. Reproducible, independent across
+  // ranks, and rank 0's stream -- the one its checkpoints save -- stays as it was. (Not when
+  // every rank runs the whole batch forward: then they all draw what one process would.)
+  if (rank > 0 && !task.shard_runs_whole_forward()) {
+    Generator next;
+    next.set_state(default_generator().get_state());
+    default_generator().manual_seed(next.next_u64() ^
+                                    (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(rank)));
+  }
 
   auto save = [&](const std::string& path, double epoch_done, int64_t next_epoch,
                   int64_t next_batch, double elapsed) {

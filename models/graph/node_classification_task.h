@@ -66,6 +66,7 @@ class NodeClassificationTask : public Task {
   // "train", "valid" or "test".
   Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
+  bool shard_runs_whole_forward() const override { return true; }
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 

@@ -218,14 +218,6 @@ void start_mpi(int* argc, char*** argv) {
   start_watchdog();
 }
 #else
-// A launcher's world size from its environment (0 when there is none).
-long launcher_world_size() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"}) {
-    if (const char* value = std::getenv(name)) return std::strtol(value, nullptr, 10);
-  }
-  return 0;
-}
-
 void start_mpi(int*, char***) {
   read_timeout_from_environment();
   const long size = launcher_world_size();
@@ -240,6 +232,14 @@ void start_mpi(int*, char***) {
 #endif
 
 }  // namespace
+
+int launcher_world_size() noexcept {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"}) {
+    if (const char* value = std::getenv(name))
+      return static_cast<int>(std::strtol(value, nullptr, 10));
+  }
+  return 0;
+}
 
 bool built_with_mpi() noexcept {
 #ifdef MINIDL_WITH_MPI

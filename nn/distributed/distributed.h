@@ -34,8 +34,13 @@ class Module;
 
 namespace minidl::distributed {
 
-// True if this library was built with MPI (make MPI=1).
+// True if this library was built with MPI (make MPI=1, or Open MPI found by make).
 bool built_with_mpi() noexcept;
+// How many processes a launcher (mpirun: OMPI_COMM_WORLD_SIZE, or PMI_SIZE / PMIX_SIZE) started
+// this program among, from its environment; 0 when the program was started directly. A tool
+// that only needs MPI under mpirun checks it before init(): starting MPI in a lone process
+// (a "singleton") costs Open MPI about 0.3 s.
+int launcher_world_size() noexcept;
 
 // Starts MPI (MPI_Init_thread, FUNNELED) once per process; later calls do nothing. argc/argv
 // as main received them (MPI may remove its own arguments). Without MPI: checks that no
