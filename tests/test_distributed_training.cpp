@@ -52,6 +52,12 @@ std::map<std::string, double> valid_metrics(const std::string& output) {
   return out;
 }
 
+// build/train, when this build runs things under mpirun (else "").
+std::string train_tool() {
+  if (mpi_program("train_check").empty()) return "";
+  return (std::filesystem::path(testing::build_dir()) / "train").string();
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -113,8 +119,8 @@ TEST_CASE("distributed training: two runs with the same seed give the same bits"
 
 TEST_CASE("distributed training: build/train under mpirun, rank 0 reports, resumes on 1 rank",
           "[distributed][mpi][train]") {
-  const std::string train = (std::filesystem::path(testing::build_dir()) / "train").string();
-  if (mpi_program("train_check").empty()) {
+  const std::string train = train_tool();
+  if (train.empty()) {
     WARN(mpi_skip_message());
     return;
   }
@@ -171,8 +177,8 @@ TEST_CASE("distributed training: build/train under mpirun, rank 0 reports, resum
 
 TEST_CASE("distributed training: SIGINT to rank 0 stops every rank with a checkpoint",
           "[distributed][mpi][train]") {
-  const std::string train = (std::filesystem::path(testing::build_dir()) / "train").string();
-  if (mpi_program("train_check").empty()) {
+  const std::string train = train_tool();
+  if (train.empty()) {
     WARN(mpi_skip_message());
     return;
   }
