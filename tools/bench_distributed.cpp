@@ -75,7 +75,9 @@ struct Options {
   int ranks = 2;
   std::string mpirun;                    // "" = the first on PATH
   std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")
-  double timeout = 900;                  // seconds one mpirun may take before it is stopped
+  bool no_torch = false;
+  std::string torch_bench;  // "" = tools/torch_bench_distributed.py of this build's repository
+  double timeout = 900;     // seconds one mpirun may take before it is stopped
   // The network of the scaling model.
   double hop_latency_us = 25;
   double efficiency_10g = 0.9, efficiency_100g = 0.6;
@@ -576,14 +578,17 @@ std::string configuration(int ranks, int threads) {
          (threads == 1 ? " thread" : " threads");
 }
 
-void print_allreduce(const std::vector<Json>& sizes, const Fit& fit) {
+void print_allreduce(const std::vector<Json>& sizes, const Fit& fit,
+                     const std::string& torch_note) {
   const int n = sizes.front()["ranks"].get<int>();
+  const bool torch = sizes.front().contains("gloo_median_us");
   std::cout << "\nall-reduce (MPI_Allreduce sum of float32, " << n
             << " ranks on this machine; median of barrier-separated calls)\n"
             << std::setw(10) << "size" << std::setw(13) << "median us" << std::setw(11) << "min us"
             << std::setw(13) << "algbw GB/s" << std::setw(13) << "busbw GB/s" << std::setw(13)
-            << "fit us" << std::setw(8) << "iters"
-            << "\n";
+            << "fit us" << std::setw(8) << "iters";
+  if (torch) std::cout << std::setw(11) << "gloo us" << std::setw(11) << "gloo/mpi";
+  std::cout << "\n";
   for (const Json& j : sizes) {
     const double bytes = j["bytes"].get<double>();
     const double fitted = (fit.alpha + 2.0 * (n - 1) / n * bytes * fit.beta) * 1e6;
@@ -592,9 +597,17 @@ void print_allreduce(const std::vector<Json>& sizes, const Fit& fit) {
               << fixed(j["min_us"].get<double>(), 1) << std::setw(13)
               << fixed(j["algbw_gbs"].get<double>(), 3) << std::setw(13)
               << fixed(j["busbw_gbs"].get<double>(), 3) << std::setw(13)
-              << (fit.ok ? fixed(fitted, 1) : "-") << std::setw(8) << j["iters"].get<int64_t>()
-              << "\n";
+              << (fit.ok ? fixed(fitted, 1) : "-") << std::setw(8) << j["iters"].get<int64_t>();
+    if (torch && j.contains("gloo_median_us"))
+      std::cout << std::setw(11) << fixed(j["gloo_median_us"].get<double>(), 1) << std::setw(11)
+                << fixed(j["gloo_over_mpi"].get<double>(), 2);
+    std::cout << "\n";
   }
+  if (torch)
+    std::cout << "(gloo: PyTorch's torch.distributed all_reduce, gloo over TCP on 127.0.0.1, the "
+                 "same protocol; tools/torch_bench_distributed.py)\n";
+  else
+    std::cout << "(PyTorch comparison skipped: " << torch_note << ")\n";
   std::cout << "latency (median of the smallest message, "
             << size_label(sizes.front()["bytes"].get<double>())
             << "): " << fixed(sizes.front()["median_us"].get<double>(), 1) << " us\n";
@@ -731,6 +744,54 @@ Json prediction_json(const Prediction& p) {
           {"efficiency_overlapped", p.efficiency_overlapped}};
 }
 
+// tools/torch_bench_distributed.py of the repository this program was built in (two levels
+// above build/bench_distributed), else under the working directory.
+std::string default_torch_bench() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path candidate =
+        exe.parent_path().parent_path() / "tools" / "torch_bench_distributed.py";
+    if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  return (fs::current_path(ec) / "tools" / "torch_bench_distributed.py").string();
+}
+
+// PyTorch's (gloo) median for the same sizes merged into `sizes` (gloo_median_us,
+// gloo_busbw_gbs, gloo_over_mpi); returns why not, or "" when it ran.
+std::string add_torch_sizes(std::vector<Json>& sizes, const Options& o) {
+  if (o.no_torch) return "--no-torch";
+  const std::string script = o.torch_bench.empty() ? default_torch_bench() : o.torch_bench;
+  if (!fs::exists(script)) return script + " not found (--torch-bench PATH)";
+  if (access("/usr/bin/python3", X_OK) != 0) return "/usr/bin/python3 not found";
+  const ChildResult child =
+      run_child({"/usr/bin/python3", script, "--ranks", std::to_string(o.ranks), "--min-time",
+                 std::to_string(o.min_time), "--min-size", std::to_string(parse_size(o.min_size)),
+                 "--max-size", std::to_string(parse_size(o.max_size))},
+                {"OMP_NUM_THREADS=1"}, o.timeout);
+  std::map<int64_t, Json> by_size;
+  std::istringstream lines(child.output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("RESULT ", 0) != 0) continue;
+    const Json j = Json::parse(line.substr(7), nullptr, false);
+    if (!j.is_object()) continue;
+    if (j.contains("error")) return j["error"].get<std::string>();
+    by_size[j["bytes"].get<int64_t>()] = j;
+  }
+  if (child.exit_code != 0 || by_size.empty())
+    return "torch_bench_distributed.py exit " + std::to_string(child.exit_code) +
+           (child.timed_out ? " (stopped by --timeout)" : "");
+  for (Json& j : sizes) {
+    const auto it = by_size.find(j["bytes"].get<int64_t>());
+    if (it == by_size.end()) continue;
+    j["gloo_median_us"] = it->second["median_us"];
+    j["gloo_busbw_gbs"] = it->second["busbw_gbs"];
+    j["gloo_over_mpi"] = it->second["median_us"].get<double>() / j["median_us"].get<double>();
+  }
+  return "";
+}
+
 int runner_main(Options& o) {
   if (!distributed::built_with_mpi()) {
     std::cerr << "bench_distributed: this build has no MPI, so there is nothing to measure; "
@@ -769,7 +830,13 @@ int runner_main(Options& o) {
     sizes =
         run_worker(o, o.ranks, 1,
                    {"--worker", "allreduce", "--min-size", o.min_size, "--max-size", o.max_size});
+    std::string torch_note;
+    if (!sizes.front().contains("error")) {
+      progress("PyTorch's all-reduce (gloo), " + std::to_string(o.ranks) + " ranks");
+      torch_note = add_torch_sizes(sizes, o);
+    }
     for (const Json& j : sizes) print_json(j);
+    if (!torch_note.empty()) print_json({{"kind", "torch_skipped"}, {"reason", torch_note}});
     if (sizes.front().contains("error")) {
       failed = true;
       if (!o.json)
@@ -784,7 +851,7 @@ int runner_main(Options& o) {
                   {"beta_ns_per_byte", fit.beta * 1e9},
                   {"worst_relative_error", fit.worst_relative},
                   {"latency_us", sizes.front()["median_us"]}});
-      if (!o.json) print_allreduce(sizes, fit);
+      if (!o.json) print_allreduce(sizes, fit, torch_note);
     }
   }
 
@@ -860,6 +927,9 @@ int main(int argc, char** argv) {
                  "one more argument for mpirun, repeatable: --mpirun-arg=--mca "
                  "--mpirun-arg=coll_tuned_use_dynamic_rules --mpirun-arg=1")
       ->allow_extra_args(false);
+  app.add_flag("--no-torch", o.no_torch, "skip PyTorch's (gloo) all-reduce");
+  app.add_option("--torch-bench", o.torch_bench,
+                 "path of torch_bench_distributed.py (default: this repository's)");
   app.add_option("--timeout", o.timeout, "seconds one mpirun may run before it is stopped")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
