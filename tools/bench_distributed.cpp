@@ -31,6 +31,7 @@
 // Scaling model: see print_scaling and docs/distributed.md.
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +50,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "minidl.h"
@@ -67,7 +69,8 @@ namespace {
 struct Options {
   double min_time = 1.0;  // seconds of timed iterations per measurement, at least
   bool json = false;
-  std::string only;  // "", "allreduce" or "models"
+  std::string json_file;  // also write the JSON lines here (appended)
+  std::string only;       // "", "allreduce" or "models"
   std::string min_size = "1K", max_size = "64M";
   std::vector<std::string> models = {"cnn-fashion-mnist", "vit-fashion-mnist", "gpt-fortunes"};
   int64_t batch = 64;    // images per rank per step
@@ -77,7 +80,9 @@ struct Options {
   std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")
   bool no_torch = false;
   std::string torch_bench;  // "" = tools/torch_bench_distributed.py of this build's repository
-  double timeout = 900;     // seconds one mpirun may take before it is stopped
+  double timeout = 900;
+  double wait_quiet = 0;  // seconds to wait for an idle machine before each measurement     //
+                          // seconds one mpirun may take before it is stopped
   // The network of the scaling model.
   double hop_latency_us = 25;
   double efficiency_10g = 0.9, efficiency_100g = 0.6;
@@ -150,6 +155,13 @@ double load_average() {
   double load = -1;
   in >> load;
   return load;
+}
+
+// This process's peak resident memory (rank 0's, in a worker), MiB.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // KiB on Linux
 }
 
 // The number of iterations every rank runs: rank 0's estimate from its warm-up time per
@@ -335,6 +347,7 @@ void model_worker(const Options& o) {
             {"buckets_started_early", ddp.buckets_started_early()},
             {"loss_first", first_loss},
             {"loss_last", last_loss},
+            {"peak_rss_mib", peak_rss_mib()},
             {"load", load_average()}};
   emit(j);
 }
@@ -377,8 +390,41 @@ std::string find_on_path(const std::string& name) {
 struct ChildResult {
   int exit_code = -1;
   bool timed_out = false;
-  std::string output;  // stdout and stderr together
+  std::string output;        // stdout and stderr together
+  double foreign_cpus = -1;  // CPUs other processes kept busy meanwhile, on average
 };
+
+// Non-idle CPU seconds of the whole machine so far (the first line of /proc/stat), or -1.
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal))
+    return -1;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of this process's finished children (and the descendants they waited for).
+double children_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Waits (at most max_wait seconds) until other processes keep less than `threshold` CPUs busy
+// over a 2-second window; returns the last figure seen.
+double wait_quiet(double max_wait, double threshold = 0.1) {
+  const auto start = std::chrono::steady_clock::now();
+  double busy = 0;
+  do {
+    const double before = machine_busy_seconds();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    busy = (machine_busy_seconds() - before) / 2;
+    if (busy < threshold) break;
+  } while (seconds_since(start) < max_wait);
+  return busy;
+}
 
 // Runs argv with `env` ("KEY=VALUE") added to the environment, capturing its output; stops it
 // (SIGTERM, which mpirun passes on to the ranks, then SIGKILL) after `timeout` seconds.
@@ -409,6 +455,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
     return result;
   }
   const auto start = std::chrono::steady_clock::now();
+  const double busy_before = machine_busy_seconds(), children_before = children_cpu_seconds();
   int signals_sent = 0;
   char buffer[4096];
   for (;;) {
@@ -433,6 +480,11 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const double wall = seconds_since(start);
+  if (busy_before >= 0 && wall > 0)
+    result.foreign_cpus = std::max(
+        0.0,
+        (machine_busy_seconds() - busy_before - (children_cpu_seconds() - children_before)) / wall);
   return result;
 }
 
@@ -457,6 +509,7 @@ std::vector<Json> run_worker(const Options& o, int ranks, int threads,
   argv.insert(argv.end(), {self, "--threads", std::to_string(threads), "--min-time",
                            std::to_string(o.min_time)});
   argv.insert(argv.end(), worker_args.begin(), worker_args.end());
+  if (o.wait_quiet > 0) wait_quiet(o.wait_quiet);
   const ChildResult child =
       run_child(argv, {"OMP_NUM_THREADS=" + std::to_string(threads)}, o.timeout);
   std::vector<Json> results;
@@ -478,6 +531,7 @@ std::vector<Json> run_worker(const Options& o, int ranks, int threads,
         child.output.substr(child.output.size() > 600 ? child.output.size() - 600 : 0);
     results = {Json{{"error", why}, {"output_tail", tail}}};
   }
+  for (Json& j : results) j["foreign_cpus"] = child.foreign_cpus;
   return results;
 }
 
@@ -608,6 +662,12 @@ void print_allreduce(const std::vector<Json>& sizes, const Fit& fit,
                  "same protocol; tools/torch_bench_distributed.py)\n";
   else
     std::cout << "(PyTorch comparison skipped: " << torch_note << ")\n";
+  std::cout << "other processes kept " << fixed(sizes.front()["foreign_cpus"].get<double>(), 2)
+            << " CPUs busy on average during the MPI run";
+  if (sizes.front().contains("gloo_foreign_cpus"))
+    std::cout << ", " << fixed(sizes.front()["gloo_foreign_cpus"].get<double>(), 2)
+              << " during PyTorch's";
+  std::cout << "\n";
   std::cout << "latency (median of the smallest message, "
             << size_label(sizes.front()["bytes"].get<double>())
             << "): " << fixed(sizes.front()["median_us"].get<double>(), 1) << " us\n";
@@ -665,6 +725,7 @@ void print_models(const std::vector<Json>& rows, const std::vector<Json>& summar
             << std::right << std::setw(13) << "items/s" << std::setw(9) << "step" << std::setw(9)
             << "fwd" << std::setw(9) << "bwd" << std::setw(9) << "finish" << std::setw(8) << "adam"
             << std::setw(11) << "grad MiB" << std::setw(9) << "buckets" << std::setw(7) << "early"
+            << std::setw(7) << "other"
             << "\n";
   for (const Json& r : rows) {
     std::cout << std::left << std::setw(19) << r.value("model", std::string("?"));
@@ -684,10 +745,12 @@ void print_models(const std::vector<Json>& rows, const std::vector<Json>& summar
               << fixed(r["optimizer_ms"].get<double>(), 2) << std::setw(11)
               << fixed(r["grad_bytes"].get<double>() / 1048576.0, 2) << std::setw(9)
               << r["buckets"].get<int64_t>() << std::setw(7)
-              << r["buckets_started_early"].get<int64_t>() << "\n";
+              << r["buckets_started_early"].get<int64_t>() << std::setw(7)
+              << fixed(r["foreign_cpus"].get<double>(), 2) << "\n";
   }
   std::cout << "(items: images, or tok = tokens of 128-character windows; 2 ranks train on twice "
-               "the per-rank batch per step; early = buckets started before finish())\n";
+               "the per-rank batch per step; early = buckets started before finish(); other = CPUs "
+               "other processes kept busy meanwhile)\n";
   for (const Json& j : summaries) {
     std::cout << j["model"].get<std::string>() << ": " << j["ranks"].get<int>() << " ranks / ("
               << j["ranks"].get<int>() << " x 1 rank of 1 thread) = measured efficiency "
@@ -764,6 +827,7 @@ std::string add_torch_sizes(std::vector<Json>& sizes, const Options& o) {
   const std::string script = o.torch_bench.empty() ? default_torch_bench() : o.torch_bench;
   if (!fs::exists(script)) return script + " not found (--torch-bench PATH)";
   if (access("/usr/bin/python3", X_OK) != 0) return "/usr/bin/python3 not found";
+  if (o.wait_quiet > 0) wait_quiet(o.wait_quiet);
   const ChildResult child =
       run_child({"/usr/bin/python3", script, "--ranks", std::to_string(o.ranks), "--min-time",
                  std::to_string(o.min_time), "--min-size", std::to_string(parse_size(o.min_size)),
@@ -788,6 +852,7 @@ std::string add_torch_sizes(std::vector<Json>& sizes, const Options& o) {
     j["gloo_median_us"] = it->second["median_us"];
     j["gloo_busbw_gbs"] = it->second["busbw_gbs"];
     j["gloo_over_mpi"] = it->second["median_us"].get<double>() / j["median_us"].get<double>();
+    j["gloo_foreign_cpus"] = child.foreign_cpus;
   }
   return "";
 }
@@ -814,10 +879,24 @@ int runner_main(Options& o) {
   auto progress = [&](const std::string& what) {
     if (!o.json) std::cerr << "running " << what << "..." << std::endl;
   };
+  std::ofstream json_file;
+  if (!o.json_file.empty()) {
+    json_file.open(o.json_file, std::ios::app);
+    if (!json_file) {
+      std::cerr << "bench_distributed: cannot append to --json-file " << o.json_file << "\n";
+      return 2;
+    }
+  }
   auto print_json = [&](const Json& j) {
     if (o.json) std::cout << j.dump() << std::endl;
+    if (json_file.is_open()) json_file << j.dump() << std::endl;
   };
   bool failed = false;
+  print_json({{"kind", "run"},
+              {"mpirun", o.mpirun},
+              {"cpus", std::thread::hardware_concurrency()},
+              {"min_time", o.min_time},
+              {"load_start", load_average()}});
   if (!o.json)
     std::cout << "bench_distributed: " << o.mpirun << ", load average " << fixed(load_average(), 2)
               << " at the start\n";
@@ -887,8 +966,10 @@ int runner_main(Options& o) {
     for (const Prediction& p : predictions) print_json(prediction_json(p));
     if (!o.json) print_predictions(predictions, fit, o);
   }
+  print_json({{"kind", "run_end"}, {"load_end", load_average()}});
   if (!o.json)
-    std::cout << "load average " << fixed(load_average(), 2) << " at the end (2 cores)\n";
+    std::cout << "load average " << fixed(load_average(), 2) << " at the end ("
+              << std::thread::hardware_concurrency() << " CPUs)\n";
   return failed ? 1 : 0;
 }
 
@@ -903,6 +984,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--json", o.json, "one JSON object per result line instead of the tables");
+  app.add_option("--json-file", o.json_file, "also append the JSON lines to this file");
   app.add_option("--only", o.only, "measure only this part")
       ->check(CLI::IsMember({"allreduce", "models"}));
   app.add_option("--min-size", o.min_size, "smallest all-reduce message (e.g. 1K)")
@@ -930,6 +1012,10 @@ int main(int argc, char** argv) {
   app.add_flag("--no-torch", o.no_torch, "skip PyTorch's (gloo) all-reduce");
   app.add_option("--torch-bench", o.torch_bench,
                  "path of torch_bench_distributed.py (default: this repository's)");
+  app.add_option("--wait-quiet", o.wait_quiet,
+                 "before each measurement wait up to this many seconds for other load < 0.1 CPU")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--timeout", o.timeout, "seconds one mpirun may run before it is stopped")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
