@@ -28,7 +28,7 @@
 // 1 rank x 2 threads, 1 rank x 1 thread, 2 ranks x 1 thread; B is per rank, so 2 ranks train
 // on 2B per step.
 //
-// Scaling model: see print_scaling and docs/distributed.md.
+// Scaling model: see predict() and docs/distributed.md.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -80,9 +80,8 @@ struct Options {
   std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")
   bool no_torch = false;
   std::string torch_bench;  // "" = tools/torch_bench_distributed.py of this build's repository
-  double timeout = 900;
-  double wait_quiet = 0;  // seconds to wait for an idle machine before each measurement     //
-                          // seconds one mpirun may take before it is stopped
+  double timeout = 900;     // seconds one mpirun may take before it is stopped
+  double wait_quiet = 0;    // seconds to wait for an idle machine before each measurement
   // The network of the scaling model.
   double hop_latency_us = 25;
   double efficiency_10g = 0.9, efficiency_100g = 0.6;
@@ -120,6 +119,7 @@ int64_t parse_size(const std::string& text) {
   return static_cast<int64_t>(bytes) / 4 * 4;  // whole float32 elements
 }
 
+// 1024 -> "1 KiB", 67108864 -> "64 MiB".
 std::string size_label(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB"};
   int u = 0;
@@ -132,16 +132,19 @@ std::string size_label(double bytes) {
   return s.str();
 }
 
+// v with `digits` decimals.
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
 }
 
+// Seconds from `start` to now.
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The median of v (the mean of the middle two for an even count; 0 for none).
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -185,6 +188,7 @@ std::vector<double> mean_over_ranks(const std::vector<double>& values) {
 
 // ---------------------------------------------------------------- workers (under mpirun)
 
+// A result line for the runner, from rank 0 only.
 void emit(const Json& j) {
   if (distributed::rank() == 0) std::cout << "RESULT " << j.dump() << std::endl;
 }
@@ -232,6 +236,7 @@ struct ModelUnderTest {
   std::string unit, source;
 };
 
+// The model `name` with this rank's random batch (seeded by the rank).
 ModelUnderTest build_model(const std::string& name, const Options& o) {
   ModelUnderTest m;
   manual_seed(1000 + static_cast<uint64_t>(distributed::rank()));  // each rank its own data
@@ -278,6 +283,7 @@ ModelUnderTest build_model(const std::string& name, const Options& o) {
   return m;
 }
 
+// Times training steps of o.model on this rank (DDP over the ranks) and emits the medians.
 void model_worker(const Options& o) {
   const int n = distributed::world_size();
   ModelUnderTest m = build_model(o.model, o);
@@ -352,6 +358,7 @@ void model_worker(const Options& o) {
   emit(j);
 }
 
+// --worker: one measurement inside an MPI world (mpirun started this process).
 int worker_main(int argc, char** argv, const Options& o) {
   set_num_threads(o.threads);
   distributed::Guard mpi(argc, argv);
@@ -617,6 +624,8 @@ struct Prediction {
   double t_compute_ms = 0, t_allreduce_ms = 0, efficiency = 0, efficiency_overlapped = 0;
 };
 
+// The scaling model above for every model measured on 1 rank x 2 threads, N = 2, 8, 64, at 10
+// and 100 Gbit/s.
 std::vector<Prediction> predict(const std::map<std::string, Json>& two_threads, const Fit& fit,
                                 const Options& o) {
   std::vector<Prediction> out;
@@ -657,6 +666,7 @@ std::string configuration(int ranks, int threads) {
          (threads == 1 ? " thread" : " threads");
 }
 
+// The all-reduce table, the fit and PyTorch's column (or why it is missing).
 void print_allreduce(const std::vector<Json>& sizes, const Fit& fit,
                      const std::string& torch_note) {
   const int n = sizes.front()["ranks"].get<int>();
@@ -743,6 +753,7 @@ std::vector<Json> local_scaling(const std::vector<Json>& rows, const Fit& fit) {
   return out;
 }
 
+// The models table and, per model, the on-machine scaling summary.
 void print_models(const std::vector<Json>& rows, const std::vector<Json>& summaries) {
   std::cout << "\nmodels (per rank per step: forward + cross_entropy, backward, ddp.finish(), "
                "Adam step; medians in ms)\n"
@@ -792,6 +803,7 @@ void print_models(const std::vector<Json>& rows, const std::vector<Json>& summar
   }
 }
 
+// The scaling model's assumptions and its efficiency table.
 void print_predictions(const std::vector<Prediction>& predictions, const Fit& fit,
                        const Options& o) {
   if (predictions.empty()) return;
@@ -821,6 +833,7 @@ void print_predictions(const std::vector<Prediction>& predictions, const Fit& fi
   std::cout << "(ARn: predicted all-reduce ms per step at n machines)\n";
 }
 
+// One prediction as a JSON line (kind "prediction").
 Json prediction_json(const Prediction& p) {
   return {{"kind", "prediction"},
           {"model", p.model},
@@ -881,6 +894,7 @@ std::string add_torch_sizes(std::vector<Json>& sizes, const Options& o) {
   return "";
 }
 
+// Without --worker: checks for MPI and mpirun, runs every measurement under mpirun, prints.
 int runner_main(Options& o) {
   if (!distributed::built_with_mpi()) {
     std::cerr << "bench_distributed: this build has no MPI, so there is nothing to measure; "
