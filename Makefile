@@ -27,7 +27,7 @@ LIB_SRCS  := $(wildcard core/*.cpp ops/*.cpp nn/*.cpp nn/attention/*.cpp nn/data
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
-TOOLS     := bench demo train predict debian_graph derivatives inspect
+TOOLS     := bench bench_distributed demo train predict debian_graph derivatives inspect
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 LIB       := $(BUILD)/libminidl.a
 # docs/examples/NAME.cpp -> $(BUILD)/examples/NAME: short teaching programs, each one idea, each
