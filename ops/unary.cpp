@@ -240,7 +240,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   Tensor out = map_floating(x, "gelu", [](auto v) {
     using T = decltype(v);
     T u = T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v);
-    return T(0.5) * v * (T(1) + std::tanh(u));
+    return T(0.5) * v * (T(1) + tanh_vec(u));
   });
   // out = x (1 + t) / 2 ;  dx = dout ((1 + t)/2 + x (1 - t^2) u' / 2),  t = tanh(u),
   //   u' = sqrt(2/pi)(1 + 3 0.044715 x^2)
@@ -248,7 +248,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       "GeluBackward0", x, out, x,
       [](auto g, auto v) {
         using T = decltype(g);
-        T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
+        T t = tanh_vec(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
         T du = T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * v * v);
         return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
       },

@@ -1,6 +1,6 @@
 // distributed::DistributedSampler: pure logic, no MPI needed.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 #include <vector>
 

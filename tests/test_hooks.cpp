@@ -107,8 +107,8 @@ TEST_CASE("an early hook still sees every use of its leaf, summed", "[hooks]") {
     seen = g;
   });
   v.register_hook([&order](Tensor) { order.push_back("v"); });
-  Tensor h = (x * w) * v;       // entries: mul#0 (x, w), mul#1 (., v)
-  Tensor out = (h * w).sum();   // mul#2 (h, w), sum#3
+  Tensor h = (x * w) * v;      // entries: mul#0 (x, w), mul#1 (., v)
+  Tensor out = (h * w).sum();  // mul#2 (h, w), sum#3
   out.backward();
   // d out / d w = x * v * w (through mul#0) + h (through mul#2) = 2 x v w.
   CHECK(order == std::vector<std::string>{"v", "w"});

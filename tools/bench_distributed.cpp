@@ -73,8 +73,9 @@ struct Options {
   std::string only;       // "", "allreduce" or "models"
   std::string min_size = "1K", max_size = "64M";
   std::vector<std::string> models = {"cnn-fashion-mnist", "vit-fashion-mnist", "gpt-fortunes"};
-  int64_t batch = 64;    // images per rank per step
-  int64_t windows = 16;  // gpt-fortunes: windows of kContext characters per rank per step
+  int64_t batch = 64;     // images per rank per step
+  int64_t windows = 16;   // gpt-fortunes: windows of kContext characters per rank per step
+  double bucket_mb = 25;  // DDPOptions::bucket_cap_mb of the model runs
   int ranks = 2;
   std::string mpirun;                    // "" = the first on PATH
   std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")
@@ -288,7 +289,8 @@ void model_worker(const Options& o) {
   const int n = distributed::world_size();
   ModelUnderTest m = build_model(o.model, o);
   nn::Module& model = *m.model;
-  distributed::DistributedDataParallel ddp(model);
+  distributed::DistributedDataParallel ddp(model,
+                                           distributed::DDPOptions().bucket_cap_mb(o.bucket_mb));
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
   int64_t numel = 0;
   for (const Tensor& p : ddp.parameters()) numel += p.numel();
@@ -980,10 +982,10 @@ int runner_main(Options& o) {
                                            std::pair<int, int>{o.ranks, 1}}) {
         progress(model + ", " + std::to_string(ranks) + " rank(s) x " + std::to_string(threads) +
                  " thread(s)");
-        std::vector<Json> got =
-            run_worker(o, ranks, threads,
-                       {"--worker", "model", "--model", model, "--batch", std::to_string(o.batch),
-                        "--windows", std::to_string(o.windows)});
+        std::vector<Json> got = run_worker(
+            o, ranks, threads,
+            {"--worker", "model", "--model", model, "--batch", std::to_string(o.batch), "--windows",
+             std::to_string(o.windows), "--bucket-mb", std::to_string(o.bucket_mb)});
         Json r = got.front();
         if (r.contains("error")) {
           failed = true;
@@ -1037,6 +1039,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--windows", o.windows, "gpt-fortunes: 128-character windows per rank per step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--bucket-mb", o.bucket_mb,
+                 "DDP bucket size in MiB (small buckets start during backward: overlap)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--ranks", o.ranks, "ranks of the multi-process runs")

@@ -55,7 +55,8 @@ void DistributedSampler::build() {
   if (all.size() > total) {
     all.resize(total);
   } else if (!all.empty()) {
-    for (size_t i = size_; i < total; ++i) all.push_back(all[i - size_]);  // wraps as often as needed
+    for (size_t i = size_; i < total; ++i)
+      all.push_back(all[i - size_]);  // wraps as often as needed
   }
   indices_.clear();
   for (size_t i = rank_; i < all.size(); i += num_replicas_) indices_.push_back(all[i]);
