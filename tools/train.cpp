@@ -132,6 +132,11 @@ int run(int argc, char** argv) {
                  "also write the checkpoint inside an epoch every this many seconds (0: only "
                  "at the end of an epoch)")
       ->capture_default_str();
+  app.add_option("--bucket-mb", options.bucket_cap_mb,
+                 "under mpirun: MiB of gradients averaged in one message (smaller ones start "
+                 "while backward runs)")
+      ->check(positive("--bucket-mb"))
+      ->capture_default_str();
   app.add_option("--examples", examples, "example predictions in the report")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

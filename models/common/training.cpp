@@ -173,6 +173,7 @@ void validate_options(const TrainOptions& o) {
   MINIDL_CHECK(o.warmup_steps >= -1, op,
                "--warmup-steps must be non-negative, got " << o.warmup_steps);
   MINIDL_CHECK(o.batch_size >= 0, op, "--batch-size must be positive, got " << o.batch_size);
+  MINIDL_CHECK(o.bucket_cap_mb > 0, op, "--bucket-mb must be positive, got " << o.bucket_cap_mb);
   MINIDL_CHECK(std::isfinite(o.lr) && o.lr >= 0, op, "--lr must be positive, got " << o.lr);
   MINIDL_CHECK(std::isfinite(o.clip_grad_norm), op,
                "--clip-grad-norm must be finite, got " << o.clip_grad_norm);
@@ -463,7 +464,8 @@ TrainResult train(Task& task, const TrainOptions& options) {
              options.resume, step);
   // Every rank starts from rank 0's parameters (the same already: same seed, same checkpoint)
   // and from here on leaves each backward with the gradients averaged over the ranks.
-  distributed::DistributedDataParallel ddp(model);
+  distributed::DistributedDataParallel ddp(
+      model, distributed::DDPOptions().bucket_cap_mb(options.bucket_cap_mb));
   // Randomness inside the model (dropout) must differ between the ranks' parts of a batch, as it
   // does between a batch's examples in one process: rank r > 0 reseeds its default generator
   // from the number rank 0's would draw next, mixed with r. Reproducible, independent across

@@ -78,6 +78,11 @@ struct TrainOptions {
   // the previous one, so a crash or a kill loses at most about that much work (0 = only at the
   // end of an epoch). Such a checkpoint has no validation and adds no log row.
   double checkpoint_every = 60;
+  // Data-parallel runs: the DistributedDataParallel bucket size in MiB. Smaller than PyTorch's
+  // 25 by default: the tutorial models' gradients are 1-4 MiB, so 25 would make one bucket that
+  // can only start when backward ends; with 1 the last layers' buckets travel during backward
+  // (measured on 2 ranks: finish() 4.4 -> 2.5 ms for the CNN, 12.6 -> 1.4 ms for gpt-fortunes).
+  double bucket_cap_mb = 1;
   // When set (by a signal handler, another thread), training stops after the current batch,
   // writes the last checkpoint and returns with TrainResult::interrupted.
   const std::atomic<bool>* interrupt = nullptr;

@@ -1,12 +1,13 @@
 // minidl::distributed over MPI (with MINIDL_WITH_MPI, from `make MPI=1`), or a world of one.
 #include "nn/distributed/distributed.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -163,20 +164,22 @@ void announce(int64_t number) {
   abort_all(75, why);
 }
 
-// Waits for a started collective, bounded by the timeout (see above). Spins briefly -- a
-// collective among ranks that are all there finishes in microseconds -- then sleeps between
-// tests, so a rank waiting for a slower one leaves the cores to it. Open MPI moves a non-blocking
-// collective forward only inside MPI calls, so each test also does a bit of its work.
+// Waits for a started collective, bounded by the timeout (see above). Open MPI moves a
+// non-blocking collective forward only inside MPI calls, one step per MPI_Test, so it tests
+// without pause: sleeping between tests made an 8 MiB all-reduce 25x slower (a step per
+// sleep). After the first thousand tests each one also yields the core (sched_yield), so a
+// rank that waits for a slower one gives way to any thread or rank that wants the core, and
+// costs nothing when none does. The clock is read every 256 tests.
 void wait_request(MPI_Request& request, int64_t number, const char* call) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   bool announced = false;
-  int spins = 0;
-  while (true) {
+  for (uint64_t tests = 1;; ++tests) {
     int done = 0;
     check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), call);
     if (done) return;
-    if (++spins < 2000) continue;
+    if (tests > 1024) sched_yield();
+    if (tests % 256 != 0) continue;
     const double waited = std::chrono::duration<double>(Clock::now() - start).count();
     if (!announced && waited >= std::min(kAnnounceAfter, g_timeout / 4)) {
       announce(number);
@@ -184,8 +187,18 @@ void wait_request(MPI_Request& request, int64_t number, const char* call) {
     }
     if (announced) poll_arrivals();
     if (waited >= g_timeout) stuck(number, call, waited);
-    std::this_thread::sleep_for(std::chrono::microseconds(waited < 0.01 ? 20 : 200));
   }
+}
+
+// Before a blocking collective: every rank meets in a non-blocking barrier, waited for with the
+// timeout (so a rank that never comes is named), and only then does the blocking call run --
+// at the full speed of Open MPI's tuned algorithms (its non-blocking all-reduce took 1.7x as
+// long for 8 MiB, 2 us instead of 1.2 for 1 KiB). Between the barrier and the call a rank can
+// only die, which mpirun notices.
+void arrive(const char* call) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier");
+  wait_request(request, g_collectives++, call);
 }
 
 void stop_watchdog() {
@@ -335,14 +348,12 @@ void abort_all(int exit_code, const std::string& why) noexcept {
   std::_Exit(exit_code);
 }
 
-// Every collective below is started non-blocking and finished by wait_request, so that none
-// waits past the timeout.
+// Every collective below waits for the other ranks through wait_request (arrive, or a Work), so
+// that none waits past the timeout.
 void barrier() {
 #ifdef MINIDL_WITH_MPI
   if (world_size() == 1) return;
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier");
-  wait_request(request, g_collectives++, "MPI_Ibarrier");
+  arrive("barrier");
 #endif
 }
 
@@ -350,12 +361,11 @@ void all_reduce_sum(const Tensor& tensor) {
   check_tensor(tensor, "distributed::all_reduce_sum", false);
 #ifdef MINIDL_WITH_MPI
   if (world_size() == 1 || tensor.numel() == 0) return;
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, tensor.raw_data(),
-                           mpi_count(tensor, "distributed::all_reduce_sum"),
-                           mpi_type(tensor.dtype()), MPI_SUM, MPI_COMM_WORLD, &request),
-            "MPI_Iallreduce");
-  wait_request(request, g_collectives++, "MPI_Iallreduce (all_reduce_sum)");
+  arrive("all_reduce_sum");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, tensor.raw_data(),
+                          mpi_count(tensor, "distributed::all_reduce_sum"),
+                          mpi_type(tensor.dtype()), MPI_SUM, MPI_COMM_WORLD),
+            "MPI_Allreduce");
 #endif
 }
 
@@ -409,7 +419,7 @@ bool Work::test() {
 void Work::wait() {
 #ifdef MINIDL_WITH_MPI
   if (!impl_ || impl_->request == MPI_REQUEST_NULL) return;
-  wait_request(impl_->request, impl_->number, "MPI_Iallreduce (all_reduce_sum_async)");
+  wait_request(impl_->request, impl_->number, "all_reduce_sum_async (MPI_Iallreduce)");
 #endif
 }
 
@@ -437,11 +447,10 @@ void broadcast(const Tensor& tensor, int root) {
                "root " << root << " is not a rank of a world of " << n);
 #ifdef MINIDL_WITH_MPI
   if (n == 1 || tensor.numel() == 0) return;
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Ibcast(tensor.raw_data(), mpi_count(tensor, "distributed::broadcast"),
-                       mpi_type(tensor.dtype()), root, MPI_COMM_WORLD, &request),
-            "MPI_Ibcast");
-  wait_request(request, g_collectives++, "MPI_Ibcast (broadcast)");
+  arrive("broadcast");
+  check_mpi(MPI_Bcast(tensor.raw_data(), mpi_count(tensor, "distributed::broadcast"),
+                      mpi_type(tensor.dtype()), root, MPI_COMM_WORLD),
+            "MPI_Bcast");
 #endif
 }
 
@@ -464,11 +473,10 @@ void broadcast_parameters(nn::Module& module, int root) {
   const bool same = signature.to_vector<int64_t>() == mine.to_vector<int64_t>();
   Tensor bad_rank = minidl::tensor<double>({same ? -1.0 : static_cast<double>(rank())}, kFloat64);
 #ifdef MINIDL_WITH_MPI
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, bad_rank.raw_data(), 1, MPI_DOUBLE, MPI_MAX,
-                           MPI_COMM_WORLD, &request),
-            "MPI_Iallreduce");
-  wait_request(request, g_collectives++, "MPI_Iallreduce (broadcast_parameters)");
+  arrive("broadcast_parameters");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, bad_rank.raw_data(), 1, MPI_DOUBLE, MPI_MAX,
+                          MPI_COMM_WORLD),
+            "MPI_Allreduce");
 #endif
   const auto root_sig = signature.to_vector<int64_t>();
   MINIDL_CHECK(bad_rank.item<double>() < 0, "distributed::broadcast_parameters",
