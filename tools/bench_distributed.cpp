@@ -618,8 +618,9 @@ Fit fit_alpha_beta(const std::vector<Json>& sizes) {
 // T_compute: the 1 rank x 2 threads step time (a machine like this one runs one rank on its
 // cores). bw = link rate * efficiency, capped at the bus bandwidth this CPU reached over shared
 // memory (1/beta of the fit): the reduction and the copies run on the same cores.
-// overlap = 0: minidl's DDP starts its buckets when backward ends (data_parallel.h, finish());
-// the "overlapped" figure is the bound if the all-reduce could hide under all of backward.
+// overlap = 0: the measured models are one bucket at the default 25 MiB, which starts when
+// backward ends; the "overlapped" figure is the bound when the all-reduce hides under all of
+// backward, which several buckets started from the gradient hooks approach (data_parallel.h).
 struct Prediction {
   std::string model, link;
   int machines = 0;

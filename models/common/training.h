@@ -80,8 +80,8 @@ struct TrainOptions {
   double checkpoint_every = 60;
   // Data-parallel runs: the DistributedDataParallel bucket size in MiB. Smaller than PyTorch's
   // 25 by default: the tutorial models' gradients are 1-4 MiB, so 25 would make one bucket that
-  // can only start when backward ends; with 1 the last layers' buckets travel during backward
-  // (measured on 2 ranks: finish() 4.4 -> 2.5 ms for the CNN, 12.6 -> 1.4 ms for gpt-fortunes).
+  // can only start when backward ends; with 1 the last layers' buckets travel while backward
+  // computes the first layers' (what that saves across machines: docs/distributed.md).
   double bucket_cap_mb = 1;
   // When set (by a signal handler, another thread), training stops after the current batch,
   // writes the last checkpoint and returns with TrainResult::interrupted.
