@@ -106,8 +106,11 @@ $(BUILD)/examples/%: $(BUILD)/docs/examples/%.o $(LIB)
 	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # bench: the runner (child processes, PyTorch, the table) and the workloads it times.
-BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o
+BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o $(BUILD)/tools/bench_process.o
 $(BUILD)/bench: $(BENCH_OBJS) $(LIB)
+	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+# bench_distributed: its runner and workers, with the machine measurements bench uses too.
+$(BUILD)/bench_distributed: $(BUILD)/tools/bench_distributed.o $(BUILD)/tools/bench_process.o $(LIB)
 	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 # The list of test sources is a prerequisite too (rewritten only when it changes), so a build

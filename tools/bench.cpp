@@ -84,13 +84,7 @@ ChildOutput run_child(const std::vector<std::string>& argv,
     close(out_pipe[0]);
     close(out_pipe[1]);
     close(err_fd);
-    for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::fprintf(stderr, "cannot execute %s\n", args[0]);
-    _exit(127);
+    bench::exec_child(argv, extra_env);
   }
   close(out_pipe[1]);
   char buffer[4096];

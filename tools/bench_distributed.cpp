@@ -57,10 +57,15 @@
 #include "models/common/training.h"
 #include "models/language/gpt_lm.h"
 #include "models/registry.h"
+#include "tools/bench_process.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using namespace minidl;
+using bench::machine_busy_seconds;
+using bench::median;
+using bench::peak_rss_mib;
+using bench::wait_quiet;
 
 namespace {
 
@@ -145,27 +150,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The median of v (the mean of the middle two for an even count; 0 for none).
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // The 1-minute load average (/proc/loadavg), or -1.
 double load_average() {
   std::ifstream in("/proc/loadavg");
   double load = -1;
   in >> load;
   return load;
-}
-
-// This process's peak resident memory (rank 0's, in a worker), MiB.
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // KiB on Linux
 }
 
 // The number of iterations every rank runs: rank 0's estimate from its warm-up time per
@@ -403,36 +393,12 @@ struct ChildResult {
   double foreign_cpus = -1;  // CPUs other processes kept busy meanwhile, on average
 };
 
-// Non-idle CPU seconds of the whole machine so far (the first line of /proc/stat), or -1.
-double machine_busy_seconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal))
-    return -1;
-  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // CPU seconds of this process's finished children (and the descendants they waited for).
 double children_cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_CHILDREN, &usage);
   auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// Waits (at most max_wait seconds) until other processes keep less than `threshold` CPUs busy
-// over a 2-second window; returns the last figure seen.
-double wait_quiet(double max_wait, double threshold) {
-  const auto start = std::chrono::steady_clock::now();
-  double busy = 0;
-  do {
-    const double before = machine_busy_seconds();
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    busy = (machine_busy_seconds() - before) / 2;
-    if (busy < threshold) break;
-  } while (seconds_since(start) < max_wait);
-  return busy;
 }
 
 // Runs argv with `env` ("KEY=VALUE") added to the environment, capturing its output; stops it
@@ -477,13 +443,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
     dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
-    for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::fprintf(stderr, "cannot execute %s\n", args[0]);
-    _exit(127);
+    bench::exec_child(argv, env);
   }
   close(fds[1]);
   if (pid < 0) {

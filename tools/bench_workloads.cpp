@@ -18,51 +18,11 @@ namespace bench {
 
 // ---------------------------------------------------------------- measurement
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Non-idle CPU seconds of the whole machine, from /proc/stat (user nice system idle iowait irq
-// softirq steal), to tell how much other processes competed with the measurement.
-double machine_busy_seconds() {
-  std::ifstream stat("/proc/stat");
-  std::string cpu;
-  double v[8] = {0};
-  stat >> cpu;
-  for (double& x : v) stat >> x;
-  return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / sysconf(_SC_CLK_TCK);
-}
-
-// Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
-// one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
-double wait_quiet(double max_wait, double threshold) {
-  const double deadline = now_seconds() + max_wait;
-  while (true) {
-    const double b0 = machine_busy_seconds();
-    usleep(1000000);
-    const double load = machine_busy_seconds() - b0;
-    if (load < threshold || now_seconds() > deadline) return load;
-  }
-}
-
 double own_cpu_seconds() {
   rusage r{};
   getrusage(RUSAGE_SELF, &r);
   return r.ru_utime.tv_sec + r.ru_utime.tv_usec * 1e-6 + r.ru_stime.tv_sec +
          r.ru_stime.tv_usec * 1e-6;
-}
-
-double peak_rss_mib() {
-  rusage r{};
-  getrusage(RUSAGE_SELF, &r);
-  return r.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 long own_minor_faults() {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/bench_process.h"
+
 namespace minidl {
 class Tensor;
 namespace nn {
@@ -66,11 +68,5 @@ Json run_nmt_step(const RunOptions& options);
 // The whole-model workloads (tools/bench_models.cpp).
 Json run_vit_step(const RunOptions& options);
 Json run_gat_step(const RunOptions& options);
-
-// Waits (at most max_wait seconds) until other processes use less than `threshold` CPUs over a
-// one-second window, like torch_bench.py's wait_quiet. Returns the last load seen.
-double wait_quiet(double max_wait, double threshold = 0.1);
-// Peak resident memory of this process so far.
-double peak_rss_mib();
 
 }  // namespace bench
