@@ -50,6 +50,7 @@
 #include "nn/data/transforms.h"
 #include "nn/distributed/data_parallel.h"
 #include "nn/distributed/distributed.h"
+#include "nn/distributed/sync_batch_norm.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/functional.h"

@@ -9,6 +9,8 @@
 
 #include "core/autograd.h"
 #include "core/factories.h"
+#include "nn/distributed/distributed.h"
+#include "nn/distributed/sync_batch_norm.h"
 #include "ops/norm.h"
 
 namespace minidl::nn {
@@ -151,7 +153,11 @@ Tensor BatchNormBase::forward(const Tensor& input) {
     factor = 1.0 / static_cast<double>(num_batches_tracked.item<int64_t>() + 1);
   }
   Tensor out =
-      batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, factor, eps);
+      is_training() && synchronize_statistics && distributed::world_size() > 1
+          ? distributed::sync_batch_norm(input, update ? running_mean : Tensor(),
+                                         update ? running_var : Tensor(), weight, bias, factor, eps)
+          : batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, factor,
+                       eps);
   if (update) {  // counted only once the batch went through
     NoGradGuard no_grad;
     num_batches_tracked.add_(1.0);

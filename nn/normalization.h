@@ -87,6 +87,10 @@ class BatchNormBase : public Module {
   bool affine, track_running_stats;
   Tensor weight, bias;                                    // undefined without affine
   Tensor running_mean, running_var, num_batches_tracked;  // undefined without tracking
+  // While training on more than one process: normalize by the statistics of the whole batch,
+  // every rank's part (distributed::sync_batch_norm, nn/distributed/sync_batch_norm.h; set by
+  // distributed::convert_sync_batchnorm). Off: each rank's own part's statistics.
+  bool synchronize_statistics = false;
 
  protected:
   // Errors (naming the module) unless the input has the dims this layer accepts.

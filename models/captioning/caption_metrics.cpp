@@ -3,6 +3,7 @@
 #include "models/captioning/caption_metrics.h"
 
 #include <algorithm>
+#include <string>
 
 #include "core/error.h"
 #include "models/captioning/mosaic_data.h"
@@ -52,6 +53,30 @@ void CaptionScores::add(const std::vector<int64_t>& generated,
     quadrant_mass_sum[i] += quadrant_mass(attention.select(0, i), i);
     ++quadrant_words[i];
   }
+}
+
+void CaptionScores::add_to(EvaluationSums& sums) const {
+  sums.add("captions", static_cast<double>(captions));
+  sums.add("exact", static_cast<double>(exact));
+  sums.add("words", static_cast<double>(words));
+  sums.add("words_correct", static_cast<double>(words_correct));
+  for (int64_t q = 0; q < kQuadrants; ++q) {
+    sums.add("quadrant_mass_" + std::to_string(q), quadrant_mass_sum[q]);
+    sums.add("quadrant_words_" + std::to_string(q), static_cast<double>(quadrant_words[q]));
+  }
+}
+
+CaptionScores CaptionScores::from_sums(const EvaluationSums& sums) {
+  CaptionScores scores;
+  scores.captions = sums.count("captions");
+  scores.exact = sums.count("exact");
+  scores.words = sums.count("words");
+  scores.words_correct = sums.count("words_correct");
+  for (int64_t q = 0; q < kQuadrants; ++q) {
+    scores.quadrant_mass_sum[q] = sums.get("quadrant_mass_" + std::to_string(q));
+    scores.quadrant_words[q] = sums.count("quadrant_words_" + std::to_string(q));
+  }
+  return scores;
 }
 
 double CaptionScores::word_accuracy() const {

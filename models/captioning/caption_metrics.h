@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "models/common/evaluation_sums.h"
 
 namespace minidl::models {
 
@@ -32,6 +33,11 @@ struct CaptionScores {
   // attention [generated words, grid_h, grid_w] of each generated word.
   void add(const std::vector<int64_t>& generated, const std::vector<int64_t>& reference,
            const Tensor& attention);
+
+  // The counts as named sums (models/common/evaluation_sums.h) -- the counts of disjoint sets of
+  // captions add up, so N processes can each score a part -- and back from such sums.
+  void add_to(EvaluationSums& sums) const;
+  static CaptionScores from_sums(const EvaluationSums& sums);
 
   // words_correct / words and exact / captions (0 when nothing was added).
   double word_accuracy() const;

@@ -152,16 +152,17 @@ const CaptioningTask::MosaicSplit& CaptioningTask::split(const std::string& name
   MINIDL_FAIL(config_.name, "unknown split '" << name << "' (expected train, valid or test)");
 }
 
-Metrics CaptioningTask::evaluate(const std::string& name) {
+EvaluationSums CaptioningTask::evaluation_sums(const std::string& name) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const MosaicSplit& data = split(name);
   NoGradGuard no_grad;
   model_->eval();
-  const int64_t n = data.table.size(0);
+  // This process's part of the mosaics (all of them on one process).
+  const ShardPart part = shard_evaluation_part(shard_, data.table.size(0));
   CaptionScores scores;
   double loss_sum = 0;
-  for (int64_t begin = 0; begin < n; begin += kEvalBatch) {
-    const int64_t end = std::min(n, begin + kEvalBatch), count = end - begin;
+  for (int64_t begin = part.begin; begin < part.end; begin += kEvalBatch) {
+    const int64_t end = std::min(part.end, begin + kEvalBatch), count = end - begin;
     auto [images, captions] = mosaics(data, begin, end);
     const int64_t steps = captions.size(1) - 1;
     Tensor logits = model_->forward(images, captions.narrow(1, 0, steps)).first;
@@ -179,6 +180,14 @@ Metrics CaptioningTask::evaluate(const std::string& name) {
     }
   }
   model_->train();
+  EvaluationSums sums;
+  scores.add_to(sums);
+  sums.add("loss", loss_sum);
+  return sums;
+}
+
+Metrics CaptioningTask::evaluation_metrics(const EvaluationSums& sums) const {
+  const CaptionScores scores = CaptionScores::from_sums(sums);
   return {{"word_accuracy", scores.word_accuracy()},
           {"exact_match", scores.exact_match()},
           {"quadrant_attention", scores.quadrant_attention()},
@@ -186,7 +195,7 @@ Metrics CaptioningTask::evaluate(const std::string& name) {
           {"quadrant_attention_tr", scores.quadrant_attention(1)},
           {"quadrant_attention_bl", scores.quadrant_attention(2)},
           {"quadrant_attention_br", scores.quadrant_attention(3)},
-          {"loss", loss_sum / static_cast<double>(n)}};
+          {"loss", sums.ratio("loss", "captions")}};
 }
 
 Prediction CaptioningTask::predict(const std::string& input) {

@@ -51,8 +51,12 @@ class CaptioningTask : public Task {
   TrainDefaults defaults() const override { return config_.defaults; }
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
+  // evaluate(split): word_accuracy, exact_match, the quadrant attention overall and per quadrant
+  // (models/captioning/caption_metrics.h), loss -- from CaptionScores' counts and the summed loss.
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 

@@ -27,32 +27,37 @@ int64_t edit_distance(const Tokens& a, const Tokens& b) {
   return row[b.size()];
 }
 
+void G2PScores::add(const Tokens& hypothesis, const std::vector<Tokens>& references) {
+  MINIDL_CHECK(!references.empty(), "g2p_scores",
+               "word " << words << " has no reference pronunciation");
+  int64_t best = -1, best_length = 0;
+  bool right = false;
+  for (const Tokens& ref : references) {
+    const int64_t d = edit_distance(hypothesis, ref);
+    const int64_t length = static_cast<int64_t>(ref.size());
+    if (best < 0 || d < best || (d == best && length < best_length)) best = d, best_length = length;
+    right = right || d == 0;
+  }
+  ++words;
+  word_errors += right ? 0 : 1;
+  phoneme_errors += best;
+  reference_phonemes += best_length;
+  update_rates();
+}
+
+void G2PScores::update_rates() {
+  wer = words ? static_cast<double>(word_errors) / static_cast<double>(words) : 0.0;
+  per = reference_phonemes
+            ? static_cast<double>(phoneme_errors) / static_cast<double>(reference_phonemes)
+            : 0.0;
+}
+
 G2PScores g2p_scores(const std::vector<Tokens>& hypotheses,
                      const std::vector<std::vector<Tokens>>& references) {
-  const char* who = "g2p_scores";
-  MINIDL_CHECK(hypotheses.size() == references.size(), who,
+  MINIDL_CHECK(hypotheses.size() == references.size(), "g2p_scores",
                hypotheses.size() << " hypotheses for " << references.size() << " references");
   G2PScores s;
-  for (size_t i = 0; i < hypotheses.size(); ++i) {
-    MINIDL_CHECK(!references[i].empty(), who, "word " << i << " has no reference pronunciation");
-    int64_t best = -1, best_length = 0;
-    bool right = false;
-    for (const Tokens& ref : references[i]) {
-      const int64_t d = edit_distance(hypotheses[i], ref);
-      const int64_t length = static_cast<int64_t>(ref.size());
-      if (best < 0 || d < best || (d == best && length < best_length))
-        best = d, best_length = length;
-      right = right || d == 0;
-    }
-    ++s.words;
-    s.word_errors += right ? 0 : 1;
-    s.phoneme_errors += best;
-    s.reference_phonemes += best_length;
-  }
-  s.wer = s.words ? static_cast<double>(s.word_errors) / static_cast<double>(s.words) : 0.0;
-  s.per = s.reference_phonemes
-              ? static_cast<double>(s.phoneme_errors) / static_cast<double>(s.reference_phonemes)
-              : 0.0;
+  for (size_t i = 0; i < hypotheses.size(); ++i) s.add(hypotheses[i], references[i]);
   return s;
 }
 
@@ -78,45 +83,48 @@ std::map<Tokens, int64_t> ngram_counts(const Tokens& tokens, size_t n) {
 
 }  // namespace
 
-BleuScore corpus_bleu(const std::vector<Tokens>& hypotheses,
-                      const std::vector<std::vector<Tokens>>& references, int max_order) {
+void BleuCounts::add(const Tokens& hypothesis, const std::vector<Tokens>& references,
+                     int max_order) {
   const char* who = "corpus_bleu";
-  MINIDL_CHECK(hypotheses.size() == references.size(), who,
-               hypotheses.size() << " hypotheses for " << references.size() << " reference sets");
   MINIDL_CHECK(max_order >= 1 && max_order <= 4, who,
                "max_order must be in [1, 4], got " << max_order);
-  std::array<int64_t, 4> matches{}, totals{};
-  BleuScore score;
-  for (size_t i = 0; i < hypotheses.size(); ++i) {
-    const Tokens& hyp = hypotheses[i];
-    MINIDL_CHECK(!references[i].empty(), who, "sentence " << i << " has no reference");
-    const int64_t c = static_cast<int64_t>(hyp.size());
-    int64_t closest = -1;
-    for (const Tokens& ref : references[i]) {
-      const int64_t r = static_cast<int64_t>(ref.size());
-      if (closest < 0 || std::llabs(r - c) < std::llabs(closest - c) ||
-          (std::llabs(r - c) == std::llabs(closest - c) && r < closest))
-        closest = r;
-    }
-    score.hypothesis_length += c;
-    score.reference_length += closest;
-    for (int n = 1; n <= max_order; ++n) {
-      std::map<Tokens, int64_t> max_ref;
-      for (const Tokens& ref : references[i])
-        for (const auto& [gram, count] : ngram_counts(ref, static_cast<size_t>(n)))
-          max_ref[gram] = std::max(max_ref[gram], count);
-      for (const auto& [gram, count] : ngram_counts(hyp, static_cast<size_t>(n))) {
-        auto it = max_ref.find(gram);
-        matches[n - 1] += std::min(count, it == max_ref.end() ? int64_t{0} : it->second);
-        totals[n - 1] += count;
-      }
+  MINIDL_CHECK(!references.empty(), who,
+               "a sentence has no reference (hypothesis of " << hypothesis.size() << " tokens)");
+  const int64_t c = static_cast<int64_t>(hypothesis.size());
+  int64_t closest = -1;
+  for (const Tokens& ref : references) {
+    const int64_t r = static_cast<int64_t>(ref.size());
+    if (closest < 0 || std::llabs(r - c) < std::llabs(closest - c) ||
+        (std::llabs(r - c) == std::llabs(closest - c) && r < closest))
+      closest = r;
+  }
+  hypothesis_length += c;
+  reference_length += closest;
+  for (int n = 1; n <= max_order; ++n) {
+    std::map<Tokens, int64_t> max_ref;
+    for (const Tokens& ref : references)
+      for (const auto& [gram, count] : ngram_counts(ref, static_cast<size_t>(n)))
+        max_ref[gram] = std::max(max_ref[gram], count);
+    for (const auto& [gram, count] : ngram_counts(hypothesis, static_cast<size_t>(n))) {
+      auto it = max_ref.find(gram);
+      matches[n - 1] += std::min(count, it == max_ref.end() ? int64_t{0} : it->second);
+      totals[n - 1] += count;
     }
   }
+}
+
+BleuScore bleu_score(const BleuCounts& counts, int max_order) {
+  MINIDL_CHECK(max_order >= 1 && max_order <= 4, "bleu_score",
+               "max_order must be in [1, 4], got " << max_order);
+  BleuScore score;
+  score.hypothesis_length = counts.hypothesis_length;
+  score.reference_length = counts.reference_length;
   double log_sum = 0;
   bool zero = false;
   for (int n = 0; n < max_order; ++n) {
-    score.precisions[n] =
-        totals[n] ? static_cast<double>(matches[n]) / static_cast<double>(totals[n]) : 0.0;
+    score.precisions[n] = counts.totals[n] ? static_cast<double>(counts.matches[n]) /
+                                                 static_cast<double>(counts.totals[n])
+                                           : 0.0;
     if (score.precisions[n] == 0)
       zero = true;
     else
@@ -127,6 +135,21 @@ BleuScore corpus_bleu(const std::vector<Tokens>& hypotheses,
   score.brevity_penalty = c == 0 ? 0.0 : c < r ? std::exp(1.0 - r / c) : 1.0;
   score.bleu = zero ? 0.0 : score.brevity_penalty * std::exp(log_sum / max_order);
   return score;
+}
+
+BleuScore corpus_bleu(const std::vector<Tokens>& hypotheses,
+                      const std::vector<std::vector<Tokens>>& references, int max_order) {
+  const char* who = "corpus_bleu";
+  MINIDL_CHECK(hypotheses.size() == references.size(), who,
+               hypotheses.size() << " hypotheses for " << references.size() << " reference sets");
+  MINIDL_CHECK(max_order >= 1 && max_order <= 4, who,
+               "max_order must be in [1, 4], got " << max_order);
+  BleuCounts counts;
+  for (size_t i = 0; i < hypotheses.size(); ++i) {
+    MINIDL_CHECK(!references[i].empty(), who, "sentence " << i << " has no reference");
+    counts.add(hypotheses[i], references[i], max_order);
+  }
+  return bleu_score(counts, max_order);
 }
 
 Tokens split_whitespace(const std::string& text) {

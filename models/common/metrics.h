@@ -20,10 +20,18 @@ int64_t edit_distance(const Tokens& a, const Tokens& b);
 //  - a word is right if its hypothesis equals any listed pronunciation; wer = wrong / words;
 //  - per = sum over words of the smallest edit distance to any pronunciation, divided by the
 //    summed length of those closest pronunciations (ties: the shorter one, then the first).
+// The counts are sums over words, so the counts of disjoint parts of a test set add up to the
+// whole set's (sharded evaluation, models/common/evaluation_sums.h).
 struct G2PScores {
   double wer = 0, per = 0;
   int64_t words = 0, word_errors = 0;
   int64_t phoneme_errors = 0, reference_phonemes = 0;
+
+  // Adds one word: its hypothesis against its listed pronunciations (at least one; an error
+  // otherwise), then updates the rates.
+  void add(const Tokens& hypothesis, const std::vector<Tokens>& references);
+  // Sets wer and per from the counts (0 over no words / no phonemes).
+  void update_rates();
 };
 // All the scores above; word_error_rate / phoneme_error_rate return one. hypotheses and
 // references must have equal lengths (an error otherwise).
@@ -52,6 +60,19 @@ struct BleuScore {
   double brevity_penalty = 0;
   int64_t hypothesis_length = 0, reference_length = 0;
 };
+// What corpus BLEU is computed from: sums over the sentences, so the counts of disjoint parts of
+// a corpus add up to the whole corpus's (sharded evaluation, models/common/evaluation_sums.h).
+struct BleuCounts {
+  std::array<int64_t, 4> matches{};                     // clipped n-gram matches, n = 1..4
+  std::array<int64_t, 4> totals{};                      // the hypotheses' n-grams
+  int64_t hypothesis_length = 0, reference_length = 0;  // c and r above
+
+  // Adds one sentence: the hypothesis against its references (one or more; an error otherwise),
+  // counting n-grams up to max_order in [1, 4].
+  void add(const Tokens& hypothesis, const std::vector<Tokens>& references, int max_order = 4);
+};
+// BLEU from a corpus's counts, with n-grams up to max_order in [1, 4].
+BleuScore bleu_score(const BleuCounts& counts, int max_order = 4);
 // hypotheses[i] against its references[i] (one or more); max_order in [1, 4].
 BleuScore corpus_bleu(const std::vector<Tokens>& hypotheses,
                       const std::vector<std::vector<Tokens>>& references, int max_order = 4);

@@ -35,4 +35,9 @@ struct ShardPart {
 // shard's part of n >= 1 items; an error names a rank outside [0, world) or n < 1.
 ShardPart shard_part(const Shard& shard, int64_t n);
 
+// shard's part of the n >= 0 examples of an evaluation: the same ranges as shard_part, except
+// that a part that would be empty stays empty (begin == end == n, weight 0) -- an evaluation has
+// no backward that every rank must take part in, so a rank without examples sums nothing.
+ShardPart shard_evaluation_part(const Shard& shard, int64_t n);
+
 }  // namespace minidl::models

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "models/common/evaluation_sums.h"
 #include "models/common/shard.h"
 #include "nn/module.h"
 
@@ -103,7 +104,9 @@ class Task {
   virtual Tensor batch_loss(int64_t index, int64_t* items) = 0;
 
   // Metrics on "valid" or "test" (in eval mode, no gradients); the first is the headline one.
-  virtual Metrics evaluate(const std::string& split) = 0;
+  // The default computes them from sums (evaluates_by_sums below):
+  // evaluation_metrics(evaluation_sums(split)) -- in a shard, this process's part's metrics.
+  virtual Metrics evaluate(const std::string& split);
   // Decodes one input given as text.
   virtual Prediction predict(const std::string& input) = 0;
   // A few inputs worth showing in a report (e.g. held-out examples).
@@ -127,15 +130,20 @@ class Task {
   // same random numbers in the model (dropout masks for the whole batch, as one process draws
   // them); otherwise train() gives each rank a stream of its own for its part.
   virtual bool shard_runs_whole_forward() const { return false; }
-  // Sharded evaluation: the number of examples evaluate(split) averages its metrics over, when
-  // every metric is a mean over those examples and, in a shard, evaluate() computes only this
-  // process's part (shard_part of that number) -- so the ranks' metrics weighted by their
-  // parts' sizes give the whole split's. 0 (the default): evaluate() does the whole split on
-  // every rank.
-  virtual int64_t sharded_evaluation_size(const std::string& split) const {
-    (void)split;
-    return 0;
-  }
+  // Sharded evaluation (models/common/evaluation_sums.h). A task whose metrics all follow from
+  // sums over the examples of a split returns true from evaluates_by_sums() and implements the
+  // two functions after it (and keeps the default evaluate).
+  // Under N processes, train() has every rank sum its part of the split, adds the ranks' sums
+  // with one all-reduce and computes the whole split's metrics from them: each rank evaluates
+  // 1/N of the examples. A task that returns false evaluates the whole split on every rank.
+  virtual bool evaluates_by_sums() const { return false; }
+  // The sums over this process's part of `split` (shard_evaluation_part of its examples; all of
+  // them on one process). Every rank adds the same names in the same order, also for an empty
+  // part. The default is an error: the task does not evaluate by sums.
+  virtual EvaluationSums evaluation_sums(const std::string& split);
+  // The metrics (headline first, as evaluate returns them) of sums over a whole split. The
+  // default is an error, like evaluation_sums'.
+  virtual Metrics evaluation_metrics(const EvaluationSums& sums) const;
 
  protected:
   Shard shard_;

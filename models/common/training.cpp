@@ -25,6 +25,7 @@
 #include "nn/clip_grad.h"
 #include "nn/distributed/data_parallel.h"
 #include "nn/distributed/distributed.h"
+#include "nn/distributed/sync_batch_norm.h"
 
 namespace minidl::models {
 
@@ -462,6 +463,9 @@ TrainResult train(Task& task, const TrainOptions& options) {
   result.start_step = step;
   CsvLog log(dir.empty() || !lead ? "" : (std::filesystem::path(dir) / "log.csv").string(),
              options.resume, step);
+  // BatchNorm layers normalize by the whole batch's statistics, not by each rank's part's, so N
+  // ranks compute what one process computes (and their running statistics stay identical).
+  if (world > 1) distributed::convert_sync_batchnorm(model);
   // Every rank starts from rank 0's parameters (the same already: same seed, same checkpoint)
   // and from here on leaves each backward with the gradients averaged over the ranks.
   distributed::DistributedDataParallel ddp(

@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/generator.h"
-#include "models/common/shard.h"
 #include "nn/checkpoint.h"
 #include "nn/distributed/distributed.h"
 
@@ -130,20 +129,28 @@ bool record_if_best(TrainResult& result, const Metrics& valid, double epoch) {
 Metrics evaluate_untouched(Task& task, const std::string& split) {
   Generator& gen = default_generator();
   const std::string state = gen.get_state();
-  Metrics metrics = task.evaluate(split);
+  Metrics metrics;
+  if (distributed::world_size() > 1 && task.evaluates_by_sums()) {
+    // Each rank sums its part of the split; the ranks' sums add up to the whole split's.
+    EvaluationSums sums = task.evaluation_sums(split);
+    std::vector<double>& values = sums.values();
+    const int64_t count = static_cast<int64_t>(values.size());
+    // The ranks must send the same number of sums, or the all-reduce would mix them up.
+    Tensor counts = from_vector(std::vector<double>{static_cast<double>(count)}, {1}, kFloat64);
+    distributed::all_reduce_sum(counts);
+    MINIDL_CHECK(
+        counts.item<double>() == static_cast<double>(count * distributed::world_size()), "evaluate",
+        "rank " << distributed::rank() << " has " << count << " evaluation sums on split \""
+                << split << "\", but the ranks' counts add up to " << counts.item<double>());
+    Tensor reduced = from_vector(values, {count}, kFloat64);
+    distributed::all_reduce_sum(reduced);
+    values = reduced.to_vector<double>();
+    metrics = task.evaluation_metrics(sums);
+  } else {
+    metrics = task.evaluate(split);
+  }
   gen.set_state(state);
   task.model().train();
-  const int64_t size = distributed::world_size() > 1 ? task.sharded_evaluation_size(split) : 0;
-  if (size == 0) return metrics;
-  // Sum over the ranks of metric * part / size: the split's mean (a weight-0 stand-in counts 0).
-  const double share =
-      static_cast<double>(shard_part(task.shard(), size).items()) / static_cast<double>(size);
-  std::vector<double> values;
-  for (const auto& entry : metrics) values.push_back(entry.second * share);
-  Tensor reduced = from_vector(values, {static_cast<int64_t>(values.size())}, kFloat64);
-  distributed::all_reduce_sum(reduced);
-  const std::vector<double> sums = reduced.to_vector<double>();
-  for (size_t k = 0; k < metrics.size(); ++k) metrics[k].second = sums[k];
   return metrics;
 }
 

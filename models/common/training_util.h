@@ -54,9 +54,9 @@ bool record_if_best(TrainResult& result, const Metrics& valid, double epoch);
 // task.evaluate(split) with the default generator put back afterwards, so that validating (which
 // may sample) never changes what training draws -- resumed and uninterrupted runs stay identical --
 // and the model back in training mode. In a data-parallel run (world_size() > 1) every rank
-// calls it: a task that shards its evaluation computes its part on each rank and the metrics
-// are the parts' means weighted by their sizes (models/common/task.h); otherwise every rank
-// evaluates the whole split (the same replica, so the same metrics).
+// calls it: a task that evaluates by sums (models/common/task.h) sums its part on each rank, one
+// all-reduce adds the parts' sums and the metrics are computed from the whole split's; otherwise
+// every rank evaluates the whole split (the same replica, so the same metrics).
 Metrics evaluate_untouched(Task& task, const std::string& split);
 
 }  // namespace minidl::models::detail

@@ -201,16 +201,12 @@ std::pair<std::vector<int64_t>, int64_t> CharLMTask::evaluation_windows(
   return {starts, length};
 }
 
-int64_t CharLMTask::sharded_evaluation_size(const std::string& split) const {
-  return static_cast<int64_t>(evaluation_windows(split).first.size());
-}
-
-Metrics CharLMTask::evaluate(const std::string& split) {
+EvaluationSums CharLMTask::evaluation_sums(const std::string& split) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const std::vector<int64_t>& ids = split_ids(split);
   auto [all_starts, length] = evaluation_windows(split);
-  // This process's part of the windows (all of them on one process); the metrics are its means.
-  const ShardPart part = shard_part(shard_, static_cast<int64_t>(all_starts.size()));
+  // This process's part of the windows (all of them on one process).
+  const ShardPart part = shard_evaluation_part(shard_, static_cast<int64_t>(all_starts.size()));
   const std::vector<int64_t> starts(all_starts.begin() + part.begin, all_starts.begin() + part.end);
   const int64_t count = part.end - part.begin;
   NoGradGuard no_grad;
@@ -228,7 +224,14 @@ Metrics CharLMTask::evaluate(const std::string& split) {
             static_cast<double>(input.numel());
   }
   model_->train(was_training);
-  const double per_char = nats / static_cast<double>(count * length);
+  EvaluationSums sums;
+  sums.add("characters", static_cast<double>(count * length));
+  sums.add("nats", nats);
+  return sums;
+}
+
+Metrics CharLMTask::evaluation_metrics(const EvaluationSums& sums) const {
+  const double per_char = sums.ratio("nats", "characters");
   return {
       {"nats_per_char", per_char}, {"bits_per_char", per_char / std::log(2.0)}, {"loss", per_char}};
 }

@@ -92,12 +92,13 @@ class CharLMTask : public Task {
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   // Mean cross-entropy (nats/char) of a batch of windows; items = its number of characters.
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  // nats_per_char, bits_per_char, loss (= nats_per_char) on the split's fixed windows.
-  Metrics evaluate(const std::string& split) override;
-  // Windows all have one length, so a mean over windows is a mean over characters: batches and
-  // evaluations both cut by window (models/common/shard.h).
+  // Batches and evaluations both cut by window (models/common/shard.h).
   bool shards_batches() const override { return true; }
-  int64_t sharded_evaluation_size(const std::string& split) const override;
+  // evaluate(split): nats_per_char, bits_per_char, loss (= nats_per_char) on the split's fixed
+  // windows, from the sums of their characters' nats and of their characters.
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   // output = a sampled continuation of the prompt (see the top of this file).
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;

@@ -3,7 +3,6 @@
 #include "models/language/langid_task.h"
 
 #include <algorithm>
-#include <numeric>
 #include <random>
 
 #include "core/autograd.h"
@@ -129,37 +128,52 @@ const std::vector<LangIdExample>& LangIdTask::split(const std::string& name) con
               "unknown split '" << name << "' (expected \"train\", \"valid\" or \"test\")");
 }
 
-Metrics LangIdTask::evaluate(const std::string& name) {
+EvaluationSums LangIdTask::evaluation_sums(const std::string& name) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const std::vector<LangIdExample>& examples = split(name);
   MINIDL_CHECK(!examples.empty(), config_.name, "split '" << name << "' is empty");
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
-  const int64_t total = static_cast<int64_t>(examples.size()), chunk = 512;
+  // This process's part of the split (all of it on one process).
+  const ShardPart part = shard_evaluation_part(shard_, static_cast<int64_t>(examples.size()));
+  const int64_t chunk = 512;
   const size_t classes = data_.languages.size();
   std::vector<int64_t> right(classes, 0), seen(classes, 0);
   double loss_sum = 0;
-  for (int64_t first = 0; first < total; first += chunk) {
-    const int64_t count = std::min(chunk, total - first);
-    std::vector<const LangIdExample*> part;
-    for (int64_t i = first; i < first + count; ++i) part.push_back(&examples[i]);
-    Batch batch = make_batch(part);
+  for (int64_t first = part.begin; first < part.end; first += chunk) {
+    const int64_t count = std::min(chunk, part.end - first);
+    std::vector<const LangIdExample*> words;
+    for (int64_t i = first; i < first + count; ++i) words.push_back(&examples[i]);
+    Batch batch = make_batch(words);
     Tensor logits = model_->classify(batch.ids, batch.lengths).first;
     loss_sum += cross_entropy(logits, batch.labels).item<double>() * count;
     const std::vector<int64_t> predicted = argmax(logits, 1).to_vector<int64_t>();
     for (int64_t b = 0; b < count; ++b) {
-      seen[part[b]->label] += 1;
-      right[part[b]->label] += predicted[b] == part[b]->label;
+      seen[words[b]->label] += 1;
+      right[words[b]->label] += predicted[b] == words[b]->label;
     }
   }
   model_->train(was_training);
-  const int64_t correct = std::accumulate(right.begin(), right.end(), int64_t{0});
-  Metrics metrics = {{"accuracy", static_cast<double>(correct) / total},
-                     {"loss", loss_sum / total}};
-  for (size_t l = 0; l < classes; ++l)
-    metrics.push_back({"accuracy_" + data_.languages[l],
-                       static_cast<double>(right[l]) / std::max<int64_t>(1, seen[l])});
+  EvaluationSums sums;
+  sums.add("words", static_cast<double>(part.end - part.begin));
+  sums.add("loss", loss_sum);
+  for (size_t l = 0; l < classes; ++l) {
+    sums.add("words_" + data_.languages[l], static_cast<double>(seen[l]));
+    sums.add("right_" + data_.languages[l], static_cast<double>(right[l]));
+  }
+  return sums;
+}
+
+Metrics LangIdTask::evaluation_metrics(const EvaluationSums& sums) const {
+  double correct = 0;
+  for (const std::string& language : data_.languages) correct += sums.get("right_" + language);
+  const double words = sums.get("words");
+  Metrics metrics = {{"accuracy", words == 0 ? 0.0 : correct / words},
+                     {"loss", sums.ratio("loss", "words")}};
+  for (const std::string& language : data_.languages)
+    metrics.push_back(
+        {"accuracy_" + language, sums.ratio("right_" + language, "words_" + language)});
   return metrics;
 }
 

@@ -56,9 +56,12 @@ class LangIdTask : public Task {
   TrainDefaults defaults() const override { return config_.defaults; }
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  // accuracy, loss, accuracy_<language> for each language.
-  Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
+  // evaluate(split): accuracy, loss, accuracy_<language> for each language -- from the sums of
+  // words, losses and each language's words and right answers.
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   // output = the language; target_tokens = {language}; source_tokens = the characters;
   // attention [1, chars] = the model's pooling weights.
   Prediction predict(const std::string& input) override;

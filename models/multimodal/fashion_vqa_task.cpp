@@ -197,7 +197,7 @@ const FashionVqaTask::Split& FashionVqaTask::split(const std::string& name) cons
   MINIDL_FAIL(config_.name, "unknown split '" << name << "' (expected train, valid or test)");
 }
 
-Metrics FashionVqaTask::evaluate(const std::string& name) {
+EvaluationSums FashionVqaTask::evaluation_sums(const std::string& name) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const Split& data = split(name);
   const int64_t n = static_cast<int64_t>(data.examples.size());
@@ -207,10 +207,12 @@ Metrics FashionVqaTask::evaluate(const std::string& name) {
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
+  // This process's part of the questions (all of them on one process).
+  const ShardPart part = shard_evaluation_part(shard_, n);
   std::vector<int64_t> right(kQuestionTypes, 0), seen(kQuestionTypes, 0);
   double loss_sum = 0;
-  for (int64_t begin = 0; begin < n; begin += kEvalBatch) {
-    const int64_t end = std::min(n, begin + kEvalBatch);
+  for (int64_t begin = part.begin; begin < part.end; begin += kEvalBatch) {
+    const int64_t end = std::min(part.end, begin + kEvalBatch);
     Batch batch = make_batch(data, order, begin, end, nullptr);
     Tensor logits = model_->answer(batch.images, batch.ids, batch.lengths).logits;
     loss_sum +=
@@ -224,14 +226,28 @@ Metrics FashionVqaTask::evaluate(const std::string& name) {
     }
   }
   model_->train(was_training);
-  int64_t correct = 0;
-  for (int64_t r : right) correct += r;
-  Metrics metrics = {{"accuracy", static_cast<double>(correct) / static_cast<double>(n)},
-                     {"loss", loss_sum / static_cast<double>(n)}};
+  EvaluationSums sums;
+  sums.add("questions", static_cast<double>(part.end - part.begin));
+  sums.add("loss", loss_sum);
+  for (int t = 0; t < kQuestionTypes; ++t) {
+    const std::string type = question_type_name(static_cast<QuestionType>(t));
+    sums.add("questions_" + type, static_cast<double>(seen[t]));
+    sums.add("right_" + type, static_cast<double>(right[t]));
+  }
+  return sums;
+}
+
+Metrics FashionVqaTask::evaluation_metrics(const EvaluationSums& sums) const {
+  double correct = 0;
   for (int t = 0; t < kQuestionTypes; ++t)
-    metrics.push_back(
-        {std::string("accuracy_") + question_type_name(static_cast<QuestionType>(t)),
-         static_cast<double>(right[t]) / static_cast<double>(std::max<int64_t>(1, seen[t]))});
+    correct += sums.get(std::string("right_") + question_type_name(static_cast<QuestionType>(t)));
+  const double questions = sums.get("questions");
+  Metrics metrics = {{"accuracy", questions == 0 ? 0.0 : correct / questions},
+                     {"loss", sums.ratio("loss", "questions")}};
+  for (int t = 0; t < kQuestionTypes; ++t) {
+    const std::string type = question_type_name(static_cast<QuestionType>(t));
+    metrics.push_back({"accuracy_" + type, sums.ratio("right_" + type, "questions_" + type)});
+  }
   return metrics;
 }
 

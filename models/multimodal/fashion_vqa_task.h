@@ -52,8 +52,12 @@ class FashionVqaTask : public Task {
   TrainDefaults defaults() const override { return config_.defaults; }
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
+  // evaluate(split): accuracy, loss, accuracy_<question type> for each type -- from the sums of
+  // questions, losses and each type's questions and right answers.
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -189,30 +190,73 @@ Metrics Seq2SeqTask::score(const std::string& name,
   MINIDL_CHECK(hypotheses.size() == examples.size(), config_.name,
                "expected " << examples.size() << " hypotheses for split '" << name << "', got "
                            << hypotheses.size());
-  const int64_t total = static_cast<int64_t>(examples.size());
-  std::vector<Tokens> hypothesis_tokens;
-  std::vector<std::vector<Tokens>> reference_tokens;
+  EvaluationSums sums;
+  add_score_sums(examples, 0, hypotheses, sums);
+  return score_metrics(sums);
+}
+
+void Seq2SeqTask::add_score_sums(const std::vector<Seq2SeqExample>& examples, size_t first,
+                                 const std::vector<std::string>& hypotheses,
+                                 EvaluationSums& sums) const {
   int64_t exact = 0, tokens_right = 0, tokens_total = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    hypothesis_tokens.push_back(target_vocab_.tokenize(hypotheses[i]));
-    reference_tokens.emplace_back();
-    for (const std::string& r : examples[i].references)
-      reference_tokens.back().push_back(target_vocab_.tokenize(r));
-    const std::vector<Tokens>& refs = reference_tokens.back();
-    exact += std::find(refs.begin(), refs.end(), hypothesis_tokens.back()) != refs.end();
+  G2PScores g2p;
+  BleuCounts bleu;
+  for (size_t k = 0; k < hypotheses.size(); ++k) {
+    const Tokens got = target_vocab_.tokenize(hypotheses[k]);
+    std::vector<Tokens> refs;
+    for (const std::string& r : examples.at(first + k).references)
+      refs.push_back(target_vocab_.tokenize(r));
+    exact += std::find(refs.begin(), refs.end(), got) != refs.end();
     const Tokens& want = refs.front();
-    const Tokens& got = hypothesis_tokens.back();
     for (size_t t = 0; t < want.size() && t < got.size(); ++t) tokens_right += got[t] == want[t];
     tokens_total += static_cast<int64_t>(want.size());
+    if (config_.metric == Seq2SeqMetric::G2P) g2p.add(got, refs);
+    if (config_.metric == Seq2SeqMetric::Bleu) bleu.add(got, refs);
   }
-  const double exact_match = static_cast<double>(exact) / std::max<int64_t>(1, total);
+  sums.add("sentences", static_cast<double>(hypotheses.size()));
+  sums.add("exact", static_cast<double>(exact));
+  sums.add("tokens_right", static_cast<double>(tokens_right));
+  sums.add("tokens_total", static_cast<double>(tokens_total));
+  switch (config_.metric) {
+    case Seq2SeqMetric::G2P:
+      sums.add("word_errors", static_cast<double>(g2p.word_errors));
+      sums.add("phoneme_errors", static_cast<double>(g2p.phoneme_errors));
+      sums.add("reference_phonemes", static_cast<double>(g2p.reference_phonemes));
+      break;
+    case Seq2SeqMetric::Bleu:
+      for (int n = 0; n < 4; ++n) {
+        sums.add("matches_" + std::to_string(n + 1), static_cast<double>(bleu.matches[n]));
+        sums.add("ngrams_" + std::to_string(n + 1), static_cast<double>(bleu.totals[n]));
+      }
+      sums.add("hypothesis_length", static_cast<double>(bleu.hypothesis_length));
+      sums.add("reference_length", static_cast<double>(bleu.reference_length));
+      break;
+    case Seq2SeqMetric::ExactMatch:
+      break;
+  }
+}
+
+Metrics Seq2SeqTask::score_metrics(const EvaluationSums& sums) const {
+  const double exact_match = sums.ratio("exact", "sentences");
   switch (config_.metric) {
     case Seq2SeqMetric::G2P: {
-      G2PScores s = g2p_scores(hypothesis_tokens, reference_tokens);
+      G2PScores s;
+      s.words = sums.count("sentences");
+      s.word_errors = sums.count("word_errors");
+      s.phoneme_errors = sums.count("phoneme_errors");
+      s.reference_phonemes = sums.count("reference_phonemes");
+      s.update_rates();
       return {{"wer", s.wer}, {"per", s.per}, {"exact_match", exact_match}};
     }
     case Seq2SeqMetric::Bleu: {
-      BleuScore b = corpus_bleu(hypothesis_tokens, reference_tokens);
+      BleuCounts counts;
+      for (int n = 0; n < 4; ++n) {
+        counts.matches[n] = sums.count("matches_" + std::to_string(n + 1));
+        counts.totals[n] = sums.count("ngrams_" + std::to_string(n + 1));
+      }
+      counts.hypothesis_length = sums.count("hypothesis_length");
+      counts.reference_length = sums.count("reference_length");
+      const BleuScore b = bleu_score(counts);
       return {{"bleu", b.bleu},
               {"unigram_precision", b.precisions[0]},
               {"bigram_precision", b.precisions[1]},
@@ -222,15 +266,17 @@ Metrics Seq2SeqTask::score(const std::string& name,
     case Seq2SeqMetric::ExactMatch:
       break;
   }
-  return {
-      {"exact_match", exact_match},
-      {"token_accuracy", static_cast<double>(tokens_right) / std::max<int64_t>(1, tokens_total)}};
+  return {{"exact_match", exact_match},
+          {"token_accuracy", sums.ratio("tokens_right", "tokens_total")}};
 }
 
-Metrics Seq2SeqTask::evaluate(const std::string& name) {
+EvaluationSums Seq2SeqTask::evaluation_sums(const std::string& name) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const std::vector<Seq2SeqExample>& examples = split(name);
   MINIDL_CHECK(!examples.empty(), config_.name, "split '" << name << "' is empty");
+  // This process's part of the split (all of it on one process).
+  const ShardPart part = shard_evaluation_part(shard_, static_cast<int64_t>(examples.size()));
+  const auto begin = static_cast<size_t>(part.begin), end = static_cast<size_t>(part.end);
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
@@ -238,9 +284,9 @@ Metrics Seq2SeqTask::evaluate(const std::string& name) {
   double loss_sum = 0;
   int64_t loss_tokens = 0;
   const size_t chunk = 256;
-  for (size_t first = 0; first < examples.size(); first += chunk) {
+  for (size_t first = begin; first < end; first += chunk) {
     std::vector<Example> encoded;
-    for (size_t i = first; i < std::min(examples.size(), first + chunk); ++i)
+    for (size_t i = first; i < std::min(end, first + chunk); ++i)
       encoded.push_back(encode(examples[i].source, examples[i].references.at(0)));
     std::vector<const Example*> pointers;
     int64_t tokens = 0;
@@ -255,9 +301,17 @@ Metrics Seq2SeqTask::evaluate(const std::string& name) {
   }
   model_->train(was_training);
   std::vector<std::string> sources;
-  for (const Seq2SeqExample& e : examples) sources.push_back(e.source);
-  Metrics metrics = score(name, translate(sources));
-  metrics.emplace_back("loss", loss_sum / std::max<int64_t>(1, loss_tokens));
+  for (size_t i = begin; i < end; ++i) sources.push_back(examples[i].source);
+  EvaluationSums sums;
+  add_score_sums(examples, begin, translate(sources), sums);
+  sums.add("loss_tokens", static_cast<double>(loss_tokens));
+  sums.add("loss", loss_sum);
+  return sums;
+}
+
+Metrics Seq2SeqTask::evaluation_metrics(const EvaluationSums& sums) const {
+  Metrics metrics = score_metrics(sums);
+  metrics.emplace_back("loss", sums.ratio("loss", "loss_tokens"));
   return metrics;
 }
 

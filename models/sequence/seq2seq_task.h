@@ -70,8 +70,13 @@ class Seq2SeqTask : public Task {
   TrainDefaults defaults() const override;
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
+  // evaluate(split): the metrics of score() on greedy translations, then the teacher-forced loss
+  // per target token -- from sums over sentences (exact matches, edit counts or BLEU's n-gram
+  // counts, summed token losses), so that N processes can each evaluate a part of the split.
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   Prediction predict(const std::string& input) override { return predict(input, 1); }
   // beam_width 1 = greedy decoding.
   Prediction predict(const std::string& input, int64_t beam_width);
@@ -102,6 +107,12 @@ class Seq2SeqTask : public Task {
   Batch make_batch(const std::vector<const Example*>& examples) const;
   const std::vector<Seq2SeqExample>& split(const std::string& name) const;
   Example encode(const std::string& source, const std::string& target) const;
+  // Adds to sums what score() computes its metrics from: hypotheses[k] against the references of
+  // examples[first + k].
+  void add_score_sums(const std::vector<Seq2SeqExample>& examples, size_t first,
+                      const std::vector<std::string>& hypotheses, EvaluationSums& sums) const;
+  // score()'s metrics from those sums.
+  Metrics score_metrics(const EvaluationSums& sums) const;
 
   Seq2SeqConfig config_;
   TaskOptions options_;

@@ -111,10 +111,6 @@ Tensor ImageClassificationTask::batch_loss(int64_t index, int64_t* items) {
   return part.weight == 1 ? loss : loss * part.weight;
 }
 
-int64_t ImageClassificationTask::sharded_evaluation_size(const std::string& name) const {
-  return split(name).images.size(0);
-}
-
 const ImageSplit& ImageClassificationTask::split(const std::string& name) const {
   if (name == "valid") return valid_;
   if (name == "test") return test_;
@@ -123,15 +119,14 @@ const ImageSplit& ImageClassificationTask::split(const std::string& name) const 
   return test_;
 }
 
-Metrics ImageClassificationTask::evaluate(const std::string& name) {
+EvaluationSums ImageClassificationTask::evaluation_sums(const std::string& name) {
   MINIDL_CHECK(model_, config_.name, "call setup before evaluate");
   const ImageSplit& data = split(name);
   NoGradGuard no_grad;
   model_->eval();
   Generator unused(0);
-  // This process's part of the split (all of it on one process); the metrics are its means.
-  const ShardPart part = shard_part(shard_, data.images.size(0));
-  const int64_t n = part.end - part.begin;
+  // This process's part of the split (all of it on one process).
+  const ShardPart part = shard_evaluation_part(shard_, data.images.size(0));
   int64_t correct = 0;
   double loss_sum = 0;
   for (int64_t begin = part.begin; begin < part.end; begin += kEvalBatch) {
@@ -142,8 +137,15 @@ Metrics ImageClassificationTask::evaluate(const std::string& name) {
     correct += argmax(logits, 1).eq(labels).sum().item<int64_t>();
   }
   model_->train();
-  return {{"accuracy", static_cast<double>(correct) / static_cast<double>(n)},
-          {"loss", loss_sum / static_cast<double>(n)}};
+  EvaluationSums sums;
+  sums.add("images", static_cast<double>(part.end - part.begin));
+  sums.add("correct", static_cast<double>(correct));
+  sums.add("loss", loss_sum);
+  return sums;
+}
+
+Metrics ImageClassificationTask::evaluation_metrics(const EvaluationSums& sums) const {
+  return {{"accuracy", sums.ratio("correct", "images")}, {"loss", sums.ratio("loss", "images")}};
 }
 
 Prediction ImageClassificationTask::predict(const std::string& input) {

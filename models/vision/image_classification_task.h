@@ -40,9 +40,10 @@ class ImageClassificationTask : public Task {
   TrainDefaults defaults() const override { return config_.defaults; }
   int64_t start_epoch(int64_t epoch, int64_t batch_size) override;
   Tensor batch_loss(int64_t index, int64_t* items) override;
-  Metrics evaluate(const std::string& split) override;
   bool shards_batches() const override { return true; }
-  int64_t sharded_evaluation_size(const std::string& split) const override;
+  bool evaluates_by_sums() const override { return true; }
+  EvaluationSums evaluation_sums(const std::string& split) override;
+  Metrics evaluation_metrics(const EvaluationSums& sums) const override;
   Prediction predict(const std::string& input) override;
   std::vector<std::string> example_inputs() const override;
 
