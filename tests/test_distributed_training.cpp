@@ -64,70 +64,62 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Runs train_check MODEL STEPS BATCH as one process and on 2 ranks; checks that the loss curves
-// agree to float-summation tolerance and the last validation metrics to 1e-4.
-void check_two_ranks_follow_one(const std::string& program, const std::string& model, int steps,
-                                int batch) {
-  const std::string args =
-      " " + model + " " + std::to_string(steps) + " " + std::to_string(batch) + " 2>&1";
-  const auto one = run_command("OMP_NUM_THREADS=1 " + program + args);
-  const auto two = run_command(mpirun(2) + program + args);
-  INFO(model << "\n1 process:\n" << one.output << "\n2 processes:\n" << two.output);
-  REQUIRE(one.status == 0);
-  REQUIRE(two.status == 0);
-  const std::vector<double> a = losses(one.output), b = losses(two.output);
-  REQUIRE(a.size() == static_cast<size_t>(steps));
-  REQUIRE(b.size() == a.size());
-  double worst = 0;
-  for (size_t k = 0; k < a.size(); ++k)
-    worst = std::max(worst, std::abs(a[k] - b[k]) / std::max(1e-12, std::abs(a[k])));
-  INFO("worst relative loss difference " << worst);
-  CHECK(worst < 2e-5);
-  const auto va = valid_metrics(one.output), vb = valid_metrics(two.output);
-  REQUIRE(!va.empty());
-  REQUIRE(va.size() == vb.size());
-  for (const auto& [name, value] : va) {
-    INFO(name << ": " << value << " vs " << vb.at(name));
-    CHECK(std::abs(value - vb.at(name)) <= 1e-4 * std::max(1.0, std::abs(value)));
+// For each (model, steps, batch): runs train_check MODEL STEPS BATCH as one process and on 2
+// ranks, and checks that the loss curves agree to float-summation tolerance and the last
+// validation metrics to 1e-4. Skipped, saying why, without MPI.
+void check_two_ranks_follow_one(const std::vector<std::tuple<std::string, int, int>>& runs) {
+  const std::string program = mpi_program("train_check");
+  if (program.empty()) {
+    WARN(mpi_skip_message());
+    return;
   }
-  CHECK(two.output.find("on 2 processes") != std::string::npos);
+  for (const auto& [model, steps, batch] : runs) {
+    const std::string args =
+        " " + model + " " + std::to_string(steps) + " " + std::to_string(batch) + " 2>&1";
+    const auto one = run_command("OMP_NUM_THREADS=1 " + program + args);
+    const auto two = run_command(mpirun(2) + program + args);
+    INFO(model << "\n1 process:\n" << one.output << "\n2 processes:\n" << two.output);
+    REQUIRE(one.status == 0);
+    REQUIRE(two.status == 0);
+    const std::vector<double> a = losses(one.output), b = losses(two.output);
+    REQUIRE(a.size() == static_cast<size_t>(steps));
+    REQUIRE(b.size() == a.size());
+    double worst = 0;
+    for (size_t k = 0; k < a.size(); ++k)
+      worst = std::max(worst, std::abs(a[k] - b[k]) / std::max(1e-12, std::abs(a[k])));
+    INFO("worst relative loss difference " << worst);
+    CHECK(worst < 2e-5);
+    const auto va = valid_metrics(one.output), vb = valid_metrics(two.output);
+    REQUIRE(!va.empty());
+    REQUIRE(va.size() == vb.size());
+    for (const auto& [name, value] : va) {
+      INFO(name << ": " << value << " vs " << vb.at(name));
+      CHECK(std::abs(value - vb.at(name)) <= 1e-4 * std::max(1.0, std::abs(value)));
+    }
+    CHECK(two.output.find("on 2 processes") != std::string::npos);
+  }
 }
 
 }  // namespace
 
 TEST_CASE("distributed training: 2 ranks follow the 1-process loss curve (MLP, CNN, ViT)",
           "[distributed][mpi]") {
-  const std::string program = mpi_program("train_check");
-  if (program.empty()) {
-    WARN(mpi_skip_message());
-    return;
-  }
   // (model, steps, batch): odd batches cut unevenly (8 + 7), which the parts' weights make exact.
-  for (const auto& [model, steps, batch] :
-       std::vector<std::tuple<std::string, int, int>>{{"mlp-debian-packages", 6, 1},
-                                                      {"cnn-fashion-mnist", 6, 15},
-                                                      {"vit-fashion-mnist", 5, 16}})
-    check_two_ranks_follow_one(program, model, steps, batch);
+  check_two_ranks_follow_one(
+      {{"mlp-debian-packages", 6, 1}, {"cnn-fashion-mnist", 6, 15}, {"vit-fashion-mnist", 5, 16}});
 }
 
 TEST_CASE("distributed training: every task family's batches and evaluation shard exactly",
           "[distributed][mpi]") {
-  const std::string program = mpi_program("train_check");
-  if (program.empty()) {
-    WARN(mpi_skip_message());
-    return;
-  }
   // seq2seq (token-weighted parts; BLEU from summed n-gram counts), word classification
   // (per-language counts), character LM, and the BatchNorm models -- VQA and captioning -- whose
   // statistics train() synchronizes over the ranks (nn/distributed/sync_batch_norm.h).
-  for (const auto& [model, steps, batch] :
-       std::vector<std::tuple<std::string, int, int>>{{"translation-deu-eng", 3, 9},
-                                                      {"bilstm-g2p", 3, 9},
-                                                      {"bilstm-attention-langid", 3, 9},
-                                                      {"char-rnn-fortunes", 3, 9},
-                                                      {"multimodal-fashion-vqa", 3, 9},
-                                                      {"caption-lstm-attention", 3, 9}})
-    check_two_ranks_follow_one(program, model, steps, batch);
+  check_two_ranks_follow_one({{"translation-deu-eng", 3, 9},
+                              {"bilstm-g2p", 3, 9},
+                              {"bilstm-attention-langid", 3, 9},
+                              {"char-rnn-fortunes", 3, 9},
+                              {"multimodal-fashion-vqa", 3, 9},
+                              {"caption-lstm-attention", 3, 9}});
 }
 
 TEST_CASE("distributed training: two runs with the same seed give the same bits",
