@@ -57,6 +57,30 @@ TEST_CASE("distributed: DDP buckets parameters in reverse order under the cap", 
   CHECK(model->parameters()[0].grad().equal(g));
 }
 
+TEST_CASE("distributed: DDP no_sync guards gradient accumulation; finish() inside is an error",
+          "[distributed]") {
+  auto model = std::make_shared<nn::Linear>(3, 2);
+  distributed::DistributedDataParallel ddp(*model);
+  CHECK(ddp.syncing());
+  const Tensor x = randn({4, 3});
+  {
+    auto outer = ddp.no_sync();
+    {
+      auto inner = ddp.no_sync();  // guards nest
+      CHECK_FALSE(ddp.syncing());
+    }
+    CHECK_FALSE(ddp.syncing());
+    model->forward(x).sum().backward();
+    CHECK_THROWS_WITH(ddp.finish(), Catch::Contains("finish() inside no_sync()") &&
+                                        Catch::Contains("end the no_sync() scope"));
+  }
+  CHECK(ddp.syncing());
+  model->forward(x).sum().backward();
+  ddp.finish();
+  // Two backwards of the same loss: twice the gradient (a world of one averages nothing).
+  CHECK(testing::allclose(model->bias.grad(), full({2}, 8.0)));
+}
+
 TEST_CASE("distributed: a multi-process launch of an MPI-less build says how to rebuild",
           "[distributed]") {
   if (distributed::built_with_mpi()) {

@@ -99,6 +99,7 @@ std::vector<std::vector<size_t>> DistributedDataParallel::bucket_assignment() co
 // A parameter's gradient for this step (the hook): into its bucket's slot, with the .grad it
 // already holds (the engine accumulates `grad` into .grad after the hooks).
 void DistributedDataParallel::on_gradient(size_t k, const Tensor& grad) {
+  if (no_sync_depth_ > 0) return;  // accumulating: the engine adds grad into .grad as usual
   Bucket& b = *buckets_[bucket_of_[k]];
   const size_t s = slot_of_[k];
   MINIDL_CHECK(!b.started, "DistributedDataParallel",
@@ -128,6 +129,10 @@ void DistributedDataParallel::start_ready_buckets(bool force) {
 }
 
 void DistributedDataParallel::finish() {
+  MINIDL_CHECK(no_sync_depth_ == 0, "DistributedDataParallel",
+               "finish() inside no_sync(): the gradients accumulated there have not been averaged "
+               "over the ranks; end the no_sync() scope before the last micro-batch's backward, "
+               "then call finish()");
   const int n = world_size();
   if (n == 1) return;
   NoGradGuard no_grad;

@@ -83,6 +83,41 @@ class DistributedDataParallel {
   // backward starts only here, and, as buckets start in order, so do the ones after it.
   void finish();
 
+  // Gradient accumulation without communication (torch's DistributedDataParallel.no_sync()):
+  //
+  //   {
+  //     auto quiet = ddp.no_sync();
+  //     loss_fn(model->forward(micro_batch_1), ...).backward();  // .grad: this rank's sum
+  //     loss_fn(model->forward(micro_batch_2), ...).backward();
+  //   }
+  //   loss_fn(model->forward(micro_batch_3), ...).backward();    // buckets: all three
+  //   ddp.finish();                                               // averaged over the ranks
+  //   optimizer.step();
+  //
+  // While the returned guard lives, backward leaves the gradients in .grad, summed on each rank
+  // as without DDP, and nothing is sent. The first backward after it copies each gradient plus
+  // the .grad accumulated so far into the buckets, so finish() averages the whole accumulation:
+  // one all-reduce per optimizer step instead of one per micro-batch. finish() while a guard
+  // lives is an error (the gradients have not been averaged). Guards may nest.
+  class NoSync {
+   public:
+    explicit NoSync(DistributedDataParallel& ddp) : ddp_(&ddp) { ++ddp_->no_sync_depth_; }
+    ~NoSync() {
+      if (ddp_) --ddp_->no_sync_depth_;
+    }
+    NoSync(NoSync&& other) noexcept : ddp_(other.ddp_) { other.ddp_ = nullptr; }
+    NoSync(const NoSync&) = delete;
+    NoSync& operator=(const NoSync&) = delete;
+    NoSync& operator=(NoSync&&) = delete;
+
+   private:
+    DistributedDataParallel* ddp_;
+  };
+  // A guard under which backward accumulates without communicating (see NoSync above).
+  NoSync no_sync() { return NoSync(*this); }
+  // Whether a no_sync() guard is alive.
+  bool syncing() const { return no_sync_depth_ == 0; }
+
   // The buckets, each a list of indices into parameters() (for tests and tuning).
   std::vector<std::vector<size_t>> bucket_assignment() const;
   // The parameters this object averages, in registration order.
@@ -101,6 +136,7 @@ class DistributedDataParallel {
   std::vector<size_t> bucket_of_, slot_of_;  // per parameter: its bucket and place in it
   size_t next_bucket_ = 0;                   // buckets start in this order on every rank
   int64_t started_early_ = 0;
+  int no_sync_depth_ = 0;  // live NoSync guards
 };
 
 }  // namespace minidl::distributed
