@@ -1,9 +1,12 @@
 // bench_distributed: what data-parallel training costs and gains on this machine, and what it
 // would on a cluster (issue 15; docs/distributed.md shows and explains the numbers).
 //
-//   bench_distributed                       all-reduce sizes, the models, the scaling model
+//   bench_distributed                       all-reduce sizes, the models, the scaling model,
+//                                           the evaluation
 //   bench_distributed --only allreduce      the all-reduce sizes and the alpha/beta fit
 //   bench_distributed --only models --json  one JSON object per line instead of the tables
+//   bench_distributed --only evaluation     sharded evaluation, 1 x 2 threads and 2 ranks x 1
+//                     [--eval-models cnn-fashion-mnist,translation-deu-eng] [--eval-smoke]
 //   bench_distributed --worker allreduce    (internal, under mpirun) one measurement
 //
 // This file is the runner and main(); the measurements themselves are in
@@ -13,7 +16,7 @@
 // The runner (started WITHOUT mpirun) re-executes itself for every measurement as
 //   mpirun -np K --oversubscribe --allow-run-as-root --bind-to none
 //          --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS
-//          bench_distributed --worker allreduce|model ...
+//          bench_distributed --worker allreduce|model|evaluation ...
 // and reads the "RESULT {json}" lines rank 0 prints. A build without MPI (no `make MPI=1`)
 // says so and exits with code 2. It also runs PyTorch's all-reduce (gloo) for the same sizes
 // (tools/torch_bench_distributed.py) and prints the tables.
@@ -39,6 +42,7 @@
 #include <vector>
 
 #include "minidl.h"
+#include "models/registry.h"
 #include "tools/bench_distributed.h"
 #include "tools/bench_process.h"
 
@@ -375,6 +379,126 @@ void print_models(const std::vector<Json>& rows, const std::vector<Json>& summar
     std::cout << "\n";
   }
 }
+
+// Per model evaluated on 1 rank x 2 threads and on N ranks x 1 thread (kind
+// "evaluation_comparison"): speedup = the seconds of 1 rank / the seconds of N ranks, and the
+// headline metric of both, equal or not (difference = N ranks' value - 1 rank's).
+std::vector<Json> compare_evaluations(const std::vector<Json>& rows) {
+  std::map<std::string, std::map<int, Json>> by_model;  // model -> ranks -> row
+  for (const Json& r : rows)
+    if (!r.contains("error") && !r.contains("setup_error"))
+      by_model[r["model"].get<std::string>()][r["ranks"].get<int>()] = r;
+  std::vector<Json> out;
+  for (const auto& [model, configs] : by_model) {
+    const auto one = configs.find(1);
+    const auto many =
+        std::find_if(configs.begin(), configs.end(), [](const auto& c) { return c.first > 1; });
+    if (one == configs.end() || many == configs.end()) continue;
+    const double value_one = one->second["value"].get<double>();
+    const double value_many = many->second["value"].get<double>();
+    out.push_back(
+        {{"kind", "evaluation_comparison"},
+         {"model", model},
+         {"ranks", many->first},
+         {"speedup", one->second["seconds"].get<double>() / many->second["seconds"].get<double>()},
+         {"metric", one->second["metric"]},
+         {"one_rank_value", value_one},
+         {"ranks_value", value_many},
+         {"equal", value_one == value_many},
+         {"difference", value_many - value_one}});
+  }
+  return out;
+}
+
+// v with 6 significant digits.
+std::string significant(double v) {
+  std::ostringstream s;
+  s << std::setprecision(6) << v;
+  return s.str();
+}
+
+// The evaluation table: per model the median seconds on 1 rank x 2 threads and on N ranks x 1
+// thread, the speedup, and the headline metric of both with "equal" or their difference.
+void print_evaluations(const std::vector<Json>& rows, const std::vector<Json>& comparisons,
+                       const Options& o) {
+  const std::string many = std::to_string(o.ranks) + " ranks x 1";
+  std::cout << "\nevaluation (models::evaluate_split(task, \"valid\") as train() validates, "
+            << (o.eval_smoke ? "smoke setups" : "full data")
+            << "; median seconds of evaluations after a barrier)\n"
+            << std::left << std::setw(26) << "model" << std::right << std::setw(15)
+            << "1 x 2 threads" << std::setw(14) << many << std::setw(9) << "speedup"
+            << "  headline metric\n";
+  double foreign = -1;
+  bool whole_split = false;
+  auto seconds = [](const Json* r) {
+    if (!r) return std::string("-");
+    const double t = (*r)["seconds"].get<double>();
+    return t >= 0.1 ? fixed(t, 3) + " s" : fixed(t * 1e3, 2) + " ms";
+  };
+  for (const std::string& model : o.eval_models) {
+    const Json* one = nullptr;     // 1 rank x 2 threads
+    const Json* ranks = nullptr;   // N ranks x 1 thread
+    const Json* broken = nullptr;  // the first run that failed, if one did
+    for (const Json& r : rows) {
+      if (r.value("model", std::string()) != model) continue;
+      if (r["ranks"].get<int>() == 1)
+        one = &r;
+      else
+        ranks = &r;
+      if (!broken && (r.contains("error") || r.contains("setup_error"))) broken = &r;
+    }
+    std::cout << std::left << std::setw(26) << model << std::right;
+    if (broken) {
+      std::string why = broken->contains("setup_error")
+                            ? "setup error: " + (*broken)["setup_error"].get<std::string>()
+                            : "ERROR " + (*broken)["error"].get<std::string>();
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      std::cout << why << " ("
+                << configuration((*broken)["ranks"].get<int>(), (*broken)["threads"].get<int>())
+                << ")\n";
+      continue;
+    }
+    for (const Json* r : {one, ranks})
+      if (r) foreign = std::max(foreign, (*r)["foreign_cpus"].get<double>());
+    std::string speedup = "-", metric;
+    const auto c = std::find_if(comparisons.begin(), comparisons.end(),
+                                [&](const Json& j) { return j["model"] == model; });
+    if (c != comparisons.end()) {
+      speedup = fixed((*c)["speedup"].get<double>(), 2);
+      metric = (*c)["metric"].get<std::string>() + " " +
+               significant((*c)["one_rank_value"].get<double>()) + " and " +
+               significant((*c)["ranks_value"].get<double>()) + ": " +
+               ((*c)["equal"].get<bool>()
+                    ? std::string("equal")
+                    : "differ by " + significant((*c)["difference"].get<double>()));
+      if (!(*ranks)["by_sums"].get<bool>()) {
+        metric += " (*)";
+        whole_split = true;
+      }
+    }
+    std::cout << std::setw(15) << seconds(one) << std::setw(14) << seconds(ranks) << std::setw(9)
+              << speedup << "  " << metric << "\n";
+  }
+  std::cout << "(" << many << ": each rank evaluates its part of the split and one all-reduce "
+            << "adds the parts' sums; speedup = 1 x 2 threads / " << many << ")\n";
+  if (whole_split)
+    std::cout << "(*) the task does not evaluate by sums: every rank evaluates the whole split\n";
+  if (foreign >= 0)
+    std::cout << "other processes kept up to " << fixed(foreign, 2)
+              << " CPUs busy on average during these runs\n";
+}
+
+// The evaluation models exist and train from batches (an interactive task, trained by acting,
+// has no split to share out); an error names the first that does not.
+void check_eval_models(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const models::TaskInfo& info = models::find_task(name);
+    MINIDL_CHECK(info.make()->interactive() == nullptr, "--eval-models",
+                 name << " learns by acting in an environment and has no validation "
+                         "split to share out; choose a model that trains on data");
+  }
+}
+
 // tools/torch_bench_distributed.py of the repository this program was built in (two levels
 // above build/bench_distributed), else under the working directory.
 std::string default_torch_bench() {
@@ -438,7 +562,8 @@ int runner_main(Options& o) {
               << "; install Open MPI (tools/install_deps.sh --mpi) or pass --mpirun PATH\n";
     return 2;
   }
-  parse_size(o.min_size);  // bad sizes are refused before anything runs
+  check_eval_models(o.eval_models);  // so are unknown and interactive models
+  parse_size(o.min_size);            // bad sizes are refused before anything runs
   if (parse_size(o.min_size) > parse_size(o.max_size)) {
     std::cerr << "bench_distributed: --min-size " << o.min_size << " is above --max-size "
               << o.max_size << "\n";
@@ -471,7 +596,7 @@ int runner_main(Options& o) {
 
   std::vector<Json> sizes;
   Fit fit;
-  if (o.only != "models") {
+  if (o.only.empty() || o.only == "allreduce") {
     progress("all-reduce, " + std::to_string(o.ranks) + " ranks, " + o.min_size + " .. " +
              o.max_size);
     sizes =
@@ -504,7 +629,7 @@ int runner_main(Options& o) {
 
   std::vector<Json> rows;
   std::map<std::string, Json> two_threads;
-  if (o.only != "allreduce") {
+  if (o.only.empty() || o.only == "models") {
     for (const std::string& model : o.models) {
       for (const auto& [ranks, threads] : {std::pair<int, int>{1, 2}, std::pair<int, int>{1, 1},
                                            std::pair<int, int>{o.ranks, 1}}) {
@@ -534,6 +659,33 @@ int runner_main(Options& o) {
     for (const Prediction& p : predictions) print_json(prediction_json(p));
     if (!o.json) print_predictions(predictions, fit, o);
   }
+
+  if (o.only.empty() || o.only == "evaluation") {
+    std::vector<Json> evaluations;
+    for (const std::string& model : o.eval_models) {
+      for (const auto& [ranks, threads] :
+           {std::pair<int, int>{1, 2}, std::pair<int, int>{o.ranks, 1}}) {
+        progress("evaluation, " + model + ", " + std::to_string(ranks) + " rank(s) x " +
+                 std::to_string(threads) + " thread(s)");
+        std::vector<std::string> args = {"--worker", "evaluation", "--model", model};
+        if (o.eval_smoke) args.push_back("--eval-smoke");
+        Json r = run_worker(o, ranks, threads, args).front();
+        if (r.contains("error")) {
+          failed = true;
+          r["model"] = model;
+          r["ranks"] = ranks;
+          r["threads"] = threads;
+        }
+        print_json(r);
+        evaluations.push_back(r);
+        // Its data is missing (or the like): the other configuration would fail the same way.
+        if (r.contains("setup_error")) break;
+      }
+    }
+    const std::vector<Json> comparisons = compare_evaluations(evaluations);
+    for (const Json& j : comparisons) print_json(j);
+    if (!o.json) print_evaluations(evaluations, comparisons, o);
+  }
   print_json({{"kind", "run_end"}, {"load_end", load_average()}});
   if (!o.json)
     std::cout << "load average " << fixed(load_average(), 2) << " at the end ("
@@ -556,7 +708,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "one JSON object per result line instead of the tables");
   app.add_option("--json-file", o.json_file, "also append the JSON lines to this file");
   app.add_option("--only", o.only, "measure only this part")
-      ->check(CLI::IsMember({"allreduce", "models"}));
+      ->check(CLI::IsMember({"allreduce", "models", "evaluation"}));
   app.add_option("--min-size", o.min_size, "smallest all-reduce message (e.g. 1K)")
       ->capture_default_str();
   app.add_option("--max-size", o.max_size, "largest all-reduce message (e.g. 64M)")
@@ -575,6 +727,13 @@ int main(int argc, char** argv) {
                  "DDP bucket size in MiB (small buckets start during backward: overlap)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--eval-models", o.eval_models,
+                 "models whose validation evaluation to time (registry names; their data must be "
+                 "installed, else the setup error is reported)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_flag("--eval-smoke", o.eval_smoke,
+               "evaluate smoke setups (a tiny model on a few examples: fast, for tests)");
   app.add_option("--ranks", o.ranks, "ranks of the multi-process runs")
       ->check(CLI::Range(2, 64))
       ->capture_default_str();
@@ -606,7 +765,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
   app.add_option("--worker", o.worker, "(internal) measure this under mpirun")
-      ->check(CLI::IsMember({"allreduce", "model"}))
+      ->check(CLI::IsMember({"allreduce", "model", "evaluation"}))
       ->group("");
   app.add_option("--model", o.model, "(internal) the worker's model")->group("");
   app.add_option("--threads", o.threads, "(internal) the worker's threads")

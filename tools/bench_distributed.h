@@ -23,12 +23,16 @@ struct Options {
   double min_time = 1.0;  // seconds of timed iterations per measurement, at least
   bool json = false;
   std::string json_file;  // also write the JSON lines here (appended)
-  std::string only;       // "", "allreduce" or "models"
+  std::string only;       // "", "allreduce", "models" or "evaluation"
   std::string min_size = "1K", max_size = "64M";
   std::vector<std::string> models = {"cnn-fashion-mnist", "vit-fashion-mnist", "gpt-fortunes"};
   int64_t batch = 64;     // images per rank per step
   int64_t windows = 16;   // gpt-fortunes: windows of kContext characters per rank per step
   double bucket_mb = 25;  // DDPOptions::bucket_cap_mb of the model runs
+  // The evaluation runs: registered models, set up in full (their data must be installed) or
+  // as smoke setups (a tiny model on a few examples: fast, for the tests).
+  std::vector<std::string> eval_models = {"cnn-fashion-mnist"};
+  bool eval_smoke = false;
   int ranks = 2;
   std::string mpirun;                    // "" = the first on PATH
   std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")

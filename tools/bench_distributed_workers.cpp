@@ -14,6 +14,12 @@
 // = zero_grad, forward + cross_entropy, backward, ddp.finish(), Adam(1e-3) step. Configurations:
 // 1 rank x 2 threads, 1 rank x 1 thread, 2 ranks x 1 thread; B is per rank, so 2 ranks train
 // on 2B per step.
+//
+// Evaluation: models::evaluate_split(task, "valid") of registered models set up as for training
+// (models::setup_task; full data unless --eval-smoke), as train() validates under mpirun: on 2
+// ranks each evaluates its part of the split and one all-reduce adds the parts' sums (Task::
+// set_shard, evaluates_by_sums), BatchNorm synchronized. Configurations: 1 rank x 2 threads and
+// 2 ranks x 1 thread; the headline metric must come out the same on both.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -235,6 +241,77 @@ void model_worker(const Options& o) {
   emit(j);
 }
 
+// Times models::evaluate_split(task, "valid") of o.model as train() validates: on N > 1 ranks the
+// task evaluates its part of the split (Task::set_shard; by sums when evaluates_by_sums(), else
+// the whole split on every rank) with its BatchNorm layers synchronized. One warm-up, then at
+// least 3 evaluations, each after a barrier; emits the median and the headline metric. A setup
+// that fails (a Debian data set not installed) is reported as "setup_error", not as an error.
+void evaluation_worker(const Options& o) {
+  const int n = distributed::world_size(), rank = distributed::rank();
+  std::unique_ptr<models::Task> task;
+  std::string setup_error;
+  const auto setup_start = std::chrono::steady_clock::now();
+  try {
+    task = models::make_task(o.model);
+    models::setup_task(*task, models::TaskOptions{"", 0, o.eval_smoke});
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
+  const double setup_seconds = seconds_since(setup_start);
+  // Every rank learns whether any failed, so that none waits in a collective for the others;
+  // each that failed says why (rank 0 may not be one of them).
+  Tensor failures =
+      from_vector(std::vector<double>{setup_error.empty() ? 0.0 : 1.0}, {1}, kFloat64);
+  distributed::all_reduce_sum(failures);
+  if (failures.item<double>() > 0) {
+    if (!setup_error.empty())
+      std::cout << "RESULT "
+                << Json{{"kind", "evaluation"}, {"model", o.model},
+                        {"ranks", n},           {"threads", get_num_threads()},
+                        {"rank", rank},         {"setup_error", setup_error}}
+                       .dump()
+                << std::endl;
+    return;
+  }
+  if (n > 1) {
+    task->set_shard(models::Shard{rank, n});
+    distributed::convert_sync_batchnorm(task->model());
+  }
+  models::Metrics metrics;
+  auto timed_evaluation = [&] {
+    distributed::barrier();
+    const auto start = std::chrono::steady_clock::now();
+    metrics = models::evaluate_split(*task, "valid");
+    return seconds_since(start);
+  };
+  const double warm = timed_evaluation();
+  const int64_t count = agreed_iterations(warm, o.min_time, 3, 1000);
+  std::vector<double> times(count);
+  for (int64_t i = 0; i < count; ++i) times[i] = timed_evaluation();
+  times = mean_over_ranks(times);
+  MINIDL_CHECK(!metrics.empty(), "bench_distributed",
+               o.model << ": evaluate_split(task, \"valid\") returned no metrics");
+  Json all = Json::object();
+  for (const auto& [name, value] : metrics) all[name] = value;
+  Json j = {{"kind", "evaluation"},
+            {"model", o.model},
+            {"smoke", o.eval_smoke},
+            {"ranks", n},
+            {"threads", get_num_threads()},
+            {"by_sums", task->evaluates_by_sums()},
+            {"evaluations", count},
+            {"seconds", median(times)},
+            {"min_seconds", *std::min_element(times.begin(), times.end())},
+            {"max_seconds", *std::max_element(times.begin(), times.end())},
+            {"metric", metrics.front().first},
+            {"value", metrics.front().second},
+            {"metrics", all},
+            {"setup_seconds", setup_seconds},
+            {"peak_rss_mib", peak_rss_mib()},
+            {"load", load_average()}};
+  emit(j);
+}
+
 }  // namespace
 
 // --worker: one measurement inside an MPI world (mpirun started this process).
@@ -246,6 +323,8 @@ int worker_main(int argc, char** argv, const Options& o) {
       allreduce_worker(o);
     else if (o.worker == "model")
       model_worker(o);
+    else if (o.worker == "evaluation")
+      evaluation_worker(o);
     else
       MINIDL_FAIL("bench_distributed", "unknown --worker '" << o.worker << "'");
   } catch (const std::exception& e) {
