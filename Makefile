@@ -109,8 +109,10 @@ $(BUILD)/examples/%: $(BUILD)/docs/examples/%.o $(LIB)
 BENCH_OBJS := $(BUILD)/tools/bench.o $(BUILD)/tools/bench_workloads.o $(BUILD)/tools/bench_attention.o $(BUILD)/tools/bench_models.o $(BUILD)/tools/bench_process.o
 $(BUILD)/bench: $(BENCH_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
-# bench_distributed: its runner and workers, with the machine measurements bench uses too.
-$(BUILD)/bench_distributed: $(BUILD)/tools/bench_distributed.o $(BUILD)/tools/bench_process.o $(LIB)
+# bench_distributed: its runner, its workers (under mpirun), the alpha/beta fit and scaling model,
+# with the machine measurements bench uses too.
+BENCH_DISTRIBUTED_OBJS := $(BUILD)/tools/bench_distributed.o $(BUILD)/tools/bench_distributed_workers.o $(BUILD)/tools/bench_distributed_scaling.o $(BUILD)/tools/bench_process.o
+$(BUILD)/bench_distributed: $(BENCH_DISTRIBUTED_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 # The list of test sources is a prerequisite too (rewritten only when it changes), so a build
@@ -242,6 +244,7 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS) $(EXAMPLE_OBJS) $(DIST_OBJS)
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d) \
-         $(EXAMPLE_OBJS:.o=.d) $(DIST_OBJS:.o=.d)
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BENCH_OBJS) $(BENCH_DISTRIBUTED_OBJS) $(EXAMPLE_OBJS) \
+            $(DIST_OBJS)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(BENCH_DISTRIBUTED_OBJS:.o=.d) \
+         $(TOOLS:%=$(BUILD)/tools/%.d) $(EXAMPLE_OBJS:.o=.d) $(DIST_OBJS:.o=.d)

@@ -1,8 +1,10 @@
 // tools/bench_distributed: in a build with MPI (`make MPI=1`, Open MPI's mpirun on PATH) it
-// measures a few all-reduce sizes and a tiny gpt-fortunes step on 1 and 2 ranks and reports them
-// as JSON lines that hang together; a build without MPI says how to rebuild and exits with 2.
+// measures a few all-reduce sizes, a tiny gpt-fortunes step and a smoke cnn-fashion-mnist
+// evaluation on 1 and 2 ranks and reports them as JSON lines that hang together; a build without
+// MPI says how to rebuild and exits with 2.
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -151,4 +153,75 @@ TEST_CASE("bench_distributed trains a model step on 1 and 2 ranks and predicts s
     CHECK(by_n.at(8) >= by_n.at(64));
   }
   CHECK(efficiency.at("100 Gbit/s").at(64) >= efficiency.at("10 Gbit/s").at(64));
+}
+
+TEST_CASE("bench_distributed times the sharded evaluation on 1 and 2 ranks", "[bench][mpi]") {
+  if (!mpi_available()) {
+    WARN("skipped: needs minidl built with MPI and Open MPI's mpirun (make MPI=1)");
+    return;
+  }
+  // The smoke setup (a tiny model on a few examples) keeps both runs around a second.
+  const CommandResult run = run_tool(
+      "--only evaluation --eval-models cnn-fashion-mnist --eval-smoke --min-time 0.01 --json");
+  INFO(run.output);
+  REQUIRE(exit_code(run) == 0);
+  const auto lines = json_lines(run.output);
+  std::map<std::pair<int, int>, Json> configs;  // (ranks, threads)
+  for (auto [it, end] = lines.equal_range("evaluation"); it != end; ++it)
+    configs[{it->second["ranks"].get<int>(), it->second["threads"].get<int>()}] = it->second;
+  REQUIRE(configs.size() == 2);
+  REQUIRE(configs.count({1, 2}) == 1);
+  REQUIRE(configs.count({2, 1}) == 1);
+  for (const auto& [key, j] : configs) {
+    INFO(j.dump());
+    CHECK_FALSE(j.contains("setup_error"));
+    CHECK(j["model"] == "cnn-fashion-mnist");
+    CHECK(j["smoke"] == true);
+    CHECK(j["by_sums"] == true);
+    CHECK(j["evaluations"].get<int64_t>() >= 3);
+    CHECK(j["seconds"].get<double>() > 0);
+    CHECK(j["min_seconds"].get<double>() <= j["seconds"].get<double>());
+    CHECK(j["seconds"].get<double>() <= j["max_seconds"].get<double>());
+    CHECK(j["metric"] == "accuracy");
+    CHECK(j["value"].get<double>() >= 0);
+    CHECK(j["value"].get<double>() <= 1);
+    CHECK(j["metrics"]["accuracy"] == j["value"]);
+  }
+  // The ranks' sums add up to the whole split's: the same accuracy, exactly, as one process.
+  CHECK(configs.at({1, 2})["value"].get<double>() == configs.at({2, 1})["value"].get<double>());
+  REQUIRE(lines.count("evaluation_comparison") == 1);
+  const Json& comparison = lines.find("evaluation_comparison")->second;
+  CHECK(comparison["equal"] == true);
+  CHECK(comparison["difference"].get<double>() == 0);
+  CHECK(comparison["speedup"].get<double>() == Approx(configs.at({1, 2})["seconds"].get<double>() /
+                                                      configs.at({2, 1})["seconds"].get<double>()));
+  CHECK(lines.count("model") == 0);  // --only evaluation
+  CHECK(lines.count("allreduce") == 0);
+
+  // A setup that fails is reported for that model and the others still run: here the package
+  // graph, which the task reads relative to the working directory, from an empty directory.
+  const minidl::testing::TempDir empty;
+  const CommandResult partial = minidl::testing::run_command(
+      "cd '" + empty.path.string() + "' && '" +
+      std::filesystem::absolute(minidl::testing::build_dir()).string() +
+      "/bench_distributed' --only evaluation --eval-models gat-debian-packages,cnn-fashion-mnist "
+      "--eval-smoke --min-time 0.01 --json 2>&1");
+  INFO(partial.output);
+  REQUIRE(exit_code(partial) == 0);
+  std::multimap<std::string, Json> by_model;
+  for (const auto& [kind, j] : json_lines(partial.output))
+    if (kind == "evaluation") by_model.emplace(j["model"].get<std::string>(), j);
+  REQUIRE(by_model.count("gat-debian-packages") == 1);  // the 2-rank run is not attempted
+  const Json& failed = by_model.find("gat-debian-packages")->second;
+  CHECK(failed["setup_error"].get<std::string>().find("debian_packages_graph") !=
+        std::string::npos);
+  CHECK_FALSE(failed.contains("seconds"));
+  REQUIRE(by_model.count("cnn-fashion-mnist") == 2);
+  for (auto [it, end] = by_model.equal_range("cnn-fashion-mnist"); it != end; ++it)
+    CHECK(it->second["seconds"].get<double>() > 0);
+
+  // A model trained by acting has no split to share out: refused before anything runs.
+  const CommandResult bad = run_tool("--only evaluation --eval-models attention-dqn-cartpole");
+  CHECK(exit_code(bad) == 2);
+  CHECK(bad.output.find("attention-dqn-cartpole learns by acting") != std::string::npos);
 }

@@ -1,34 +1,25 @@
 // bench_distributed: what data-parallel training costs and gains on this machine, and what it
 // would on a cluster (issue 15; docs/distributed.md shows and explains the numbers).
 //
-//   bench_distributed                       all-reduce sizes, the models, the scaling model
+//   bench_distributed                       all-reduce sizes, the models, the scaling model,
+//                                           the evaluation
 //   bench_distributed --only allreduce      the all-reduce sizes and the alpha/beta fit
 //   bench_distributed --only models --json  one JSON object per line instead of the tables
+//   bench_distributed --only evaluation     sharded evaluation, 1 x 2 threads and 2 ranks x 1
+//                     [--eval-models cnn-fashion-mnist,translation-deu-eng] [--eval-smoke]
 //   bench_distributed --worker allreduce    (internal, under mpirun) one measurement
+//
+// This file is the runner and main(); the measurements themselves are in
+// tools/bench_distributed_workers.cpp, the alpha/beta fit and the scaling model in
+// tools/bench_distributed_scaling.cpp (tools/bench_distributed.h: what they share).
 //
 // The runner (started WITHOUT mpirun) re-executes itself for every measurement as
 //   mpirun -np K --oversubscribe --allow-run-as-root --bind-to none
 //          --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS
-//          bench_distributed --worker allreduce|model ...
+//          bench_distributed --worker allreduce|model|evaluation ...
 // and reads the "RESULT {json}" lines rank 0 prints. A build without MPI (no `make MPI=1`)
-// says so and exits with code 2.
-//
-// All-reduce: float32 buffers of --min-size .. --max-size bytes (powers of 2) on 2 ranks; each
-// timed call follows a barrier; an iteration's time is the mean of the ranks' times, the
-// result the median over iterations. busbw = 2(N-1)/N * bytes / time (the bytes each rank
-// sends and receives in a ring all-reduce, per second: comparable across N, as nccl-tests).
-// The fit: t = alpha + 2(N-1)/N * bytes * beta by least squares on the RELATIVE error (weights
-// 1/t^2), so the microsecond sizes fix alpha as much as the 64 MiB ones fix beta.
-//
-// Models: the registry's cnn-fashion-mnist and vit-fashion-mnist (built by setup_task; smoke
-// data, since only the model is used -- the same model as a full setup) fed RANDOM images
-// [B, 1, 28, 28] and labels in [0, 10), and gpt-fortunes' model (gpt_fortunes_config()'s
-// make_model, non-smoke: the fortunes need not be installed) fed random character ids; one step
-// = zero_grad, forward + cross_entropy, backward, ddp.finish(), Adam(1e-3) step. Configurations:
-// 1 rank x 2 threads, 1 rank x 1 thread, 2 ranks x 1 thread; B is per rank, so 2 ranks train
-// on 2B per step.
-//
-// Scaling model: see predict() and docs/distributed.md.
+// says so and exits with code 2. It also runs PyTorch's all-reduce (gloo) for the same sizes
+// (tools/torch_bench_distributed.py) and prints the tables.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -38,15 +29,12 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -54,52 +42,18 @@
 #include <vector>
 
 #include "minidl.h"
-#include "models/common/training.h"
-#include "models/language/gpt_lm.h"
 #include "models/registry.h"
+#include "tools/bench_distributed.h"
 #include "tools/bench_process.h"
 
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
 using namespace minidl;
 using bench::machine_busy_seconds;
-using bench::median;
-using bench::peak_rss_mib;
 using bench::wait_quiet;
 
-namespace {
+namespace bench_distributed {
 
-// ---------------------------------------------------------------- options
-
-struct Options {
-  double min_time = 1.0;  // seconds of timed iterations per measurement, at least
-  bool json = false;
-  std::string json_file;  // also write the JSON lines here (appended)
-  std::string only;       // "", "allreduce" or "models"
-  std::string min_size = "1K", max_size = "64M";
-  std::vector<std::string> models = {"cnn-fashion-mnist", "vit-fashion-mnist", "gpt-fortunes"};
-  int64_t batch = 64;     // images per rank per step
-  int64_t windows = 16;   // gpt-fortunes: windows of kContext characters per rank per step
-  double bucket_mb = 25;  // DDPOptions::bucket_cap_mb of the model runs
-  int ranks = 2;
-  std::string mpirun;                    // "" = the first on PATH
-  std::vector<std::string> mpirun_args;  // more arguments for mpirun ("--mca", "KEY", "VALUE")
-  bool no_torch = false;
-  std::string torch_bench;  // "" = tools/torch_bench_distributed.py of this build's repository
-  double timeout = 900;     // seconds one mpirun may take before it is stopped
-  double wait_quiet = 0;    // seconds to wait for an idle machine before each measurement
-  // The network of the scaling model.
-  double hop_latency_us = 25;
-  double efficiency_10g = 0.9, efficiency_100g = 0.6;
-  // Worker side.
-  std::string worker, model;
-  int threads = 1;
-};
-
-// gpt-fortunes' window (gpt_fortunes_config().context) and the character vocabulary assumed for
-// its model: 110 gives the 838k parameters docs/RESULTS.md reports (257 V + 809,728); it sizes
-// only the embedding and the head (3% of the parameters).
-constexpr int64_t kContext = 128, kGptVocab = 110;
+// ---------------------------------------------------------------- helpers (shared)
 
 // "64M" -> 67108864; K, M, G are powers of 1024; a plain number is bytes.
 int64_t parse_size(const std::string& text) {
@@ -125,19 +79,6 @@ int64_t parse_size(const std::string& text) {
   return static_cast<int64_t>(bytes) / 4 * 4;  // whole float32 elements
 }
 
-// 1024 -> "1 KiB", 67108864 -> "64 MiB".
-std::string size_label(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 3) {
-    bytes /= 1024;
-    ++u;
-  }
-  std::ostringstream s;
-  s << std::setprecision(bytes < 10 ? 2 : 3) << bytes << " " << units[u];
-  return s.str();
-}
-
 // v with `digits` decimals.
 std::string fixed(double v, int digits) {
   std::ostringstream s;
@@ -158,217 +99,19 @@ double load_average() {
   return load;
 }
 
-// The number of iterations every rank runs: rank 0's estimate from its warm-up time per
-// iteration (broadcast, so that all ranks call the same collectives), min_time / per_iteration
-// clamped to [at_least, at_most].
-int64_t agreed_iterations(double per_iteration, double min_time, int64_t at_least,
-                          int64_t at_most) {
-  Tensor t = from_vector(std::vector<double>{per_iteration}, {1}, kFloat64);
-  distributed::broadcast(t, 0);
-  const double estimate = t.to_vector<double>()[0];
-  const double wanted = estimate > 0 ? std::ceil(min_time / estimate) : double(at_most);
-  return std::clamp(static_cast<int64_t>(std::min(wanted, 1e12)), at_least, at_most);
-}
+namespace {
 
-// Each value replaced by its mean over the ranks.
-std::vector<double> mean_over_ranks(const std::vector<double>& values) {
-  Tensor t = from_vector(values, {static_cast<int64_t>(values.size())}, kFloat64);
-  distributed::all_reduce_mean(t);
-  return t.to_vector<double>();
-}
-
-// ---------------------------------------------------------------- workers (under mpirun)
-
-// A result line for the runner, from rank 0 only.
-void emit(const Json& j) {
-  if (distributed::rank() == 0) std::cout << "RESULT " << j.dump() << std::endl;
-}
-
-// All-reduce of float32 buffers of every power-of-2 size in [min_size, max_size].
-void allreduce_worker(const Options& o) {
-  const int n = distributed::world_size();
-  const double ring = 2.0 * (n - 1) / n;
-  for (int64_t bytes = parse_size(o.min_size); bytes <= parse_size(o.max_size); bytes *= 2) {
-    Tensor buffer = zeros({bytes / 4});  // zeros stay zeros however often they are summed
-    auto timed_call = [&] {
-      distributed::barrier();
-      const auto start = std::chrono::steady_clock::now();
-      distributed::all_reduce_sum(buffer);
-      return seconds_since(start);
-    };
-    double warm = 0;
-    for (int i = 0; i < 3; ++i) warm = timed_call();
-    const int64_t iters = agreed_iterations(warm, o.min_time, 5, 20000);
-    std::vector<double> times(iters);
-    for (int64_t i = 0; i < iters; ++i) times[i] = timed_call();
-    times = mean_over_ranks(times);
-    const double med = median(times);
-    Json j = {{"kind", "allreduce"},
-              {"ranks", n},
-              {"bytes", bytes},
-              {"iters", iters},
-              {"median_us", med * 1e6},
-              {"min_us", *std::min_element(times.begin(), times.end()) * 1e6},
-              {"max_us", *std::max_element(times.begin(), times.end()) * 1e6},
-              {"algbw_gbs", bytes / med / 1e9},
-              {"busbw_gbs", ring * bytes / med / 1e9},
-              {"load", load_average()}};
-    emit(j);
+// 1024 -> "1 KiB", 67108864 -> "64 MiB".
+std::string size_label(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 3) {
+    bytes /= 1024;
+    ++u;
   }
-}
-
-// One model with its random batch: what a step computes, and how many items it trains on.
-struct ModelUnderTest {
-  std::unique_ptr<models::Task> task;  // cnn / vit: the registry's task owns the model
-  std::shared_ptr<nn::Module> owned;   // gpt: the model alone
-  nn::Module* model = nullptr;
-  std::function<Tensor()> loss;  // forward + cross_entropy, recorded on the tape
-  int64_t items = 0;             // per rank per step
-  std::string unit, source;
-};
-
-// The model `name` with this rank's random batch (seeded by the rank).
-ModelUnderTest build_model(const std::string& name, const Options& o) {
-  ModelUnderTest m;
-  manual_seed(1000 + static_cast<uint64_t>(distributed::rank()));  // each rank its own data
-  if (name == "cnn-fashion-mnist" || name == "vit-fashion-mnist") {
-    MINIDL_CHECK(o.batch > 0, "bench_distributed", "--batch must be positive, got " << o.batch);
-    m.task = models::make_task(name);
-    models::TaskOptions options;
-    options.smoke = true;  // keeps 256 of the images it loads; the model is the full one
-    models::setup_task(*m.task, options);
-    m.model = &m.task->model();
-    const Tensor x = randn({o.batch, 1, 28, 28});
-    const Tensor y = randint(0, 10, {o.batch});
-    nn::Module* model = m.model;
-    m.loss = [model, x, y] { return cross_entropy(model->forward(x), y); };
-    m.items = o.batch;
-    m.unit = "images";
-    m.source = "make_task(\"" + name + "\") + setup_task (smoke data; random inputs)";
-  } else if (name == "gpt-fortunes") {
-    MINIDL_CHECK(o.windows > 0, "bench_distributed",
-                 "--windows must be positive, got " << o.windows);
-    const models::CharLMConfig config = models::gpt_fortunes_config();
-    MINIDL_CHECK(
-        config.context == kContext, "bench_distributed",
-        "gpt-fortunes' context is " << config.context << ", this tool assumes " << kContext);
-    auto gpt = config.make_model(kGptVocab, kContext, false);
-    m.owned = gpt;
-    m.model = gpt.get();
-    const Tensor ids = randint(0, kGptVocab, {o.windows, kContext});
-    const Tensor next = randint(0, kGptVocab, {o.windows, kContext});
-    m.loss = [gpt, ids, next] {
-      const Tensor logits = gpt->logits(ids);  // [W, T, V]
-      return cross_entropy(logits.reshape({ids.numel(), kGptVocab}), next.reshape({-1}));
-    };
-    m.items = o.windows * kContext;
-    m.unit = "tokens";
-    m.source = "gpt_fortunes_config().make_model(vocab " + std::to_string(kGptVocab) +
-               ", context 128) (random ids)";
-  } else {
-    MINIDL_FAIL("bench_distributed", "unknown model '"
-                                         << name
-                                         << "': use cnn-fashion-mnist, vit-fashion-mnist or "
-                                            "gpt-fortunes");
-  }
-  return m;
-}
-
-// Times training steps of o.model on this rank (DDP over the ranks) and emits the medians.
-void model_worker(const Options& o) {
-  const int n = distributed::world_size();
-  ModelUnderTest m = build_model(o.model, o);
-  nn::Module& model = *m.model;
-  distributed::DistributedDataParallel ddp(model,
-                                           distributed::DDPOptions().bucket_cap_mb(o.bucket_mb));
-  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
-  int64_t numel = 0;
-  for (const Tensor& p : ddp.parameters()) numel += p.numel();
-
-  // Per step: forward (+ loss), backward, finish, optimizer, whole step (seconds).
-  std::vector<double> forward, backward, finish, update, whole;
-  double first_loss = 0, last_loss = 0;
-  auto step = [&](bool record) {
-    const auto t0 = std::chrono::steady_clock::now();
-    optimizer.zero_grad();
-    const Tensor loss = m.loss();
-    const double t_forward = seconds_since(t0);
-    loss.backward();
-    const double t_backward = seconds_since(t0);
-    ddp.finish();
-    const double t_finish = seconds_since(t0);
-    optimizer.step();
-    const double t_step = seconds_since(t0);
-    const double value = loss.item<double>();
-    MINIDL_CHECK(std::isfinite(value), "bench_distributed",
-                 o.model << ": the loss is not finite (" << value << ")");
-    if (record) {
-      forward.push_back(t_forward);
-      backward.push_back(t_backward - t_forward);
-      finish.push_back(t_finish - t_backward);
-      update.push_back(t_step - t_finish);
-      whole.push_back(t_step);
-      if (whole.size() == 1) first_loss = value;
-      last_loss = value;
-    }
-    return t_step;
-  };
-  double warm = 0;
-  for (int i = 0; i < 2; ++i) warm = step(false);
-  const int64_t steps = agreed_iterations(warm, o.min_time, 3, 100000);
-  distributed::barrier();
-  const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < steps; ++i) step(true);
-  const double wall = seconds_since(start);
-  const std::vector<double> mean = mean_over_ranks(
-      {median(forward), median(backward), median(finish), median(update), median(whole), wall});
-  const double items = static_cast<double>(m.items) * n;
-  Json j = {{"kind", "model"},
-            {"model", o.model},
-            {"source", m.source},
-            {"ranks", n},
-            {"threads", get_num_threads()},
-            {"unit", m.unit},
-            {"per_rank_items", m.items},
-            {"items_per_step", items},
-            {"steps", steps},
-            {"items_per_s", items * steps / mean[5]},
-            {"forward_ms", mean[0] * 1e3},
-            {"backward_ms", mean[1] * 1e3},
-            {"compute_ms", (mean[0] + mean[1]) * 1e3},
-            {"finish_ms", mean[2] * 1e3},
-            {"optimizer_ms", mean[3] * 1e3},
-            {"step_ms", mean[4] * 1e3},
-            {"parameters", numel},
-            {"grad_bytes", numel * 4},
-            {"buckets", ddp.bucket_assignment().size()},
-            {"buckets_started_early", ddp.buckets_started_early()},
-            {"loss_first", first_loss},
-            {"loss_last", last_loss},
-            {"peak_rss_mib", peak_rss_mib()},
-            {"load", load_average()}};
-  emit(j);
-}
-
-// --worker: one measurement inside an MPI world (mpirun started this process).
-int worker_main(int argc, char** argv, const Options& o) {
-  set_num_threads(o.threads);
-  distributed::Guard mpi(argc, argv);
-  try {
-    if (o.worker == "allreduce")
-      allreduce_worker(o);
-    else if (o.worker == "model")
-      model_worker(o);
-    else
-      MINIDL_FAIL("bench_distributed", "unknown --worker '" << o.worker << "'");
-  } catch (const std::exception& e) {
-    // Printed by whichever rank failed; exiting without finalize makes mpirun stop the others,
-    // which may be waiting in a collective this rank will never join.
-    std::cout << "RESULT " << Json{{"error", e.what()}, {"rank", distributed::rank()}}.dump()
-              << std::endl;
-    std::_Exit(1);
-  }
-  return 0;
+  std::ostringstream s;
+  s << std::setprecision(bytes < 10 ? 2 : 3) << bytes << " " << units[u];
+  return s.str();
 }
 
 // ---------------------------------------------------------------- the runner
@@ -529,98 +272,6 @@ std::vector<Json> run_worker(const Options& o, int ranks, int threads,
   return results;
 }
 
-// ---------------------------------------------------------------- the alpha-beta fit
-
-struct Fit {
-  bool ok = false;
-  double alpha = 0, beta = 0;  // seconds, seconds per byte
-  double worst_relative = 0;   // the largest |model - measured| / measured
-};
-
-// t = alpha + c * bytes * beta, c = 2(N-1)/N, by least squares on (t_model - t) / t:
-// minimise sum_i w_i (alpha + x_i beta - t_i)^2 with x_i = c bytes_i, w_i = 1 / t_i^2, the
-// 2x2 normal equations [sum w, sum w x; sum w x, sum w x^2] [alpha; beta] = [sum w t; sum w x t].
-Fit fit_alpha_beta(const std::vector<Json>& sizes) {
-  Fit f;
-  double sw = 0, swx = 0, swxx = 0, swt = 0, swxt = 0;
-  for (const Json& j : sizes) {
-    const int n = j["ranks"].get<int>();
-    const double x = 2.0 * (n - 1) / n * j["bytes"].get<double>();
-    const double t = j["median_us"].get<double>() * 1e-6;
-    const double w = 1.0 / (t * t);
-    sw += w;
-    swx += w * x;
-    swxx += w * x * x;
-    swt += w * t;
-    swxt += w * x * t;
-  }
-  const double det = sw * swxx - swx * swx;
-  if (sizes.size() < 2 || !(det > 0)) return f;
-  f.alpha = (swxx * swt - swx * swxt) / det;
-  f.beta = (sw * swxt - swx * swt) / det;
-  f.ok = f.beta > 0;
-  for (const Json& j : sizes) {
-    const int n = j["ranks"].get<int>();
-    const double x = 2.0 * (n - 1) / n * j["bytes"].get<double>();
-    const double t = j["median_us"].get<double>() * 1e-6;
-    f.worst_relative = std::max(f.worst_relative, std::fabs(f.alpha + x * f.beta - t) / t);
-  }
-  return f;
-}
-
-// ---------------------------------------------------------------- the scaling model
-
-// Per model, from this machine's measurements (see docs/distributed.md for the reasoning):
-//   T_step(N) = T_compute + max(0, T_allreduce(N) - overlap)
-//   T_allreduce(N) = 2(N-1)/N * G / bw + 2(N-1) * alpha_hop * buckets
-// G = gradient bytes; a ring all-reduce is N-1 reduce-scatter steps and N-1 all-gather steps,
-// each sending G/N bytes to the next machine and paying one hop's latency, per bucket.
-// T_compute: the 1 rank x 2 threads step time (a machine like this one runs one rank on its
-// cores). bw = link rate * efficiency, capped at the bus bandwidth this CPU reached over shared
-// memory (1/beta of the fit): the reduction and the copies run on the same cores.
-// overlap = 0: the measured models are one bucket at the default 25 MiB, which starts when
-// backward ends; the "overlapped" figure is the bound when the all-reduce hides under all of
-// backward, which several buckets started from the gradient hooks approach (data_parallel.h).
-struct Prediction {
-  std::string model, link;
-  int machines = 0;
-  double t_compute_ms = 0, t_allreduce_ms = 0, efficiency = 0, efficiency_overlapped = 0;
-};
-
-// The scaling model above for every model measured on 1 rank x 2 threads, N = 2, 8, 64, at 10
-// and 100 Gbit/s.
-std::vector<Prediction> predict(const std::map<std::string, Json>& two_threads, const Fit& fit,
-                                const Options& o) {
-  std::vector<Prediction> out;
-  const double cap = fit.ok ? 1.0 / fit.beta : 0.0;  // bytes per second
-  for (const auto& [model, r] : two_threads) {
-    for (const auto& [link, gbit, eff] :
-         {std::tuple<std::string, double, double>{"10 Gbit/s", 10, o.efficiency_10g},
-          std::tuple<std::string, double, double>{"100 Gbit/s", 100, o.efficiency_100g}}) {
-      double bw = gbit * 1e9 / 8 * eff;
-      if (cap > 0) bw = std::min(bw, cap);
-      for (int n : {2, 8, 64}) {
-        Prediction p;
-        p.model = model;
-        p.link = link;
-        p.machines = n;
-        const double t_compute = r["step_ms"].get<double>() * 1e-3;
-        const double backward = r["backward_ms"].get<double>() * 1e-3;
-        const double bytes = r["grad_bytes"].get<double>();
-        const double buckets = r["buckets"].get<double>();
-        const double t_ar =
-            2.0 * (n - 1) / n * bytes / bw + 2.0 * (n - 1) * o.hop_latency_us * 1e-6 * buckets;
-        p.t_compute_ms = t_compute * 1e3;
-        p.t_allreduce_ms = t_ar * 1e3;
-        p.efficiency = t_compute / (t_compute + t_ar);
-        p.efficiency_overlapped = t_compute / (t_compute + std::max(0.0, t_ar - backward));
-        out.push_back(p);
-      }
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- output
 
 // "2 ranks x 1 thread".
@@ -679,43 +330,6 @@ void print_allreduce(const std::vector<Json>& sizes, const Fit& fit,
     std::cout << "fit: not enough sizes (or a non-positive beta)\n";
 }
 
-// Per model, this machine's data parallelism against its threads (kind "local_scaling"):
-// measured efficiency = items/s of N ranks / (N x items/s of 1 rank of 1 thread); predicted from
-// the fit: T / (T + alpha + 2(N-1)/N * G * beta), T the 1-rank-1-thread step time (overlap 0);
-// ranks_vs_threads = items/s of N ranks / items/s of 1 rank of 2 threads.
-std::vector<Json> local_scaling(const std::vector<Json>& rows, const Fit& fit) {
-  std::map<std::string, std::map<std::pair<int, int>, Json>> by_model;  // (ranks, threads)
-  for (const Json& r : rows)
-    if (!r.contains("error"))
-      by_model[r["model"].get<std::string>()][{r["ranks"].get<int>(), r["threads"].get<int>()}] = r;
-  std::vector<Json> out;
-  for (const auto& [model, configs] : by_model) {
-    const auto one = configs.find({1, 1}), threads = configs.find({1, 2});
-    const auto many = std::find_if(configs.begin(), configs.end(),
-                                   [](const auto& c) { return c.first.first > 1; });
-    if (one == configs.end() || many == configs.end()) continue;
-    const int n = many->first.first;
-    const double ips1 = one->second["items_per_s"].get<double>();
-    const double ipsn = many->second["items_per_s"].get<double>();
-    Json j = {{"kind", "local_scaling"},
-              {"model", model},
-              {"ranks", n},
-              {"measured_efficiency", ipsn / (n * ips1)},
-              {"finish_ms", many->second["finish_ms"]}};
-    if (fit.ok) {
-      const double t = one->second["step_ms"].get<double>() * 1e-3;
-      const double t_ar =
-          fit.alpha + 2.0 * (n - 1) / n * one->second["grad_bytes"].get<double>() * fit.beta;
-      j["predicted_efficiency"] = t / (t + t_ar);
-      j["predicted_allreduce_ms"] = t_ar * 1e3;
-    }
-    if (threads != configs.end())
-      j["ranks_vs_threads"] = ipsn / threads->second["items_per_s"].get<double>();
-    out.push_back(j);
-  }
-  return out;
-}
-
 // The models table and, per model, the on-machine scaling summary.
 void print_models(const std::vector<Json>& rows, const std::vector<Json>& summaries) {
   std::cout << "\nmodels (per rank per step: forward + cross_entropy, backward, ddp.finish(), "
@@ -766,46 +380,123 @@ void print_models(const std::vector<Json>& rows, const std::vector<Json>& summar
   }
 }
 
-// The scaling model's assumptions and its efficiency table.
-void print_predictions(const std::vector<Prediction>& predictions, const Fit& fit,
-                       const Options& o) {
-  if (predictions.empty()) return;
-  std::cout << "\nscaling model: efficiency T_compute / T_step at N machines (one rank of 2 "
-               "threads each, as measured here)\n"
-            << "  T_allreduce(N) = 2(N-1)/N * G / bw + 2(N-1) * " << fixed(o.hop_latency_us, 0)
-            << " us per hop per bucket; bw = 10 Gbit/s x " << fixed(o.efficiency_10g, 2)
-            << " or 100 Gbit/s x " << fixed(o.efficiency_100g, 2);
-  if (fit.ok) std::cout << ", at most " << fixed(1e-9 / fit.beta, 2) << " GB/s (1/beta here)";
-  std::cout << "; no overlap [overlap with all of backward]\n"
-            << std::left << std::setw(19) << "model" << std::setw(12) << "link" << std::right
-            << std::setw(12) << "compute ms";
-  for (int n : {2, 8, 64})
-    std::cout << std::setw(9) << ("AR" + std::to_string(n)) << std::setw(15)
-              << ("N=" + std::to_string(n));
-  std::cout << "\n";
-  for (size_t i = 0; i + 2 < predictions.size(); i += 3) {
-    std::cout << std::left << std::setw(19) << predictions[i].model << std::setw(12)
-              << predictions[i].link << std::right << std::setw(12)
-              << fixed(predictions[i].t_compute_ms, 1);
-    for (size_t k = i; k < i + 3; ++k)
-      std::cout << std::setw(9) << fixed(predictions[k].t_allreduce_ms, 2) << std::setw(15)
-                << (fixed(predictions[k].efficiency, 2) + " [" +
-                    fixed(predictions[k].efficiency_overlapped, 2) + "]");
-    std::cout << "\n";
+// Per model evaluated on 1 rank x 2 threads and on N ranks x 1 thread (kind
+// "evaluation_comparison"): speedup = the seconds of 1 rank / the seconds of N ranks, and the
+// headline metric of both, equal or not (difference = N ranks' value - 1 rank's).
+std::vector<Json> compare_evaluations(const std::vector<Json>& rows) {
+  std::map<std::string, std::map<int, Json>> by_model;  // model -> ranks -> row
+  for (const Json& r : rows)
+    if (!r.contains("error") && !r.contains("setup_error"))
+      by_model[r["model"].get<std::string>()][r["ranks"].get<int>()] = r;
+  std::vector<Json> out;
+  for (const auto& [model, configs] : by_model) {
+    const auto one = configs.find(1);
+    const auto many =
+        std::find_if(configs.begin(), configs.end(), [](const auto& c) { return c.first > 1; });
+    if (one == configs.end() || many == configs.end()) continue;
+    const double value_one = one->second["value"].get<double>();
+    const double value_many = many->second["value"].get<double>();
+    out.push_back(
+        {{"kind", "evaluation_comparison"},
+         {"model", model},
+         {"ranks", many->first},
+         {"speedup", one->second["seconds"].get<double>() / many->second["seconds"].get<double>()},
+         {"metric", one->second["metric"]},
+         {"one_rank_value", value_one},
+         {"ranks_value", value_many},
+         {"equal", value_one == value_many},
+         {"difference", value_many - value_one}});
   }
-  std::cout << "(ARn: predicted all-reduce ms per step at n machines)\n";
+  return out;
 }
 
-// One prediction as a JSON line (kind "prediction").
-Json prediction_json(const Prediction& p) {
-  return {{"kind", "prediction"},
-          {"model", p.model},
-          {"link", p.link},
-          {"machines", p.machines},
-          {"compute_ms", p.t_compute_ms},
-          {"allreduce_ms", p.t_allreduce_ms},
-          {"efficiency", p.efficiency},
-          {"efficiency_overlapped", p.efficiency_overlapped}};
+// v with 6 significant digits.
+std::string significant(double v) {
+  std::ostringstream s;
+  s << std::setprecision(6) << v;
+  return s.str();
+}
+
+// The evaluation table: per model the median seconds on 1 rank x 2 threads and on N ranks x 1
+// thread, the speedup, and the headline metric of both with "equal" or their difference.
+void print_evaluations(const std::vector<Json>& rows, const std::vector<Json>& comparisons,
+                       const Options& o) {
+  const std::string many = std::to_string(o.ranks) + " ranks x 1";
+  std::cout << "\nevaluation (models::evaluate_split(task, \"valid\") as train() validates, "
+            << (o.eval_smoke ? "smoke setups" : "full data")
+            << "; median seconds of evaluations after a barrier)\n"
+            << std::left << std::setw(26) << "model" << std::right << std::setw(15)
+            << "1 x 2 threads" << std::setw(14) << many << std::setw(9) << "speedup"
+            << "  headline metric\n";
+  double foreign = -1;
+  bool whole_split = false;
+  auto seconds = [](const Json* r) {
+    if (!r) return std::string("-");
+    const double t = (*r)["seconds"].get<double>();
+    return t >= 0.1 ? fixed(t, 3) + " s" : fixed(t * 1e3, 2) + " ms";
+  };
+  for (const std::string& model : o.eval_models) {
+    const Json* one = nullptr;     // 1 rank x 2 threads
+    const Json* ranks = nullptr;   // N ranks x 1 thread
+    const Json* broken = nullptr;  // the first run that failed, if one did
+    for (const Json& r : rows) {
+      if (r.value("model", std::string()) != model) continue;
+      if (r["ranks"].get<int>() == 1)
+        one = &r;
+      else
+        ranks = &r;
+      if (!broken && (r.contains("error") || r.contains("setup_error"))) broken = &r;
+    }
+    std::cout << std::left << std::setw(26) << model << std::right;
+    if (broken) {
+      std::string why = broken->contains("setup_error")
+                            ? "setup error: " + (*broken)["setup_error"].get<std::string>()
+                            : "ERROR " + (*broken)["error"].get<std::string>();
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      std::cout << why << " ("
+                << configuration((*broken)["ranks"].get<int>(), (*broken)["threads"].get<int>())
+                << ")\n";
+      continue;
+    }
+    for (const Json* r : {one, ranks})
+      if (r) foreign = std::max(foreign, (*r)["foreign_cpus"].get<double>());
+    std::string speedup = "-", metric;
+    const auto c = std::find_if(comparisons.begin(), comparisons.end(),
+                                [&](const Json& j) { return j["model"] == model; });
+    if (c != comparisons.end()) {
+      speedup = fixed((*c)["speedup"].get<double>(), 2);
+      metric = (*c)["metric"].get<std::string>() + " " +
+               significant((*c)["one_rank_value"].get<double>()) + " and " +
+               significant((*c)["ranks_value"].get<double>()) + ": " +
+               ((*c)["equal"].get<bool>()
+                    ? std::string("equal")
+                    : "differ by " + significant((*c)["difference"].get<double>()));
+      if (!(*ranks)["by_sums"].get<bool>()) {
+        metric += " (*)";
+        whole_split = true;
+      }
+    }
+    std::cout << std::setw(15) << seconds(one) << std::setw(14) << seconds(ranks) << std::setw(9)
+              << speedup << "  " << metric << "\n";
+  }
+  std::cout << "(" << many << ": each rank evaluates its part of the split and one all-reduce "
+            << "adds the parts' sums; speedup = 1 x 2 threads / " << many << ")\n";
+  if (whole_split)
+    std::cout << "(*) the task does not evaluate by sums: every rank evaluates the whole split\n";
+  if (foreign >= 0)
+    std::cout << "other processes kept up to " << fixed(foreign, 2)
+              << " CPUs busy on average during these runs\n";
+}
+
+// The evaluation models exist and train from batches (an interactive task, trained by acting,
+// has no split to share out); an error names the first that does not.
+void check_eval_models(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const models::TaskInfo& info = models::find_task(name);
+    MINIDL_CHECK(info.make()->interactive() == nullptr, "--eval-models",
+                 name << " learns by acting in an environment and has no validation "
+                         "split to share out; choose a model that trains on data");
+  }
 }
 
 // tools/torch_bench_distributed.py of the repository this program was built in (two levels
@@ -871,7 +562,8 @@ int runner_main(Options& o) {
               << "; install Open MPI (tools/install_deps.sh --mpi) or pass --mpirun PATH\n";
     return 2;
   }
-  parse_size(o.min_size);  // bad sizes are refused before anything runs
+  check_eval_models(o.eval_models);  // so are unknown and interactive models
+  parse_size(o.min_size);            // bad sizes are refused before anything runs
   if (parse_size(o.min_size) > parse_size(o.max_size)) {
     std::cerr << "bench_distributed: --min-size " << o.min_size << " is above --max-size "
               << o.max_size << "\n";
@@ -904,7 +596,7 @@ int runner_main(Options& o) {
 
   std::vector<Json> sizes;
   Fit fit;
-  if (o.only != "models") {
+  if (o.only.empty() || o.only == "allreduce") {
     progress("all-reduce, " + std::to_string(o.ranks) + " ranks, " + o.min_size + " .. " +
              o.max_size);
     sizes =
@@ -937,7 +629,7 @@ int runner_main(Options& o) {
 
   std::vector<Json> rows;
   std::map<std::string, Json> two_threads;
-  if (o.only != "allreduce") {
+  if (o.only.empty() || o.only == "models") {
     for (const std::string& model : o.models) {
       for (const auto& [ranks, threads] : {std::pair<int, int>{1, 2}, std::pair<int, int>{1, 1},
                                            std::pair<int, int>{o.ranks, 1}}) {
@@ -967,6 +659,33 @@ int runner_main(Options& o) {
     for (const Prediction& p : predictions) print_json(prediction_json(p));
     if (!o.json) print_predictions(predictions, fit, o);
   }
+
+  if (o.only.empty() || o.only == "evaluation") {
+    std::vector<Json> evaluations;
+    for (const std::string& model : o.eval_models) {
+      for (const auto& [ranks, threads] :
+           {std::pair<int, int>{1, 2}, std::pair<int, int>{o.ranks, 1}}) {
+        progress("evaluation, " + model + ", " + std::to_string(ranks) + " rank(s) x " +
+                 std::to_string(threads) + " thread(s)");
+        std::vector<std::string> args = {"--worker", "evaluation", "--model", model};
+        if (o.eval_smoke) args.push_back("--eval-smoke");
+        Json r = run_worker(o, ranks, threads, args).front();
+        if (r.contains("error")) {
+          failed = true;
+          r["model"] = model;
+          r["ranks"] = ranks;
+          r["threads"] = threads;
+        }
+        print_json(r);
+        evaluations.push_back(r);
+        // Its data is missing (or the like): the other configuration would fail the same way.
+        if (r.contains("setup_error")) break;
+      }
+    }
+    const std::vector<Json> comparisons = compare_evaluations(evaluations);
+    for (const Json& j : comparisons) print_json(j);
+    if (!o.json) print_evaluations(evaluations, comparisons, o);
+  }
   print_json({{"kind", "run_end"}, {"load_end", load_average()}});
   if (!o.json)
     std::cout << "load average " << fixed(load_average(), 2) << " at the end ("
@@ -976,18 +695,20 @@ int runner_main(Options& o) {
 
 }  // namespace
 
+}  // namespace bench_distributed
+
 int main(int argc, char** argv) {
   CLI::App app{
       "minidl data-parallel benchmark: MPI all-reduce cost, models on 1 and 2 ranks, and a "
       "scaling model (needs `make MPI=1`)"};
-  Options o;
+  bench_distributed::Options o;
   app.add_option("--min-time", o.min_time, "seconds of timed iterations per measurement")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--json", o.json, "one JSON object per result line instead of the tables");
   app.add_option("--json-file", o.json_file, "also append the JSON lines to this file");
   app.add_option("--only", o.only, "measure only this part")
-      ->check(CLI::IsMember({"allreduce", "models"}));
+      ->check(CLI::IsMember({"allreduce", "models", "evaluation"}));
   app.add_option("--min-size", o.min_size, "smallest all-reduce message (e.g. 1K)")
       ->capture_default_str();
   app.add_option("--max-size", o.max_size, "largest all-reduce message (e.g. 64M)")
@@ -1006,6 +727,13 @@ int main(int argc, char** argv) {
                  "DDP bucket size in MiB (small buckets start during backward: overlap)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--eval-models", o.eval_models,
+                 "models whose validation evaluation to time (registry names; their data must be "
+                 "installed, else the setup error is reported)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_flag("--eval-smoke", o.eval_smoke,
+               "evaluate smoke setups (a tiny model on a few examples: fast, for tests)");
   app.add_option("--ranks", o.ranks, "ranks of the multi-process runs")
       ->check(CLI::Range(2, 64))
       ->capture_default_str();
@@ -1037,7 +765,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
   app.add_option("--worker", o.worker, "(internal) measure this under mpirun")
-      ->check(CLI::IsMember({"allreduce", "model"}))
+      ->check(CLI::IsMember({"allreduce", "model", "evaluation"}))
       ->group("");
   app.add_option("--model", o.model, "(internal) the worker's model")->group("");
   app.add_option("--threads", o.threads, "(internal) the worker's threads")
@@ -1045,8 +773,8 @@ int main(int argc, char** argv) {
       ->group("");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (!o.worker.empty()) return worker_main(argc, argv, o);
-    return runner_main(o);
+    if (!o.worker.empty()) return bench_distributed::worker_main(argc, argv, o);
+    return bench_distributed::runner_main(o);
   } catch (const std::exception& e) {
     std::cerr << "bench_distributed: " << e.what() << "\n";
     return 2;
