@@ -14,6 +14,15 @@
 // models::train() converts the task's model itself when it runs on more than one process. On one
 // process (or in eval mode, where the running statistics normalize) a synchronized BatchNorm is
 // the plain one.
+//
+// Order of the collectives: the backward of a synchronized BatchNorm all-reduces during backward,
+// between DistributedDataParallel's bucket all-reduces, and MPI matches collectives by their
+// order on each rank. So every rank's backward must start its buckets at the same points, which
+// it does when the ranks' models use the same parameters in a step (as the tutorial models do).
+// A parameter that only some ranks use in a step (control flow that depends on the data) holds
+// its bucket back on the others and the collectives no longer line up: MPI may then fail, wait
+// until the distributed timeout (distributed.h), or pair messages that do not belong together.
+// Such a model should keep plain BatchNorm, or use every parameter on every rank.
 #pragma once
 
 #include <cstdint>
