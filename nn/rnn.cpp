@@ -9,6 +9,7 @@
 
 #include "core/factories.h"
 #include "ops/dropout.h"
+#include "ops/elementwise.h"
 #include "ops/index_ops.h"
 #include "ops/linalg.h"
 #include "ops/shape_ops.h"
@@ -69,6 +70,45 @@ std::vector<int64_t> batch_sizes_of(const PackedSequence& sequence, const char* 
 
 int64_t gates_of(const std::string& mode) {
   return mode == "LSTM" ? 4 : mode == "GRU" ? 3 : 1;
+}
+
+// LSTM with a projected hidden state, one step at a time in recorded ops. x_proj [T, B, 4H]
+// (x W_ih^T + b_ih), h0 [B, P], c0 [B, H], w_hh [4H, P], b_hh [4H] or undefined, w_hr [P, H]:
+//   gates = x_proj_t + h_{t-1} W_hh^T + b_hh ;  i, f, o = sigmoid(.), g = tanh(.)
+//   c_t = f * c_{t-1} + i * g ;  h_t = (o * tanh(c_t)) W_hr^T      [B, P]
+// batch_sizes as lstm_sequence's (rows past batch_sizes[t] keep their state and output zeros).
+// The fused lstm_sequence (ops/rnn.cpp) has no projection inside its recurrence; here the
+// backward through time is autograd's, composed from the ops' own backward formulas (matmul,
+// sigmoid, tanh, mul, cat), so it is also differentiable twice. Output [T, B, P], h_n [B, P],
+// c_n [B, H].
+RecurrentResult projected_lstm_sequence(const Tensor& x_proj, Tensor h, Tensor c,
+                                        const Tensor& w_hh, const Tensor& b_hh, const Tensor& w_hr,
+                                        const std::vector<int64_t>& batch_sizes, bool reverse) {
+  const int64_t T = x_proj.size(0), B = x_proj.size(1);
+  std::vector<Tensor> outputs(static_cast<size_t>(T));
+  for (int64_t k = 0; k < T; ++k) {
+    const int64_t t = reverse ? T - 1 - k : k;
+    const int64_t rows = batch_sizes.empty() ? B : batch_sizes[static_cast<size_t>(t)];
+    Tensor gates = x_proj.select(0, t).narrow(0, 0, rows) + matmul(h.narrow(0, 0, rows), w_hh.t());
+    if (b_hh.defined()) gates = gates + b_hh;
+    const std::vector<Tensor> g = chunk(gates, 4, 1);  // i, f, g, o: [rows, H] each
+    Tensor c_t = sigmoid(g[1]) * c.narrow(0, 0, rows) + sigmoid(g[0]) * tanh(g[2]);
+    Tensor h_t = matmul(sigmoid(g[3]) * tanh(c_t), w_hr.t());  // [rows, P]
+    if (rows < B) {
+      h = cat({h_t, h.narrow(0, rows, B - rows)}, 0);
+      c = cat({c_t, c.narrow(0, rows, B - rows)}, 0);
+      outputs[static_cast<size_t>(t)] = cat({h_t, zeros({B - rows, h_t.size(1)}, h_t.dtype())}, 0);
+    } else {
+      h = h_t;
+      c = c_t;
+      outputs[static_cast<size_t>(t)] = h_t;
+    }
+  }
+  RecurrentResult r;
+  r.output = stack(outputs, 0);
+  r.h_n = h;
+  r.c_n = c;
+  return r;
 }
 
 }  // namespace
@@ -163,7 +203,7 @@ std::pair<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, bo
 
 RNNBase::RNNBase(const std::string& type_name, const std::string& mode, int64_t input_size,
                  int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first,
-                 double dropout, bool bidirectional)
+                 double dropout, bool bidirectional, int64_t proj_size)
     : Module(type_name),
       input_size(input_size),
       hidden_size(hidden_size),
@@ -172,6 +212,7 @@ RNNBase::RNNBase(const std::string& type_name, const std::string& mode, int64_t 
       batch_first(batch_first),
       dropout(dropout),
       bidirectional(bidirectional),
+      proj_size(proj_size),
       mode_(mode),
       gates_(gates_of(mode)) {
   MINIDL_CHECK(input_size > 0 && hidden_size > 0 && num_layers > 0, type_name,
@@ -179,21 +220,30 @@ RNNBase::RNNBase(const std::string& type_name, const std::string& mode, int64_t 
                    << input_size << ", " << hidden_size << ", " << num_layers);
   MINIDL_CHECK(dropout >= 0.0 && dropout <= 1.0, type_name,
                "dropout should be a number in range [0, 1], got " << dropout);
+  MINIDL_CHECK(proj_size == 0 || mode == "LSTM", type_name,
+               "proj_size is only supported for LSTM, not " << type_name);
+  MINIDL_CHECK(proj_size >= 0 && proj_size < hidden_size, type_name,
+               "proj_size must be 0 (no projection) or in [1, hidden_size = "
+                   << hidden_size << "), got " << proj_size);
   const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
   const int64_t directions = bidirectional ? 2 : 1, rows = gates_ * hidden_size;
+  const int64_t state = state_size();
   for (int64_t layer = 0; layer < num_layers; ++layer) {
-    const int64_t in = layer == 0 ? input_size : hidden_size * directions;
+    const int64_t in = layer == 0 ? input_size : state * directions;
     for (int64_t direction = 0; direction < directions; ++direction) {
       const std::string suffix =
           "_l" + std::to_string(layer) + (direction == 1 ? std::string("_reverse") : "");
       LayerWeights w;
       w.w_ih = register_parameter("weight_ih" + suffix, empty({rows, in}).uniform_(-bound, bound));
-      w.w_hh = register_parameter("weight_hh" + suffix,
-                                  empty({rows, hidden_size}).uniform_(-bound, bound));
+      w.w_hh =
+          register_parameter("weight_hh" + suffix, empty({rows, state}).uniform_(-bound, bound));
       if (bias) {
         w.b_ih = register_parameter("bias_ih" + suffix, empty({rows}).uniform_(-bound, bound));
         w.b_hh = register_parameter("bias_hh" + suffix, empty({rows}).uniform_(-bound, bound));
       }
+      if (proj_size > 0)  // registered after the biases, as torch orders them
+        w.w_hr = register_parameter("weight_hr" + suffix,
+                                    empty({proj_size, hidden_size}).uniform_(-bound, bound));
       weights_.push_back(w);
     }
   }
@@ -207,14 +257,15 @@ std::string RNNBase::extra_repr() const {
   if (batch_first) s << ", batch_first=True";
   if (dropout != 0.0) s << ", dropout=" << dropout;
   if (bidirectional) s << ", bidirectional=True";
+  if (proj_size != 0) s << ", proj_size=" << proj_size;
   return s.str();
 }
 
-void RNNBase::check_state(const Tensor& state, const char* what, int64_t batch,
-                          bool batched) const {
+void RNNBase::check_state(const Tensor& state, const char* what, int64_t batch, bool batched,
+                          int64_t size) const {
   if (!state.defined()) return;
   const int64_t layers = num_layers * (bidirectional ? 2 : 1);
-  const Shape expected = batched ? Shape{layers, batch, hidden_size} : Shape{layers, hidden_size};
+  const Shape expected = batched ? Shape{layers, batch, size} : Shape{layers, size};
   MINIDL_CHECK(state.shape() == expected, type_name(),
                "expected " << what << " of shape " << shape_str(expected) << ", got "
                            << shape_str(state.shape()));
@@ -241,12 +292,14 @@ RNNBase::Result RNNBase::run_layers(const Tensor& x, const Tensor& h0, const Ten
       //   with dx_proj from the recurrence's backward (LstmBackward0 / GruBackward0 /
       //   RnnBackward0: formulas, derivation and per-line math in ops/rnn.cpp).
       Tensor x_proj = linear(layer_input, w.w_ih, w.b_ih);
-      Tensor h = h0.defined() ? h0.select(0, index) : zeros({batch, hidden_size}, dt);
+      Tensor h = h0.defined() ? h0.select(0, index) : zeros({batch, state_size()}, dt);
       const bool reverse = direction == 1;
       RecurrentResult r;
       if (lstm) {
         Tensor c = c0.defined() ? c0.select(0, index) : zeros({batch, hidden_size}, dt);
-        r = lstm_sequence(x_proj, h, c, w.w_hh, w.b_hh, batch_sizes, reverse);
+        r = proj_size > 0 ? projected_lstm_sequence(x_proj, h, c, w.w_hh, w.b_hh, w.w_hr,
+                                                    batch_sizes, reverse)
+                          : lstm_sequence(x_proj, h, c, w.w_hh, w.b_hh, batch_sizes, reverse);
       } else if (mode_ == "GRU") {
         r = gru_sequence(x_proj, h, w.w_hh, w.b_hh, batch_sizes, reverse);
       } else {
@@ -282,8 +335,8 @@ RNNBase::Result RNNBase::forward_padded(const Tensor& input, const Tensor& h0, c
   const bool batched = input.dim() == 3;
   Tensor x = !batched ? input.unsqueeze(1) : batch_first ? input.transpose(0, 1) : input;
   const int64_t batch = x.size(1);
-  check_state(h0, "h0", batch, batched);
-  check_state(c0, "c0", batch, batched);
+  check_state(h0, "h0", batch, batched, state_size());
+  check_state(c0, "c0", batch, batched, hidden_size);
   Result r = run_layers(x, batched || !h0.defined() ? h0 : h0.unsqueeze(1),
                         batched || !c0.defined() ? c0 : c0.unsqueeze(1), {});
   if (!batched) {
@@ -306,8 +359,8 @@ RNNBase::Result RNNBase::forward_packed(const PackedSequence& input, const Tenso
                "input must have the parameters' dtype " << weights_[0].w_ih.dtype() << ", got "
                                                         << input.data.dtype());
   const int64_t batch = batch_sizes[0];
-  check_state(h0, "h0", batch, true);
-  check_state(c0, "c0", batch, true);
+  check_state(h0, "h0", batch, true, state_size());
+  check_state(c0, "c0", batch, true, hidden_size);
   // Initial states follow the caller's batch order; the packed batch is sorted.
   auto to_sorted = [&](const Tensor& s) {
     return s.defined() && input.sorted_indices.defined() ? index_select(s, 1, input.sorted_indices)
@@ -361,23 +414,20 @@ std::pair<PackedSequence, Tensor> RNN::forward(const PackedSequence& input, cons
 }
 
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first,
-           double dropout, bool bidirectional)
+           double dropout, bool bidirectional, int64_t proj_size)
     : RNNBase("LSTM", "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-              bidirectional),
+              bidirectional, proj_size),
       options(LSTMOptions(input_size, hidden_size)
                   .num_layers(num_layers)
                   .bias(bias)
                   .batch_first(batch_first)
                   .dropout(dropout)
-                  .bidirectional(bidirectional)) {}
+                  .bidirectional(bidirectional)
+                  .proj_size(proj_size)) {}
 
 LSTM::LSTM(const LSTMOptions& options)
     : LSTM(options.input_size(), options.hidden_size(), options.num_layers(), options.bias(),
-           options.batch_first(), options.dropout(), options.bidirectional()) {
-  MINIDL_CHECK(options.proj_size() == 0, "LSTM",
-               "proj_size=" << options.proj_size()
-                            << " is not supported (minidl's LSTM has no projected hidden state); "
-                               "use proj_size 0");
+           options.batch_first(), options.dropout(), options.bidirectional(), options.proj_size()) {
 }
 
 std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTM::forward(

@@ -55,8 +55,7 @@ std::pair<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence,
 // ---------------------------------------------------------------- options
 
 // Builder-style constructor arguments, as libtorch's: LSTMOptions(10, 20).num_layers(2).
-// nonlinearity: "tanh" or "relu". LSTM's proj_size (projected hidden state) is not implemented:
-// a non-zero proj_size is an error at construction.
+// nonlinearity: "tanh" or "relu".
 struct RNNOptions {
   RNNOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -71,7 +70,7 @@ struct RNNOptions {
 };
 
 // input_size, hidden_size (required); num_layers 1, bias, batch_first false, dropout 0,
-// bidirectional false; proj_size must stay 0.
+// bidirectional false, proj_size 0 (no projection; else in [1, hidden_size)).
 struct LSTMOptions {
   LSTMOptions(int64_t input_size, int64_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
@@ -137,10 +136,10 @@ struct GRUCellOptions {
 // What RNN, LSTM and GRU share: parameters, shape checks, the stack of layers and directions.
 class RNNBase : public Module {
  public:
-  // mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU".
+  // mode: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; proj_size > 0 only for "LSTM".
   RNNBase(const std::string& type_name, const std::string& mode, int64_t input_size,
           int64_t hidden_size, int64_t num_layers, bool bias, bool batch_first, double dropout,
-          bool bidirectional);
+          bool bidirectional, int64_t proj_size = 0);
 
   std::string extra_repr() const override;
 
@@ -148,27 +147,35 @@ class RNNBase : public Module {
   const bool bias, batch_first;
   const double dropout;
   const bool bidirectional;
+  // LSTM with a projected hidden state (torch's proj_size; 0 = none): see LSTM.
+  const int64_t proj_size;
 
  protected:
   struct Result {
     Tensor output, h_n, c_n;
   };
-  // input [T, B, in] / [B, T, in] / unbatched [T, in]; h0, c0 [L*D, B, H] ([L*D, H] unbatched)
-  // or undefined (zeros). Output in the input's layout.
+  // input [T, B, in] / [B, T, in] / unbatched [T, in]; h0 [L*D, B, S], c0 [L*D, B, H]
+  // ([L*D, S] / [L*D, H] unbatched) or undefined (zeros), S = proj_size or H. Output
+  // [T, B, D*S] in the input's layout.
   Result forward_padded(const Tensor& input, const Tensor& h0, const Tensor& c0);
   Result forward_packed(const PackedSequence& input, const Tensor& h0, const Tensor& c0,
                         PackedSequence& output);
 
  private:
-  // x [T, B, in] time-major; h0, c0 [L*D, B, H] or undefined.
+  // x [T, B, in] time-major; h0 [L*D, B, S], c0 [L*D, B, H] or undefined.
   Result run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0,
                     const std::vector<int64_t>& batch_sizes);
-  void check_state(const Tensor& state, const char* what, int64_t batch, bool batched) const;
+  // Errors unless state is undefined or [L*D, B, size] ([L*D, size] unbatched) of the
+  // parameters' dtype.
+  void check_state(const Tensor& state, const char* what, int64_t batch, bool batched,
+                   int64_t size) const;
+  // The size of the hidden state h: proj_size, or hidden_size without projection.
+  int64_t state_size() const { return proj_size > 0 ? proj_size : hidden_size; }
 
   std::string mode_;
   int64_t gates_;
   struct LayerWeights {
-    Tensor w_ih, w_hh, b_ih, b_hh;
+    Tensor w_ih, w_hh, b_ih, b_hh, w_hr;  // w_hr: LSTM's projection [P, H], or undefined
   };
   std::vector<LayerWeights> weights_;  // index layer * D + direction
 };
@@ -194,11 +201,16 @@ class RNN : public RNNBase {
 };
 
 // torch.nn.LSTM, gates i, f, g, o: c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
+// With proj_size P > 0 (torch's LSTM with projections, Sak et al. 2014), each layer and direction
+// has weight_hr_l{k}[_reverse] [P, H] and h_t = (o * tanh(c_t)) W_hr^T is P wide: weight_hh is
+// [4H, P], h0 / h_n are [L*D, B, P] (c stays [L*D, B, H]), the output is [T, B, D*P] and the
+// next layer's input D*P wide.
 class LSTM : public RNNBase {
  public:
-  using State = std::pair<Tensor, Tensor>;  // (h, c), each [L*D, B, H]
+  using State = std::pair<Tensor, Tensor>;  // (h [L*D, B, S], c [L*D, B, H]), S = P or H
   LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true,
-       bool batch_first = false, double dropout = 0.0, bool bidirectional = false);
+       bool batch_first = false, double dropout = 0.0, bool bidirectional = false,
+       int64_t proj_size = 0);
   explicit LSTM(const LSTMOptions& options);
   // (output, (h_n, c_n)); hx = (h0, c0), absent for zeros.
   std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(

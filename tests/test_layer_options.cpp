@@ -386,8 +386,8 @@ TEST_CASE("Options minidl cannot honour are errors naming the layer and the opti
   CHECK_THROWS_WITH(nn::Embedding::from_pretrained(
                         randn({4, 2}), nn::EmbeddingFromPretrainedOptions().max_norm(2.0)),
                     Contains("from_pretrained") && Contains("max_norm"));
-  CHECK_THROWS_WITH(nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)),
-                    Contains("LSTM") && Contains("proj_size"));
+  CHECK_THROWS_WITH(nn::LSTM(nn::LSTMOptions(3, 4).proj_size(4)),
+                    Contains("LSTM") && Contains("proj_size") && Contains("hidden_size = 4"));
   CHECK_THROWS_WITH(nn::AvgPool2d(nn::AvgPool2dOptions(2).divisor_override(0)),
                     Contains("AvgPool2d") && Contains("divisor_override"));
   CHECK_THROWS_WITH(

@@ -11,6 +11,8 @@ using namespace minidl;
 using minidl::testing::allclose;
 using minidl::testing::check_gradients;
 using minidl::testing::Fixtures;
+using minidl::testing::leaf;
+using minidl::testing::transposed_leaf;
 
 namespace {
 
@@ -85,6 +87,84 @@ TEST_CASE("LSTM: batch_first without initial states matches PyTorch", "[rnn]") {
   auto [out, state] = lstm.forward(x);
   CHECK(out.shape() == Shape{2, 4, 3});
   check_case(lstm, "lstm_bf", out, std::get<0>(state), std::get<1>(state), x, {});
+}
+
+TEST_CASE("LSTM with proj_size: 2 layers, bidirectional, padded and packed, matches PyTorch",
+          "[rnn]") {
+  // hidden 4 projected to 2: h0 / h_n [4, B, 2], c0 / c_n [4, B, 4], output [T, B, 2 * 2].
+  nn::LSTM lstm(nn::LSTMOptions(3, 4).num_layers(2).bidirectional(true).proj_size(2));
+  load_case(lstm, "lstm_proj");
+  Tensor x = fixture_leaf("lstm_proj_x"), h0 = fixture_leaf("lstm_proj_h0"),
+         c0 = fixture_leaf("lstm_proj_c0");
+  auto [out, state] = lstm.forward(x, std::make_tuple(h0, c0));
+  auto [h_n, c_n] = state;
+  CHECK(out.shape() == Shape{4, 2, 4});
+  CHECK(h_n.shape() == Shape{4, 2, 2});
+  CHECK(c_n.shape() == Shape{4, 2, 4});
+  check_case(lstm, "lstm_proj", out, h_n, c_n, x, {{"h0", h0}, {"c0", c0}});
+
+  // Packed, lengths 2, 4, 3 (not sorted): rows past their length keep their state.
+  nn::LSTM packed_lstm(3, 4, 2, true, false, 0.0, true, /*proj_size=*/2);
+  load_case(packed_lstm, "packed_lstm_proj");
+  Tensor px = fixture_leaf("packed_lstm_proj_x"), ph0 = fixture_leaf("packed_lstm_proj_h0"),
+         pc0 = fixture_leaf("packed_lstm_proj_c0");
+  auto [packed_out, packed_state] = packed_lstm.forward(
+      nn::pack_padded_sequence(px, std::vector<int64_t>{2, 4, 3}, false, false), {ph0, pc0});
+  Tensor padded = nn::pad_packed_sequence(packed_out).first;
+  check_case(packed_lstm, "packed_lstm_proj", padded, packed_state.first, packed_state.second, px,
+             {{"h0", ph0}, {"c0", pc0}});
+}
+
+TEST_CASE("LSTM with proj_size: parameters, repr, gradcheck, errors", "[rnn]") {
+  manual_seed(8);
+  nn::LSTM lstm(5, 4, 1, true, false, 0.0, true, 3);
+  std::vector<std::string> names;
+  for (const auto& [name, p] : lstm.named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+                                          "bias_hh_l0", "weight_hr_l0", "weight_ih_l0_reverse",
+                                          "weight_hh_l0_reverse", "bias_ih_l0_reverse",
+                                          "bias_hh_l0_reverse", "weight_hr_l0_reverse"});
+  CHECK(lstm.named_parameters()[1].second.shape() == Shape{16, 3});  // weight_hh [4H, P]
+  CHECK(lstm.named_parameters()[4].second.shape() == Shape{3, 4});   // weight_hr [P, H]
+  CHECK(lstm.extra_repr() == "5, 4, bidirectional=True, proj_size=3");
+  CHECK(lstm.options.proj_size() == 3);
+
+  // gradcheck through the composed recurrence, in the input (a non-contiguous view) and every
+  // parameter (gradcheck perturbs them in place, so the module sees it): padded, then packed.
+  nn::LSTM small(2, 3, 1, true, false, 0.0, false, 2);
+  small.to(kFloat64);
+  std::vector<Tensor> padded = {transposed_leaf({2, 3, 2}).transpose(0, 1)};  // [3, 2, 2]
+  std::vector<Tensor> packed = {leaf({3, 2, 2})};
+  for (const Tensor& p : small.parameters()) {
+    padded.push_back(p);
+    packed.push_back(p);
+  }
+  check_gradients(
+      [&](const std::vector<Tensor>& in) {
+        auto [out, state] = small.forward(in[0]);
+        return out.sum() + std::get<0>(state).pow(2.0).sum() + std::get<1>(state).sum();
+      },
+      padded);
+  check_gradients(
+      [&](const std::vector<Tensor>& in) {
+        auto sequence = nn::pack_padded_sequence(in[0], std::vector<int64_t>{3, 1}, false, true);
+        auto [out, state] = small.forward(sequence);
+        return nn::pad_packed_sequence(out).first.pow(2.0).sum() + state.second.sum();
+      },
+      packed);
+
+  using Catch::Contains;
+  CHECK_THROWS_WITH(nn::LSTM(3, 4, 1, true, false, 0.0, false, 5),
+                    Contains("proj_size") && Contains("[1, hidden_size = 4)") && Contains("5"));
+  CHECK_THROWS_WITH(nn::LSTM(3, 4, 1, true, false, 0.0, false, -1), Contains("proj_size"));
+  // h0 must be P wide, c0 H wide.
+  Tensor x = randn({2, 1, 5});
+  CHECK_THROWS_WITH(lstm.forward(x, std::make_tuple(zeros({2, 1, 4}), zeros({2, 1, 4}))),
+                    Contains("h0") && Contains("[2, 1, 3]") && Contains("[2, 1, 4]"));
+  CHECK_THROWS_WITH(lstm.forward(x, std::make_tuple(zeros({2, 1, 3}), zeros({2, 1, 3}))),
+                    Contains("c0") && Contains("[2, 1, 4]") && Contains("[2, 1, 3]"));
+  auto [out, state] = lstm.forward(x, std::make_tuple(zeros({2, 1, 3}), zeros({2, 1, 4})));
+  CHECK(out.shape() == Shape{2, 1, 6});
 }
 
 TEST_CASE("GRU: 2 layers, bidirectional, batch_first, h0, matches PyTorch", "[rnn]") {
