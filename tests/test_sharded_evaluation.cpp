@@ -81,6 +81,16 @@ TEST_CASE("EvaluationSums: named sums in order, ratios, counts, errors", "[model
   CHECK_THROWS_WITH(sums.get("wrong"), Catch::Contains("no sum called \"wrong\"") &&
                                            Catch::Contains("right, examples, nothing"));
   CHECK_THROWS_WITH(EvaluationSums().ratio("a", "b"), Catch::Contains("the sums are: none"));
+
+  // A classifier's counts by class, and the accuracies from them.
+  EvaluationSums classes;
+  add_class_counts(classes, {"cat", "dog"}, {3, 1}, {2, 0});
+  classes.add("loss", 8);
+  const Metrics m = class_accuracy_metrics(classes, {"cat", "dog"});
+  CHECK(m ==
+        Metrics{{"accuracy", 0.5}, {"loss", 2.0}, {"accuracy_cat", 2.0 / 3}, {"accuracy_dog", 0}});
+  CHECK_THROWS_WITH(add_class_counts(classes, {"cat"}, {1, 2}, {1}),
+                    Catch::Contains("add_class_counts") && Catch::Contains("1 classes, 2 example"));
 }
 
 TEST_CASE("BLEU, G2P and caption counts of two halves add up to the whole corpus's",
@@ -193,7 +203,7 @@ TEST_CASE("sharded evaluation: more ranks than examples, and tasks that do not e
   auto task = find_task("cnn-fashion-mnist").make();
   setup_task(*task, TaskOptions{"", 1, true});
   const Metrics whole = task->evaluate("valid");
-  const int64_t images = EvaluationSums(task->evaluation_sums("valid")).count("images");
+  const int64_t images = task->evaluation_sums("valid").count("images");
   REQUIRE(images > 0);
   // images + 2 ranks: the last two have empty parts, which add nothing.
   task->set_shard({images + 1, images + 2});

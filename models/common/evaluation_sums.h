@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace minidl::models {
@@ -43,5 +44,15 @@ class EvaluationSums {
   std::vector<std::string> names_;
   std::vector<double> values_;
 };
+
+// A classifier's counts by class (a language, a question type): adds the sums "examples" and
+// "right", and for each class c "examples_<c>" and "right_<c>". examples[k] and right[k] count
+// class k's examples and right answers; classes names them.
+void add_class_counts(EvaluationSums& sums, const std::vector<std::string>& classes,
+                      const std::vector<int64_t>& examples, const std::vector<int64_t>& right);
+// From such sums and a summed "loss": accuracy, loss (per example), then accuracy_<c> for each
+// class (0 for a class without examples).
+std::vector<std::pair<std::string, double>> class_accuracy_metrics(
+    const EvaluationSums& sums, const std::vector<std::string>& classes);
 
 }  // namespace minidl::models

@@ -156,25 +156,13 @@ EvaluationSums LangIdTask::evaluation_sums(const std::string& name) {
   }
   model_->train(was_training);
   EvaluationSums sums;
-  sums.add("words", static_cast<double>(part.end - part.begin));
+  add_class_counts(sums, data_.languages, seen, right);
   sums.add("loss", loss_sum);
-  for (size_t l = 0; l < classes; ++l) {
-    sums.add("words_" + data_.languages[l], static_cast<double>(seen[l]));
-    sums.add("right_" + data_.languages[l], static_cast<double>(right[l]));
-  }
   return sums;
 }
 
 Metrics LangIdTask::evaluation_metrics(const EvaluationSums& sums) const {
-  double correct = 0;
-  for (const std::string& language : data_.languages) correct += sums.get("right_" + language);
-  const double words = sums.get("words");
-  Metrics metrics = {{"accuracy", words == 0 ? 0.0 : correct / words},
-                     {"loss", sums.ratio("loss", "words")}};
-  for (const std::string& language : data_.languages)
-    metrics.push_back(
-        {"accuracy_" + language, sums.ratio("right_" + language, "words_" + language)});
-  return metrics;
+  return class_accuracy_metrics(sums, data_.languages);
 }
 
 Prediction LangIdTask::predict(const std::string& input) {

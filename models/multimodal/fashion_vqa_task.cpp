@@ -35,6 +35,14 @@ std::string cell_name(int64_t cell) {
          std::to_string(cell % MultimodalAttentionVqa::kImageSide);
 }
 
+// The question types' names, in QuestionType order (the classes of the per-type accuracies).
+std::vector<std::string> question_type_names() {
+  std::vector<std::string> names;
+  for (int t = 0; t < kQuestionTypes; ++t)
+    names.push_back(question_type_name(static_cast<QuestionType>(t)));
+  return names;
+}
+
 }  // namespace
 
 FashionVqaTask::FashionVqaTask(FashionVqaConfig config) : config_(std::move(config)) {}
@@ -227,28 +235,13 @@ EvaluationSums FashionVqaTask::evaluation_sums(const std::string& name) {
   }
   model_->train(was_training);
   EvaluationSums sums;
-  sums.add("questions", static_cast<double>(part.end - part.begin));
+  add_class_counts(sums, question_type_names(), seen, right);
   sums.add("loss", loss_sum);
-  for (int t = 0; t < kQuestionTypes; ++t) {
-    const std::string type = question_type_name(static_cast<QuestionType>(t));
-    sums.add("questions_" + type, static_cast<double>(seen[t]));
-    sums.add("right_" + type, static_cast<double>(right[t]));
-  }
   return sums;
 }
 
 Metrics FashionVqaTask::evaluation_metrics(const EvaluationSums& sums) const {
-  double correct = 0;
-  for (int t = 0; t < kQuestionTypes; ++t)
-    correct += sums.get(std::string("right_") + question_type_name(static_cast<QuestionType>(t)));
-  const double questions = sums.get("questions");
-  Metrics metrics = {{"accuracy", questions == 0 ? 0.0 : correct / questions},
-                     {"loss", sums.ratio("loss", "questions")}};
-  for (int t = 0; t < kQuestionTypes; ++t) {
-    const std::string type = question_type_name(static_cast<QuestionType>(t));
-    metrics.push_back({"accuracy_" + type, sums.ratio("right_" + type, "questions_" + type)});
-  }
-  return metrics;
+  return class_accuracy_metrics(sums, question_type_names());
 }
 
 Prediction FashionVqaTask::predict(const std::string& input) {
